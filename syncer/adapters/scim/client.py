@@ -1,0 +1,302 @@
+"""The SCIM target over HTTP: auth, bounded concurrency, retries, pagination.
+
+Everything SCIM means lives in :mod:`.protocol`; this module moves bytes and decides when to
+try again. Only :class:`~syncer.errors.TransientTargetError` is retried, so a 401, 404 or 409
+reaches the caller at once. The token lives in the httpx client's default headers and nowhere
+else: not in a message, a log event or a ``repr``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import ssl
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType, TracebackType
+from typing import Any
+
+import httpx
+import structlog
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+)
+
+from syncer.errors import MalformedResponseError, PermanentTargetError, TargetError, TransientTargetError
+from syncer.types import ObjectKind
+
+from . import protocol
+from .protocol import ScimRequest
+
+log = structlog.get_logger("syncer.scim")
+
+MAX_RETRY_AFTER = 60.0
+"""Longest Retry-After honoured: a target asking for an hour should fail this cycle, not stall it."""
+SCIM_JSON = "application/scim+json"
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestStats:
+    """Requests actually sent, each retry attempt included, so a benchmark can show the cost of a cycle."""
+
+    by_method: Mapping[str, int]
+    by_status: Mapping[int, int]
+    writes: int
+    total: int
+
+
+class _Wait:
+    """Back off exponentially with jitter, unless the target said how long (Retry-After).
+
+    The jitter is as large as the first wait, not tenacity's fixed second, so that a small
+    ``initial`` keeps retries quick and still spreads a burst of clients apart.
+    """
+
+    def __init__(self, initial: float, maximum: float) -> None:
+        self.initial, self.maximum = initial, maximum
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TransientTargetError) and exc.retry_after is not None:
+            return min(exc.retry_after, MAX_RETRY_AFTER)
+        backoff = self.initial * 2.0 ** (state.attempt_number - 1) + random.uniform(0, self.initial)
+        return min(backoff, self.maximum)
+
+
+class ScimClient:
+    """An async client for one SCIM 2.0 target (base URL such as ``https://host/scim/v2``).
+
+    ``concurrency`` bounds both the requests in flight and the connection pool; more than about
+    8 does not help a typical target (see the ecosystem notes). ``retries`` is the number of
+    attempts a request gets in all. ``transport`` is the test seam (``httpx.MockTransport``).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        *,
+        timeout: float = 30.0,
+        concurrency: int = 8,
+        verify: bool | str = True,
+        retries: int = 4,
+        transport: httpx.AsyncBaseTransport | None = None,
+        user_agent: str = "syncer/0.1",
+        backoff_initial: float = 0.2,
+        backoff_max: float = 10.0,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.base_url = base_url.rstrip("/")
+        self._concurrency = concurrency
+        headers = {"Accept": SCIM_JSON, "User-Agent": user_agent}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout),
+            verify=verify,
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            transport=transport,
+            follow_redirects=False,  # a redirect to a login page is a misconfiguration: report it
+        )
+        self._slots = asyncio.Semaphore(concurrency)
+        self._attempts = max(1, retries)
+        self._wait = _Wait(backoff_initial, backoff_max)
+        self._paused_until = 0.0
+        self._by_method: Counter[str] = Counter()
+        self._by_status: Counter[int] = Counter()
+
+    def __repr__(self) -> str:
+        return f"ScimClient(base_url={self.base_url!r}, concurrency={self._concurrency})"
+
+    async def __aenter__(self) -> ScimClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def stats(self) -> RequestStats:
+        by_method = dict(self._by_method)
+        return RequestStats(
+            by_method=MappingProxyType(by_method),
+            by_status=MappingProxyType(dict(self._by_status)),
+            writes=sum(by_method.get(m, 0) for m in WRITES),
+            total=sum(by_method.values()),
+        )
+
+    async def find(self, kind: ObjectKind, filter: str) -> list[dict[str, Any]]:
+        """The resources matching a filter; more than one means duplicates on the target."""
+        resources, *_ = protocol.parse_list(await self.send(protocol.prepare_find(kind, filter)))
+        return resources
+
+    async def get(self, kind: ObjectKind, id: str) -> dict[str, Any]:
+        data: dict[str, Any] = await self.send(protocol.prepare_get(kind, id))
+        return data
+
+    async def create(self, kind: ObjectKind, body: Mapping[str, Any]) -> dict[str, Any]:
+        data: dict[str, Any] = await self.send(protocol.prepare_create(kind, body))
+        return data
+
+    async def patch(self, kind: ObjectKind, id: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The resource when the target returns it (200), ``None`` when it answers 204."""
+        data = await self.send(protocol.prepare_patch(kind, id, body))
+        return data if isinstance(data, dict) else None
+
+    async def delete(self, kind: ObjectKind, id: str) -> None:
+        await self.send(protocol.prepare_delete(kind, id))
+
+    async def test_connection(self) -> None:
+        """Entra's Test Connection: a filter on a userName that cannot exist must find nothing.
+
+        It proves the URL, the token and filtering at once; a target that ignores the filter
+        and returns users would make every matching go wrong, so it fails here.
+        """
+        request = protocol.prepare_find(ObjectKind.USER, protocol.eq_filter("userName", str(uuid.uuid4())))
+        resources, total, *_ = protocol.parse_list(await self.send(request))
+        if resources or total:
+            raise MalformedResponseError(
+                f"{request}: a filter on a random userName returned {max(total, len(resources))} "
+                "resources; the target does not support filtering on userName",
+                status=200,
+            )
+
+    async def send(self, request: ScimRequest) -> Any:
+        """Send one request with retries; the typed error of the last attempt if none succeeds."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(TransientTargetError),
+            before_sleep=_log_retry(request),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._attempt(request)
+        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+
+    async def _attempt(self, request: ScimRequest) -> Any:
+        await self._pace()
+        content = request.content()
+        headers = {"Content-Type": SCIM_JSON} if content is not None else None
+        async with self._slots:
+            self._by_method[request.method] += 1
+            started = time.perf_counter()
+            try:
+                response = await self._http.request(
+                    request.method, request.path, params=request.params, content=content, headers=headers
+                )
+            except httpx.HTTPError as exc:
+                raise _translate(request, exc) from exc
+            elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        self._by_status[response.status_code] += 1
+        log.debug(
+            "scim.request",
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            elapsed_ms=elapsed_ms,
+        )
+        try:
+            return protocol.interpret(request, response.status_code, response.headers, response.content)
+        except TransientTargetError as exc:
+            if exc.retry_after:
+                # A 429 speaks for the whole target: hold every request, not just this one.
+                resume = time.monotonic() + min(exc.retry_after, MAX_RETRY_AFTER)
+                self._paused_until = max(self._paused_until, resume)
+            raise
+
+    async def _pace(self) -> None:
+        delay = self._paused_until - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def list(
+        self,
+        kind: ObjectKind,
+        *,
+        page_size: int = 100,
+        attributes: Sequence[str] | None = None,
+        excluded_attributes: Sequence[str] | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every resource of a kind, page by page.
+
+        The next page starts after what the server actually returned, not after the ``count``
+        asked for: scim2-server caps ``count`` at 1000 without saying so. An empty page before
+        ``totalResults`` is reached is an error, never the end of the target.
+        """
+        start, seen = 1, 0
+        while True:
+            request = protocol.prepare_list(kind, start, page_size, attributes, excluded_attributes)
+            resources, total, _, _ = protocol.parse_list(await self.send(request))
+            if not resources and seen < total:
+                # Stopping here would pass a truncated listing off as the whole target.
+                raise MalformedResponseError(
+                    f"{request}: empty page at startIndex {start}, but totalResults is {total}", status=200
+                )
+            for resource in resources:
+                yield resource
+            seen += len(resources)
+            start += len(resources)
+            if seen >= total:
+                return
+
+
+def _translate(request: ScimRequest, exc: httpx.HTTPError) -> TargetError:
+    """Our error for an httpx one: network trouble is transient, a refused certificate is not."""
+    reason = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.ConnectError) and (cert := _cert_error(exc)) is not None:
+        return PermanentTargetError(
+            f"{request}: TLS verification failed: {getattr(cert, 'verify_message', '') or cert}",
+            detail=str(cert),
+        )
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return PermanentTargetError(f"{request}: {reason}")
+    if isinstance(exc, httpx.TimeoutException):
+        return TransientTargetError(f"{request}: timed out ({type(exc).__name__})")
+    if isinstance(exc, httpx.TransportError):
+        return TransientTargetError(f"{request}: {type(exc).__name__}: {reason}")
+    if isinstance(exc, httpx.DecodingError):
+        return MalformedResponseError(f"{request}: the response could not be decoded: {reason}")
+    return PermanentTargetError(f"{request}: {type(exc).__name__}: {reason}")
+
+
+def _cert_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _log_retry(request: ScimRequest) -> Any:
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "scim.retry",
+            method=request.method,
+            path=request.path,
+            attempt=state.attempt_number,
+            status=getattr(exc, "status", None),
+            error=type(exc).__name__,
+            wait_s=round(state.upcoming_sleep, 3),
+        )
+
+    return before_sleep

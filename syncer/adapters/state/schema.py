@@ -1,0 +1,268 @@
+"""The state store's tables, and how flow values are encoded in their rows.
+
+Only portable column types are used (JSON lives in ``Text``), so the same metadata creates the
+schema on SQLite and on PostgreSQL. ``create_all`` adds missing tables but never alters existing
+ones: a column added later needs a migration, not just a new line here.
+
+Value encoding (``encode``/``decode``): values go through JSON, which knows neither tuples nor
+:class:`~syncer.types.Reference`. Tuples are written as lists and come back as tuples
+(:func:`~syncer.types.freeze`), so a value compares equal after the round trip. A reference is
+written as ``{"$ref": "<source id>"}``. A genuine mapping with a key starting with ``$`` is
+wrapped as ``{"$map": {...}}`` so it can never be mistaken for a reference.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+from syncer.types import (
+    Action,
+    Link,
+    ModifiedProperty,
+    ObjectKind,
+    ProvisioningLogEntry,
+    Reference,
+    RunRecord,
+    Status,
+    Step,
+    freeze,
+)
+
+_When = datetime.datetime | None
+
+
+class UTCDateTime(sa.TypeDecorator[datetime.datetime]):
+    """An aware UTC datetime on every backend.
+
+    SQLite keeps no offset and would hand back naive wall-clock times, so values are converted to
+    UTC on the way in and marked UTC on the way out; a naive value is refused rather than guessed.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: _When, dialect: Dialect) -> _When:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given to the state store, not an aware one")
+        return value.astimezone(datetime.UTC)
+
+    def process_result_value(self, value: _When, dialect: Dialect) -> _When:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=datetime.UTC)
+        return value.astimezone(datetime.UTC)
+
+
+metadata = sa.MetaData()
+
+links = sa.Table(
+    "links",
+    metadata,
+    sa.Column("job", sa.String(200), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("source_id", sa.String(400), primary_key=True),
+    sa.Column("target_id", sa.String(400), nullable=False),
+    sa.Column("display", sa.Text, nullable=False, default=""),
+    sa.Column("exported", sa.Text, nullable=False, default="{}"),
+    sa.Column("exported_hash", sa.String(128), nullable=False, default=""),
+    sa.Column("members", sa.Text, nullable=False, default="[]"),
+    sa.Column("origin", sa.String(32), nullable=False, default="created"),
+    sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+    sa.Column("gone_since", sa.String(64), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    # One target object is managed on behalf of one source object: two links to the same target id
+    # would have two source objects fighting over it every cycle.
+    sa.UniqueConstraint("job", "kind", "target_id", name="uq_links_target"),
+)
+
+# ``seq`` orders runs that started in the same instant and lets ``jobs.reset_seq`` say which runs
+# came before a restart without trusting anyone's clock; ``id`` is the name the rest of syncer uses.
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(64), nullable=False, unique=True),
+    sa.Column("job", sa.String(200), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime, nullable=True),
+    sa.Column("initial", sa.Boolean, nullable=False),
+    sa.Column("dry_run", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("counts", sa.Text, nullable=False, default="{}"),
+    sa.Index("ix_runs_job_started", "job", "started_at"),
+    sqlite_autoincrement=True,
+)
+
+# One row per job for what belongs to the job rather than to an object or a run. Today only the
+# restart marker; escrow, quarantine and watermarks are expected to add their own tables or columns.
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("job", sa.String(200), primary_key=True),
+    sa.Column("reset_seq", sa.Integer, nullable=False, default=0),
+)
+
+# run_id has no foreign key on purpose: an entry must be recordable even when the run row is not
+# (provision on demand, a test), and the log is an audit trail that should outlive run pruning.
+provisioning_log = sa.Table(
+    "provisioning_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("job", sa.String(200), nullable=False),
+    sa.Column("change_id", sa.String(200), nullable=False),
+    sa.Column("time", UTCDateTime, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("source_id", sa.String(400), nullable=False),
+    sa.Column("display", sa.Text, nullable=False, default=""),
+    sa.Column("target_id", sa.String(400), nullable=True),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("reason", sa.String(200), nullable=True),
+    sa.Column("detail", sa.Text, nullable=True),
+    sa.Column("modified", sa.Text, nullable=False, default="[]"),
+    sa.Column("steps", sa.Text, nullable=False, default="[]"),
+    sa.Index("ix_provisioning_log_job_time", "job", "time"),
+    sa.Index("ix_provisioning_log_run", "run_id"),
+    sqlite_autoincrement=True,
+)
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, Reference):
+        return {"$ref": value.source_id}
+    if isinstance(value, list | tuple | frozenset | set):
+        items = [_to_json(v) for v in value]
+        # Sets have no order of their own; sort them so the same value always encodes the same way.
+        return sorted(items, key=_sort_key) if isinstance(value, frozenset | set) else items
+    if isinstance(value, Mapping):
+        body = {str(k): _to_json(v) for k, v in value.items()}
+        return {"$map": body} if any(k.startswith("$") for k in body) else body
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"a {type(value).__name__} is not a JSON-like value")
+
+
+def _sort_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    if isinstance(value, dict):
+        if len(value) == 1 and isinstance(value.get("$ref"), str):
+            return Reference(value["$ref"])
+        if len(value) == 1 and isinstance(value.get("$map"), dict):
+            return {k: _from_json(v) for k, v in value["$map"].items()}
+        return {k: _from_json(v) for k, v in value.items()}
+    return value
+
+
+def encode(value: Any) -> str:
+    """JSON text for a flow value; keys sorted so equal values are stored byte-identically."""
+    return json.dumps(_to_json(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def decode(text: str | None) -> Any:
+    """The frozen flow value :func:`encode` wrote (lists as tuples, mappings read-only)."""
+    if text is None:
+        return None
+    return freeze(_from_json(json.loads(text)))
+
+
+# -- rows <-> flow values --------------------------------------------------------------------------
+# encode() raises TypeError or ValueError on a value that is not JSON-like; the store reports it.
+
+
+def link_values(link: Link) -> dict[str, Any]:
+    """The columns of a link row other than its key and timestamps."""
+    return {
+        "target_id": link.target_id,
+        "display": link.display,
+        "exported": encode(link.exported),
+        "exported_hash": link.exported_hash,
+        "members": encode(sorted(link.members)),
+        "origin": link.origin,
+        "disabled": link.disabled,
+        "gone_since": link.gone_since,
+    }
+
+
+def link_from_row(row: sa.Row[Any]) -> Link:
+    return Link(
+        kind=ObjectKind(row.kind),
+        source_id=row.source_id,
+        target_id=row.target_id,
+        display=row.display,
+        exported=decode(row.exported),
+        exported_hash=row.exported_hash,
+        members=frozenset(decode(row.members)),
+        origin=row.origin,
+        disabled=bool(row.disabled),
+        gone_since=row.gone_since,
+    )
+
+
+def run_from_row(row: sa.Row[Any]) -> RunRecord:
+    return RunRecord(
+        id=row.id,
+        job=row.job,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        initial=bool(row.initial),
+        dry_run=bool(row.dry_run),
+        status=row.status,
+        counts=decode(row.counts),
+    )
+
+
+def log_values(entry: ProvisioningLogEntry) -> dict[str, Any]:
+    """A provisioning-log row; ``modified`` and ``steps`` as JSON lists of objects."""
+    modified = [{"name": m.name, "old": m.old, "new": m.new} for m in entry.modified]
+    steps = [{"name": s.name, "status": s.status.value, "detail": s.detail} for s in entry.steps]
+    return {
+        "run_id": entry.run_id,
+        "job": entry.job,
+        "change_id": entry.change_id,
+        "time": entry.time,
+        "kind": entry.kind.value,
+        "source_id": entry.source_id,
+        "display": entry.display,
+        "target_id": entry.target_id,
+        "action": entry.action.value,
+        "status": entry.status.value,
+        "reason": entry.reason,
+        "detail": entry.detail,
+        "modified": encode(modified),
+        "steps": encode(steps),
+    }
+
+
+def entry_from_row(row: sa.Row[Any]) -> ProvisioningLogEntry:
+    return ProvisioningLogEntry(
+        job=row.job,
+        run_id=row.run_id,
+        change_id=row.change_id,
+        time=row.time,
+        kind=ObjectKind(row.kind),
+        source_id=row.source_id,
+        display=row.display,
+        target_id=row.target_id,
+        action=Action(row.action),
+        status=Status(row.status),
+        reason=row.reason,
+        detail=row.detail,
+        modified=tuple(ModifiedProperty(m["name"], m["old"], m["new"]) for m in decode(row.modified)),
+        steps=tuple(Step(s["name"], Status(s["status"]), s["detail"]) for s in decode(row.steps)),
+    )

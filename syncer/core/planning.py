@@ -1,0 +1,287 @@
+"""Desired objects + the job's state + match answers -> a Plan.
+
+Linked objects are compared with what syncer last exported (kept in the state), so an
+unchanged object costs no request; newly matched objects are compared with the target object
+as found. References (manager, members) are planned as source ids and resolved to target ids
+when sent, because the object they point at may be created earlier in the same cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from syncer.core.changes import (
+    Change,
+    ChangeMembers,
+    CreateObject,
+    DeleteObject,
+    DisableUser,
+    Phase,
+    Plan,
+    PlanInputs,
+    Skip,
+    UpdateObject,
+)
+from syncer.core.matching import DUPLICATE_SOURCE, DUPLICATE_TARGET, Match, duplicate_sources
+from syncer.types import AttributeChange, Desired, JobState, Link, ObjectKind, Reference, Status, Value
+
+REDUNDANT = "RedundantExport"
+NOT_ENTITLED = "NotEffectivelyEntitled"
+IMPORT_SKIPPED = "ImportSkipped"
+ACTIVE = "active"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRequest:
+    """Everything one cycle's planning needs, as values.
+
+    ``protected`` holds source ids that the source returned but could not import this cycle:
+    they are neither updated nor deprovisioned (a bad record must never look like a leaver).
+    """
+
+    job: str
+    initial: bool
+    users: tuple[Desired, ...]
+    groups: tuple[Desired, ...]
+    state: JobState
+    matches: Mapping[tuple[ObjectKind, str], Match]
+    inputs: PlanInputs
+    skips: tuple[Skip, ...] = ()
+    protected: frozenset[tuple[ObjectKind, str]] = frozenset()
+    manage_members: bool = True
+    member_batch_size: int = 100
+    group_deletes: bool = True
+    names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def same_value(old: Value, new: Value) -> bool:
+    """Exact equality, except that a list and a tuple with equal items are the same value."""
+    if isinstance(old, list | tuple) and isinstance(new, list | tuple):
+        return len(old) == len(new) and all(same_value(a, b) for a, b in zip(old, new, strict=True))
+    return type(old) is type(new) and old == new or (old is None and new is None)
+
+
+def diff_values(
+    desired: Mapping[str, Value], previous: Mapping[str, Value], skip: Iterable[str] = ()
+) -> tuple[AttributeChange, ...]:
+    """The attribute changes that take ``previous`` to ``desired``; a value gone null is a removal."""
+    skipped = set(skip)
+    changes = []
+    for path in sorted(desired):
+        if path in skipped:
+            continue
+        new, old = desired[path], previous.get(path)
+        if not same_value(old, new):
+            changes.append(AttributeChange(path=path, old=old, new=new))
+    return tuple(changes)
+
+
+def batched(items: Sequence[str], size: int) -> list[tuple[str, ...]]:
+    return [tuple(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+class _Planner:
+    def __init__(self, request: PlanRequest) -> None:
+        self.r = request
+        self.changes: list[Change] = []
+        self.skips: list[Skip] = list(request.skips)
+        self.duplicates = {
+            ObjectKind.USER: duplicate_sources(request.users),
+            ObjectKind.GROUP: duplicate_sources(request.groups),
+        }
+        self.owners = {(link.kind, link.target_id): link.source_id for link in request.state.links.values()}
+        # users that will be linked by the end of this cycle: the only valid reference targets
+        self.entitled_users = {
+            u.source_id
+            for u in request.users
+            if u.source_id not in self.duplicates[ObjectKind.USER]
+            and (not u.soft_deleted or request.state.link(ObjectKind.USER, u.source_id) is not None)
+        }
+        self.target_failed: set[tuple[ObjectKind, str]] = set()
+
+    # --- references -----------------------------------------------------------------------
+
+    def _resolvable(self, value: Value) -> Value:
+        """A reference to a user that will not be linked this cycle flows as no value."""
+        if isinstance(value, Reference) and value.source_id not in self.entitled_users:
+            return None
+        return value
+
+    def _target_id_of(self, value: Value) -> Value:
+        if isinstance(value, Reference):
+            link = self.r.state.link(ObjectKind.USER, value.source_id)
+            return link.target_id if link else value
+        return value
+
+    def _desired_values(self, obj: Desired) -> dict[str, Value]:
+        return {path: self._resolvable(value) for path, value in obj.attributes.items()}
+
+    # --- one object ---------------------------------------------------------------------------
+
+    def _skip(self, obj: Desired, reason: str, status: Status = Status.SKIPPED, detail: str = "",
+              target_id: str | None = None) -> None:
+        self.skips.append(Skip(obj.kind, obj.source_id, obj.display, reason, status, detail, target_id))
+
+    def _split(self, obj: Desired, target_id: str | None, changes: tuple[AttributeChange, ...],
+               matched_on: str | None, enable: bool = False) -> None:
+        plain = tuple(c for c in changes if not isinstance(c.new, Reference))
+        refs = tuple(c for c in changes if isinstance(c.new, Reference))
+        own_phase = Phase.USERS if obj.kind is ObjectKind.USER else Phase.GROUPS
+        if plain or matched_on:
+            self.changes.append(
+                UpdateObject(obj.kind, obj.source_id, obj.display, target_id, plain, matched_on, own_phase, enable)
+            )
+        if refs:
+            self.changes.append(
+                UpdateObject(obj.kind, obj.source_id, obj.display, target_id, refs, None, Phase.REFERENCES)
+            )
+
+    def plan_linked(self, obj: Desired, link: Link) -> bool:
+        if obj.kind is ObjectKind.USER and obj.soft_deleted:
+            if link.disabled:
+                return False
+            self.changes.append(DisableUser(obj.source_id, obj.display, link.target_id, "disabled in the source"))
+            return True
+        desired = self._desired_values(obj)
+        changes = diff_values(desired, link.exported, skip=obj.on_create_only)
+        enable = link.disabled and obj.kind is ObjectKind.USER
+        if enable and not any(c.path == ACTIVE for c in changes):
+            changes = (*changes, AttributeChange(ACTIVE, False, True))
+        if not changes:
+            return False
+        self._split(obj, link.target_id, changes, None, enable)
+        return True
+
+    def plan_unlinked(self, obj: Desired) -> None:
+        match = self.r.matches.get((obj.kind, obj.source_id))
+        if match is None:
+            raise ValueError(f"no match answer for {obj.kind.value} {obj.source_id}")
+        if len(match.hits) > 1:
+            ids = ", ".join(sorted(h.id for h in match.hits))
+            self.target_failed.add((obj.kind, obj.source_id))
+            self._skip(obj, DUPLICATE_TARGET, Status.FAILURE, f"{match.path} matches target objects {ids}")
+            return
+        desired = self._desired_values(obj)
+        if match.hits:
+            hit = match.hits[0]
+            owner = self.owners.get((obj.kind, hit.id))
+            if owner is not None:
+                self.target_failed.add((obj.kind, obj.source_id))
+                self._skip(obj, DUPLICATE_TARGET, Status.FAILURE,
+                           f"target object {hit.id} is already linked to source object {owner}", hit.id)
+                return
+            comparable = {p: self._target_id_of(v) for p, v in desired.items()}
+            changes = diff_values(comparable, hit.values, skip=obj.on_create_only)
+            # keep references as source ids in the plan, so they resolve when sent
+            changes = tuple(AttributeChange(c.path, c.old, desired[c.path]) for c in changes)
+            self._split(obj, hit.id, changes, match.path or "")
+            return
+        attributes: dict[str, Value] = {}
+        later: list[AttributeChange] = []
+        for path, value in desired.items():
+            if value is None:
+                value = obj.defaults.get(path)
+            if value is None:
+                continue
+            if isinstance(value, Reference) and self.r.state.link(ObjectKind.USER, value.source_id) is None:
+                later.append(AttributeChange(path, None, value))
+                continue
+            attributes[path] = value
+        self.changes.append(CreateObject(obj.kind, obj.source_id, obj.display, MappingProxyType(attributes)))
+        if later:
+            self.changes.append(
+                UpdateObject(obj.kind, obj.source_id, obj.display, None, tuple(later), None, Phase.REFERENCES)
+            )
+
+    def plan_object(self, obj: Desired) -> bool:
+        """Plan one object; ``True`` when it may take part in memberships this cycle."""
+        duplicate = self.duplicates[obj.kind].get(obj.source_id)
+        if duplicate is not None:
+            self._skip(obj, DUPLICATE_SOURCE, Status.FAILURE, duplicate)
+            return False
+        link = self.r.state.link(obj.kind, obj.source_id)
+        if link is not None:
+            if not self.plan_linked(obj, link) and obj.kind is ObjectKind.USER:
+                self._skip(obj, REDUNDANT, target_id=link.target_id)
+            return True
+        if obj.kind is ObjectKind.USER and obj.soft_deleted:
+            self._skip(obj, NOT_ENTITLED, detail="disabled in the source and never provisioned")
+            return False
+        if not obj.matching:
+            self._skip(obj, IMPORT_SKIPPED, Status.SKIPPED, "no value for any matching attribute")
+            return False
+        self.plan_unlinked(obj)
+        return (obj.kind, obj.source_id) not in self.target_failed
+
+    def plan_members(self, group: Desired) -> bool:
+        link = self.r.state.link(ObjectKind.GROUP, group.source_id)
+        exported = link.members if link else frozenset()
+        entitled = {m for m in group.members if m in self.entitled_users}
+        target_id = link.target_id if link else None
+        add = sorted(entitled - exported)
+        remove = sorted(exported - entitled)
+        size = self.r.member_batch_size
+        for batch in batched(add, size):
+            self.changes.append(ChangeMembers(group.source_id, group.display, target_id, add=batch))
+        for batch in batched(remove, size):
+            self.changes.append(ChangeMembers(group.source_id, group.display, target_id, remove=batch))
+        return bool(add or remove)
+
+    # --- the cycle ----------------------------------------------------------------------------
+
+    def plan(self) -> Plan:
+        r = self.r
+        for user in r.users:
+            self.plan_object(user)
+        for group in r.groups:
+            before = len(self.changes)
+            linked = r.state.link(ObjectKind.GROUP, group.source_id)
+            if self.plan_object(group) and r.manage_members:
+                self.plan_members(group)
+            if linked is not None and len(self.changes) == before and group.source_id not in self.duplicates[
+                ObjectKind.GROUP
+            ]:
+                self._skip(group, REDUNDANT, target_id=linked.target_id)
+        self.deprovision()
+        order = {id(c): i for i, c in enumerate(self.changes)}
+        changes = sorted(
+            self.changes, key=lambda c: (c.phase, c.kind.value, c.display.casefold(), c.source_id, order[id(c)])
+        )
+        return Plan(
+            job=r.job,
+            initial=r.initial,
+            changes=tuple(changes),
+            skips=tuple(sorted(self.skips, key=lambda s: (s.kind.value, s.display.casefold(), s.source_id))),
+            inputs=r.inputs,
+            names=MappingProxyType(self._names(changes)),
+        )
+
+    def deprovision(self) -> None:
+        r = self.r
+        present = {(o.kind, o.source_id) for o in (*r.users, *r.groups)}
+        for (kind, source_id), link in sorted(r.state.links.items()):
+            if (kind, source_id) in present or (kind, source_id) in r.protected:
+                continue
+            if kind is ObjectKind.USER and not link.disabled:
+                self.changes.append(DisableUser(source_id, link.display, link.target_id, "gone from the source"))
+            elif kind is ObjectKind.GROUP and r.group_deletes:
+                self.changes.append(DeleteObject(kind, source_id, link.display, link.target_id, "gone from the source"))
+
+    def _names(self, changes: Sequence[Change]) -> dict[str, str]:
+        wanted: set[str] = set()
+        for change in changes:
+            if isinstance(change, UpdateObject | CreateObject):
+                values = (
+                    [c.new for c in change.changes] + [c.old for c in change.changes]
+                    if isinstance(change, UpdateObject)
+                    else list(change.attributes.values())
+                )
+                wanted.update(v.source_id for v in values if isinstance(v, Reference))
+        return {sid: self.r.names[sid] for sid in sorted(wanted) if sid in self.r.names}
+
+
+def plan_cycle(request: PlanRequest) -> Plan:
+    """Compute the plan of one cycle: every change in send order, every skip with its reason."""
+    return _Planner(request).plan()

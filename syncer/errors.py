@@ -1,0 +1,136 @@
+"""One exception tree for syncer.
+
+Every error a user can see is a ``SyncerError``; third-party errors are translated at the
+boundary (``raise Ours(...) from exc``) so callers never catch httpx or SQLAlchemy types::
+
+    SyncerError
+    ├── ConfigError                 config or mapping invalid: refuses to start (cites file:line)
+    │   ├── ExpressionError         a mapping expression that does not parse or type-check (column)
+    │   └── ScimPathError           a target path that is not a SCIM attribute path (column)
+    ├── SourceError                 the source could not be read as a whole: never "everyone left"
+    ├── StateError                  the state store failed
+    ├── PlanRefused                 a saved plan no longer matches config, source, state or target
+    └── TargetError                 the SCIM target answered with an error, or not at all
+        ├── TransientTargetError    timeouts, resets, 5xx, 429: retried (carries retry_after)
+        ├── ConflictError           409: the object exists; match and link instead of failing
+        ├── NotFoundError           404 on an id: the object is gone on the target
+        ├── UnauthorizedError       401/403: credentials; quarantines the job
+        ├── MalformedResponseError  2xx that is not the SCIM JSON we asked for
+        └── PermanentTargetError    every other 4xx: not retried this cycle
+"""
+
+from __future__ import annotations
+
+
+class SyncerError(Exception):
+    """Base of every error syncer raises on purpose."""
+
+
+class ConfigError(SyncerError):
+    """The config or a mapping file is invalid; syncer refuses to start.
+
+    ``location`` is ``file:line`` (or just the file) so the message points at the fix.
+    """
+
+    def __init__(self, message: str, location: str | None = None) -> None:
+        self.message = message
+        self.location = location
+        super().__init__(f"{location}: {message}" if location else message)
+
+
+class ExpressionError(ConfigError):
+    """An expression that cannot be parsed or checked; ``column`` is 1-based within the expression."""
+
+    def __init__(self, message: str, column: int | None = None, expression: str | None = None) -> None:
+        self.column = column
+        self.expression = expression
+        text = f"{message} at column {column}" if column is not None else message
+        super().__init__(text)
+
+
+class ScimPathError(ConfigError):
+    """A target path that is not a valid SCIM attribute path; ``column`` is 1-based."""
+
+    def __init__(self, message: str, column: int | None = None, path: str | None = None) -> None:
+        self.column = column
+        self.path = path
+        text = f"{message} at column {column}" if column is not None else message
+        super().__init__(text)
+
+
+class SourceError(SyncerError):
+    """The source directory could not be read as a whole.
+
+    Raised instead of returning a partial or empty directory, which would look like leavers.
+    """
+
+
+class StateError(SyncerError):
+    """The state store could not be read or written."""
+
+
+class PlanRefused(SyncerError):
+    """A saved plan is stale: what it was computed from has moved since."""
+
+
+class TargetError(SyncerError):
+    """The SCIM target failed a request.
+
+    Carries the SCIM error's ``status``, ``scim_type`` and ``detail`` (RFC 7644 §3.12) so the
+    provisioning log can show what the target said, never the request's credentials.
+    """
+
+    code = "TargetError"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        scim_type: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.status = status
+        self.scim_type = scim_type
+        self.detail = detail
+        super().__init__(message)
+
+
+class TransientTargetError(TargetError):
+    """Worth retrying: timeouts, dropped connections, 5xx and 429 (``retry_after`` in seconds)."""
+
+    code = "Transient"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class ConflictError(TargetError):
+    """409: the object already exists on the target."""
+
+    code = "Conflict"
+
+
+class NotFoundError(TargetError):
+    """404 on a resource id: the target object is gone."""
+
+    code = "NotFound"
+
+
+class UnauthorizedError(TargetError):
+    """401/403: the token is wrong, expired or lacks permission."""
+
+    code = "Unauthorized"
+
+
+class MalformedResponseError(TargetError):
+    """A response that is not the SCIM JSON the request asked for (an HTML error page, say)."""
+
+    code = "MalformedResponse"
+
+
+class PermanentTargetError(TargetError):
+    """Any other 4xx: retrying in this cycle would not help."""
+
+    code = "Permanent"

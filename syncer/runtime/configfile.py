@@ -1,0 +1,171 @@
+"""YAML files to settings, with errors that cite ``file:line``.
+
+The YAML is composed into nodes first so every key keeps the line it was written on; a
+pydantic error's ``loc`` is then looked up in that table. ``${VAR}`` is replaced from the
+environment, and a missing variable is an error at its line, never an empty token.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from syncer.errors import ConfigError
+from syncer.settings import ConfigSettings, JobSettings, MappingFileSettings
+
+Lines = dict[tuple[Any, ...], int]
+M = TypeVar("M", bound=BaseModel)
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """Parsed YAML data with the line (1-based) of every key and list item, by ``loc`` path."""
+
+    path: Path
+    data: Any
+    lines: Lines
+
+    def where(self, loc: tuple[Any, ...]) -> str:
+        """``file:line`` of the deepest known part of ``loc``."""
+        for end in range(len(loc), -1, -1):
+            line = self.lines.get(tuple(loc[:end]))
+            if line is not None:
+                return f"{self.path}:{line}"
+        return str(self.path)
+
+
+def _construct(node: yaml.Node, loc: tuple[Any, ...], lines: Lines, doc: Path) -> Any:
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = yaml.safe_load(yaml.serialize(key_node))
+            if key in result:
+                raise ConfigError(f"duplicate key {key!r}", f"{doc}:{key_node.start_mark.line + 1}")
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+            result[key] = _construct(value_node, (*loc, key), lines, doc)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, (*loc, i), lines, doc) for i, item in enumerate(node.value)]
+    value = yaml.safe_load(yaml.serialize(node))
+    if isinstance(value, str) and "${" in value:
+        return _interpolate(value, f"{doc}:{node.start_mark.line + 1}")
+    return value
+
+
+def _interpolate(text: str, where: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ConfigError(f"environment variable {name} is not set", where)
+        return os.environ[name]
+
+    return _ENV.sub(replace, text)
+
+
+def load_yaml(path: Path) -> YamlDocument:
+    """Read one YAML file keeping line numbers; syntax errors cite the file, line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", str(path)) from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        column = f" (column {mark.column + 1})" if mark else ""
+        raise ConfigError(f"invalid YAML: {exc.problem}{column}", where) from exc
+    lines: Lines = {}
+    data = _construct(node, (), lines, path) if node is not None else None
+    return YamlDocument(path=path, data=data, lines=lines)
+
+
+def _validation_errors(doc: YamlDocument, exc: ValidationError) -> ConfigError:
+    messages = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        # pydantic adds the union member's tag to loc (e.g. 'FileSourceSettings'); drop it for lookup
+        clean = tuple(part for part in loc if not (isinstance(part, str) and part.endswith("Settings")))
+        dotted = ".".join(str(p) for p in clean) or "(top level)"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        messages.append(f"{doc.where(clean)}: {dotted}: {message}")
+    first = messages[0].split(": ", 1)
+    return ConfigError("\n".join(m for m in [first[1], *messages[1:]]), first[0])
+
+
+def validate_document(doc: YamlDocument, model: type[M]) -> M:
+    """Validate a YAML document against a settings model, errors at their lines."""
+    if not isinstance(doc.data, Mapping):
+        raise ConfigError("expected a mapping at the top level", str(doc.path))
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        raise _validation_errors(doc, exc) from exc
+
+
+@dataclass(frozen=True)
+class LoadedMapping:
+    """A mapping file's settings, with where each of its entries was written."""
+
+    settings: MappingFileSettings
+    document: YamlDocument
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """The config with paths made absolute against the config file's folder, and its mappings."""
+
+    path: Path
+    settings: ConfigSettings
+    document: YamlDocument
+    mappings: Mapping[str, LoadedMapping]
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.path.parent / path)
+
+
+def load_mapping(path: Path) -> LoadedMapping:
+    doc = load_yaml(path)
+    return LoadedMapping(settings=validate_document(doc, MappingFileSettings), document=doc)
+
+
+def load_config(path: Path) -> LoadedConfig:
+    """Load config.yaml and every mapping it names; the first problem refuses the whole config."""
+    doc = load_yaml(path)
+    settings = validate_document(doc, ConfigSettings)
+    mappings: dict[str, LoadedMapping] = {}
+    for job in settings.jobs:
+        mapping_path = job.mapping if job.mapping.is_absolute() else path.parent / job.mapping
+        mappings[job.name] = load_mapping(mapping_path)
+    return LoadedConfig(path=path, settings=settings, document=doc, mappings=mappings)
+
+
+def read_token(config: LoadedConfig, job: JobSettings) -> str | None:
+    """The bearer token from the config (already ``${ENV}``-expanded) or from ``token_file``."""
+    target = job.target
+    if target.token is not None:
+        return target.token.get_secret_value()
+    if target.token_file is not None:
+        token_path = config.resolve(target.token_file)
+        try:
+            token = token_path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            where = config.document.where(("jobs", config.settings.jobs.index(job), "target", "token_file"))
+            raise ConfigError(f"cannot read token_file {token_path}: {exc.strerror or exc}", where) from exc
+        if not token:
+            raise ConfigError(f"token_file {token_path} is empty")
+        return token
+    return None

@@ -1,0 +1,465 @@
+"""Send a plan to the target, phase by phase, and write each result to the state as it lands.
+
+Within a phase, objects are worked on concurrently (bounded by the target's concurrency) and
+each object's own changes in order. A failed object never stops the others. The state is
+written after every successful request, so a crash loses at most the requests in flight, and
+the next cycle repairs those by matching (a 409 on create links instead of duplicating).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+import structlog
+
+from syncer.adapters.scim.client import ScimClient
+from syncer.adapters.state.store import StateStore
+from syncer.core.changes import (
+    Change,
+    ChangeMembers,
+    CreateObject,
+    DeleteObject,
+    DisableUser,
+    Phase,
+    Plan,
+    Skip,
+    UpdateObject,
+)
+from syncer.core.mapping import CompiledMapping
+from syncer.core.planning import diff_values
+from syncer.core.scimpath import (
+    CORE_GROUP,
+    CORE_USER,
+    build_patch_operations,
+    build_resource,
+    equality_filter,
+    flatten,
+    patch_body,
+)
+from syncer.errors import ConflictError, NotFoundError, TargetError, UnauthorizedError
+from syncer.types import (
+    Action,
+    AttributeChange,
+    Desired,
+    JobState,
+    Link,
+    ModifiedProperty,
+    ObjectKind,
+    ProvisioningLogEntry,
+    Reference,
+    Status,
+    Step,
+    Value,
+)
+
+log = structlog.get_logger("syncer.executor")
+Key = tuple[ObjectKind, str]
+
+
+class Deferred(Exception):
+    """A reference whose target is not linked (yet): left for a later cycle, not an error."""
+
+
+@dataclass
+class _Outcome:
+    """What happened to one object in this cycle, folded into one provisioning-log record."""
+
+    kind: ObjectKind
+    source_id: str
+    display: str
+    action: Action = Action.OTHER
+    status: Status = Status.SUCCESS
+    reason: str | None = None
+    detail: str | None = None
+    target_id: str | None = None
+    modified: list[ModifiedProperty] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    pending: int = 0
+
+    def fail(self, reason: str, detail: str) -> None:
+        self.status = Status.FAILURE
+        self.reason = self.reason or reason
+        self.detail = self.detail or detail
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    """The counts one apply produced, for the run record and the CLI summary."""
+
+    counts: Mapping[str, int]
+    failures: int
+    stopped: str | None
+
+
+def _ref_text(value: Value) -> Value:
+    return str(value) if isinstance(value, Reference) else value
+
+
+def member_operations(add: Sequence[str], remove: Sequence[str]) -> list[dict[str, Any]]:
+    """RFC 7644 §3.5.2: members are added in one ``add``, removed one ``members[value eq ...]`` each."""
+    ops: list[dict[str, Any]] = []
+    if add:
+        ops.append({"op": "add", "path": "members", "value": [{"value": tid} for tid in add]})
+    for tid in remove:
+        escaped = tid.replace("\\", "\\\\").replace('"', '\\"')
+        ops.append({"op": "remove", "path": f'members[value eq "{escaped}"]'})
+    return ops
+
+
+class Executor:
+    """Applies one plan for one job; owns the in-memory view of the links during the cycle."""
+
+    def __init__(
+        self,
+        *,
+        job: str,
+        run_id: str,
+        client: ScimClient,
+        store: StateStore,
+        state: JobState,
+        desired: Mapping[Key, Desired],
+        mapping: CompiledMapping,
+        concurrency: int,
+        clock: Callable[[], datetime],
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.job = job
+        self.run_id = run_id
+        self.client = client
+        self.store = store
+        self.links: dict[Key, Link] = dict(state.links)
+        self.desired = desired
+        self.mapping = mapping
+        self.concurrency = concurrency
+        self.clock = clock
+        self.on_progress = on_progress
+        self.outcomes: dict[Key, _Outcome] = {}
+        self.stopped: str | None = None
+        self.done = 0
+        self.total = 0
+
+    # --- bookkeeping ------------------------------------------------------------------------
+
+    def _save(self, link: Link) -> None:
+        self.links[(link.kind, link.source_id)] = link
+        self.store.save_link(self.job, link)
+
+    def _drop(self, kind: ObjectKind, source_id: str) -> None:
+        self.links.pop((kind, source_id), None)
+        self.store.drop_link(self.job, kind, source_id)
+
+    def _entry(self, o: _Outcome) -> ProvisioningLogEntry:
+        return ProvisioningLogEntry(
+            job=self.job, run_id=self.run_id, change_id=uuid.uuid4().hex, time=self.clock(), kind=o.kind,
+            source_id=o.source_id, display=o.display, target_id=o.target_id, action=o.action, status=o.status,
+            reason=o.reason, detail=o.detail, modified=tuple(o.modified), steps=tuple(o.steps),
+        )
+
+    def _finish(self, key: Key) -> None:
+        outcome = self.outcomes[key]
+        outcome.pending -= 1
+        self.done += 1
+        if self.on_progress:
+            self.on_progress(self.done, self.total)
+        if outcome.pending == 0:
+            outcome.steps.append(Step("export", outcome.status, outcome.detail or ""))
+            self.store.record(self._entry(outcome))
+
+    def _target_of(self, kind: ObjectKind, source_id: str, planned: str | None) -> str:
+        link = self.links.get((kind, source_id))
+        if link is not None:
+            return link.target_id
+        if planned is not None:
+            return planned
+        raise Deferred(f"{kind.value} {source_id} is not provisioned")
+
+    def _resolve(self, value: Value) -> Value:
+        if isinstance(value, Reference):
+            link = self.links.get((ObjectKind.USER, value.source_id))
+            if link is None:
+                raise Deferred(f"reference to user {value.source_id}, which is not provisioned yet")
+            return link.target_id
+        return value
+
+    def _core(self, kind: ObjectKind) -> str:
+        return CORE_USER if kind is ObjectKind.USER else CORE_GROUP
+
+    # --- the plan ---------------------------------------------------------------------------
+
+    def record_skips(self, skips: Sequence[Skip]) -> None:
+        entries = [
+            ProvisioningLogEntry(
+                job=self.job, run_id=self.run_id, change_id=uuid.uuid4().hex, time=self.clock(), kind=s.kind,
+                source_id=s.source_id, display=s.display, target_id=s.target_id, action=Action.OTHER,
+                status=s.status, reason=s.reason, detail=s.detail or None,
+                steps=(Step("import", Status.SUCCESS), Step("matching", s.status, s.detail)),
+            )
+            for s in skips
+        ]
+        if entries:
+            self.store.record_many(entries)
+
+    async def apply(self, plan: Plan) -> ApplyReport:
+        self.record_skips(plan.skips)
+        self.total = len(plan.changes)
+        for change in plan.changes:
+            key = (change.kind, change.source_id)
+            outcome = self.outcomes.setdefault(key, _Outcome(change.kind, change.source_id, change.display))
+            outcome.pending += 1
+        for phase in Phase:
+            await self._run_phase(plan.of_phase(phase))
+        counts: dict[str, int] = defaultdict(int)
+        for o in self.outcomes.values():
+            counts[f"{o.action.value}.{o.status.value}"] += 1
+        failures = sum(1 for o in self.outcomes.values() if o.status is Status.FAILURE)
+        return ApplyReport(counts=dict(counts), failures=failures, stopped=self.stopped)
+
+    async def _run_phase(self, changes: Sequence[Change]) -> None:
+        if not changes:
+            return
+        by_object: dict[Key, list[Change]] = defaultdict(list)
+        for change in changes:
+            by_object[(change.kind, change.source_id)].append(change)
+        queue: asyncio.Queue[list[Change]] = asyncio.Queue()
+        for group in by_object.values():
+            queue.put_nowait(group)
+
+        async def worker() -> None:
+            while True:
+                try:
+                    group = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                for change in group:
+                    await self._apply_one(change)
+
+        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(by_object)))))
+
+    async def _apply_one(self, change: Change) -> None:
+        key = (change.kind, change.source_id)
+        outcome = self.outcomes[key]
+        try:
+            if self.stopped:
+                outcome.fail("CycleStopped", f"not sent: {self.stopped}")
+            elif isinstance(change, CreateObject):
+                await self._create(change, outcome)
+            elif isinstance(change, UpdateObject):
+                await self._update(change, outcome)
+            elif isinstance(change, ChangeMembers):
+                await self._members(change, outcome)
+            elif isinstance(change, DisableUser):
+                await self._disable(change, outcome)
+            elif isinstance(change, DeleteObject):
+                await self._delete(change, outcome)
+        except Deferred as exc:
+            outcome.steps.append(Step("processing", Status.WARNING, str(exc)))
+            if outcome.status is Status.SUCCESS:
+                outcome.status = Status.WARNING
+                outcome.reason = outcome.reason or "ReferenceNotResolved"
+                outcome.detail = outcome.detail or str(exc)
+        except UnauthorizedError as exc:
+            self.stopped = f"the target refused the credentials ({exc})"
+            outcome.fail(exc.code, str(exc))
+            log.error("cycle_stopped", reason=self.stopped)
+        except TargetError as exc:
+            outcome.fail(exc.code, str(exc))
+            log.warning("change_failed", kind=change.kind.value, source_id=change.source_id, error=str(exc))
+        finally:
+            self._finish(key)
+
+    # --- one change each ----------------------------------------------------------------------
+
+    def _exported_values(self, values: Mapping[str, Value]) -> dict[str, Value]:
+        return {p: v for p, v in values.items() if v is not None}
+
+    async def _create(self, change: CreateObject, outcome: _Outcome) -> None:
+        outcome.action = Action.CREATE
+        sent: dict[str, Value] = {}
+        for path, value in change.attributes.items():
+            try:
+                sent[path] = self._resolve(value)
+            except Deferred:
+                continue
+        try:
+            created = await self.client.create(change.kind, build_resource(self._core(change.kind), sent))
+        except ConflictError:
+            outcome.steps.append(Step("export", Status.WARNING, "409 on create: the object exists; matching it"))
+            await self._rematch(change.kind, change.source_id, outcome)
+            return
+        target_id = str(created["id"])
+        exported = {p: change.attributes[p] for p in sent}
+        self._save(Link(change.kind, change.source_id, target_id, change.display, MappingProxyType(exported)))
+        outcome.target_id = target_id
+        outcome.modified.extend(ModifiedProperty(p, None, _ref_text(v)) for p, v in sorted(exported.items()))
+
+    async def _rematch(self, kind: ObjectKind, source_id: str, outcome: _Outcome) -> None:
+        """Find the object by its matching attributes and link it, creating it only if none is found."""
+        desired = self.desired[(kind, source_id)]
+        paths = self.mapping.of(kind).paths
+        for path, value in desired.matching:
+            hits = await self.client.find(kind, equality_filter(path, value))
+            if len(hits) > 1:
+                outcome.fail("DuplicateTargetEntries", f"{path} matches {len(hits)} target objects")
+                return
+            if hits:
+                actual = flatten(hits[0], paths)
+                target_id = str(hits[0]["id"])
+                await self._converge(desired, target_id, actual, outcome, matched_on=path)
+                return
+        outcome.action = Action.CREATE
+        values = {p: (v if v is not None else desired.defaults.get(p)) for p, v in desired.attributes.items()}
+        sent = {}
+        for p, v in values.items():
+            if v is None:
+                continue
+            try:
+                sent[p] = self._resolve(v)
+            except Deferred:
+                continue
+        created = await self.client.create(kind, build_resource(self._core(kind), sent))
+        exported = {p: values[p] for p in sent}
+        target_id = str(created["id"])
+        self._save(Link(kind, source_id, target_id, desired.display, MappingProxyType(exported)))
+        outcome.target_id = target_id
+
+    async def _converge(
+        self, desired: Desired, target_id: str, actual: Mapping[str, Value], outcome: _Outcome, matched_on: str
+    ) -> None:
+        """Link a found object and PATCH what differs from the desired values."""
+        wanted: dict[str, Value] = {}
+        for path, value in desired.attributes.items():
+            try:
+                wanted[path] = self._resolve(value)
+            except Deferred:
+                continue
+        changes = diff_values(wanted, actual, skip=desired.on_create_only)
+        if changes:
+            ops = build_patch_operations(changes, current=actual)
+            await self.client.patch(desired.kind, target_id, patch_body(ops))
+        exported = {p: desired.attributes[p] for p in wanted if wanted[p] is not None}
+        self._save(Link(desired.kind, desired.source_id, target_id, desired.display, MappingProxyType(exported),
+                        origin="matched"))
+        outcome.action = Action.UPDATE
+        outcome.target_id = target_id
+        outcome.steps.append(Step("matching", Status.SUCCESS, f"matched on {matched_on}"))
+        outcome.modified.extend(ModifiedProperty(c.path, c.old, c.new) for c in changes)
+
+    async def _update(self, change: UpdateObject, outcome: _Outcome) -> None:
+        if outcome.action is Action.OTHER:
+            outcome.action = Action.UPDATE
+        target_id = self._target_of(change.kind, change.source_id, change.target_id)
+        sendable: list[AttributeChange] = []
+        deferred: list[str] = []
+        for c in change.changes:
+            try:
+                sendable.append(AttributeChange(c.path, _ref_text(c.old), self._resolve(c.new)))
+            except Deferred:
+                deferred.append(c.path)
+        if sendable:
+            before = self.links.get((change.kind, change.source_id))
+            desired_now = self.desired.get((change.kind, change.source_id))
+            current = {p: _ref_text(v) for p, v in (before.exported if before else
+                       desired_now.attributes if desired_now else {}).items()}
+            ops = build_patch_operations(sendable, current=current)
+            try:
+                await self.client.patch(change.kind, target_id, patch_body(ops))
+            except NotFoundError:
+                outcome.steps.append(Step("export", Status.WARNING, f"{target_id} is gone on the target; re-matching"))
+                self._drop(change.kind, change.source_id)
+                await self._rematch(change.kind, change.source_id, outcome)
+                return
+        link = self.links.get((change.kind, change.source_id))
+        exported = dict(link.exported) if link else {}
+        sent_paths = {c.path for c in sendable}
+        for c in change.changes:
+            if c.path not in sent_paths:
+                continue
+            if c.new is None:
+                exported.pop(c.path, None)
+            else:
+                exported[c.path] = c.new
+        if link is None:
+            desired = self.desired.get((change.kind, change.source_id))
+            base = self._exported_values(desired.attributes) if desired and change.matched_on else {}
+            base = {p: v for p, v in base.items() if not isinstance(v, Reference) and p not in
+                    (desired.on_create_only if desired else ())}
+            base.update(exported)
+            link = Link(change.kind, change.source_id, target_id, change.display, MappingProxyType(base),
+                        origin="matched")
+            outcome.steps.append(Step("matching", Status.SUCCESS, f"matched on {change.matched_on}"))
+        else:
+            link = replace(link, exported=MappingProxyType(exported), display=change.display)
+        if change.enable:
+            link = replace(link, disabled=False)
+        self._save(link)
+        outcome.target_id = target_id
+        outcome.modified.extend(ModifiedProperty(c.path, _ref_text(c.old), _ref_text(c.new))
+                                for c in change.changes if c.path in sent_paths)
+        if deferred:
+            raise Deferred(f"{', '.join(deferred)} refer to objects not provisioned yet")
+
+    async def _members(self, change: ChangeMembers, outcome: _Outcome) -> None:
+        if outcome.action is Action.OTHER:
+            outcome.action = Action.UPDATE
+        target_id = self._target_of(ObjectKind.GROUP, change.group_source_id, change.target_id)
+        resolved: dict[str, str] = {}
+        unresolved: list[str] = []
+        for member in change.add or change.remove:
+            link = self.links.get((ObjectKind.USER, member))
+            if link is None:
+                unresolved.append(member)
+            else:
+                resolved[member] = link.target_id
+        if resolved:
+            ops = (member_operations(list(resolved.values()), []) if change.add
+                   else member_operations([], list(resolved.values())))
+            await self.client.patch(ObjectKind.GROUP, target_id, patch_body(ops))
+        group = self.links.get((ObjectKind.GROUP, change.group_source_id))
+        if group is not None:
+            members = set(group.members)
+            if change.add:
+                members.update(resolved)
+            else:
+                members.difference_update(resolved)
+                members.difference_update(m for m in change.remove if m in unresolved)
+            self._save(replace(group, members=frozenset(members)))
+        outcome.target_id = target_id
+        sign = "+" if change.add else "-"
+        outcome.modified.append(ModifiedProperty("members", None, f"{sign}{len(resolved)}"))
+        if unresolved and change.add:
+            raise Deferred(f"{len(unresolved)} members are not provisioned yet")
+
+    async def _disable(self, change: DisableUser, outcome: _Outcome) -> None:
+        outcome.action = Action.DISABLE
+        outcome.target_id = change.target_id
+        ops = build_patch_operations([AttributeChange("active", True, False)])
+        try:
+            await self.client.patch(ObjectKind.USER, change.target_id, patch_body(ops))
+        except NotFoundError:
+            outcome.detail = "already gone on the target"
+            self._drop(ObjectKind.USER, change.source_id)
+            return
+        link = self.links[(ObjectKind.USER, change.source_id)]
+        exported = dict(link.exported)
+        if "active" in exported:
+            exported["active"] = False
+        self._save(replace(link, disabled=True, exported=MappingProxyType(exported)))
+        outcome.modified.append(ModifiedProperty("active", True, False))
+        outcome.steps.append(Step("processing", Status.SUCCESS, change.reason))
+
+    async def _delete(self, change: DeleteObject, outcome: _Outcome) -> None:
+        outcome.action = Action.DELETE
+        outcome.target_id = change.target_id
+        try:
+            await self.client.delete(change.kind, change.target_id)
+        except NotFoundError:
+            outcome.detail = "already gone on the target"
+        self._drop(change.kind, change.source_id)
+        outcome.steps.append(Step("processing", Status.SUCCESS, change.reason))

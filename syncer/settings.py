@@ -1,0 +1,194 @@
+"""Pydantic models of ``config.yaml`` and of mapping files.
+
+Every model forbids unknown keys: a typo in a key must refuse to start, not silently fall back
+to a default that provisions the wrong people. Defaults are Entra's unless the README says why.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """Durations are written the same way everywhere: ``3s``, ``40m``, ``6h``, ``30d`` (or seconds as a number)."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=float(value))
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    raise ValueError(f"expected a duration such as 30s, 40m, 6h or 30d, got {value!r}")
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- mapping files -------------------------------------------------------------------------
+
+
+class AttributeMappingSettings(_Strict):
+    """One attribute mapping: a SCIM target path fed by a source attribute, a constant or an expression."""
+
+    target: str
+    source: str | None = None
+    constant: Any = None
+    expression: str | None = None
+    default: Any = None
+    apply: Literal["always", "on_create"] = "always"
+    match: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> AttributeMappingSettings:
+        given = [k for k in ("source", "constant", "expression") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of source, constant or expression"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+
+class MappingFileSettings(_Strict):
+    """A mapping file: one object mapping per kind."""
+
+    description: str | None = None
+    users: list[AttributeMappingSettings] = Field(default_factory=list)
+    groups: list[AttributeMappingSettings] = Field(default_factory=list)
+
+
+# --- config.yaml ---------------------------------------------------------------------------
+
+
+class FileSourceSettings(_Strict):
+    """A directory kept in files: JSON/YAML ``{users, groups}``, or CSV users plus a groups file."""
+
+    type: Literal["file"]
+    path: Path
+    groups_path: Path | None = None
+    csv_delimiter: str = ","
+
+
+SourceSettings = FileSourceSettings
+
+
+class TargetSettings(_Strict):
+    """The SCIM 2.0 endpoint of the app, and how hard syncer may push it."""
+
+    url: str
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    concurrency: int = Field(default=8, ge=1, le=64)
+    timeout: Duration = timedelta(seconds=30)
+    retries: int = Field(default=4, ge=1, le=20)
+    member_batch_size: int = Field(default=100, ge=1, le=10000)
+    verify_tls: bool = True
+    ca_file: Path | None = None
+    dialect: Literal["rfc"] = "rfc"
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _one_token(self) -> TargetSettings:
+        if self.token is not None and self.token_file is not None:
+            raise ValueError("give token or token_file, not both")
+        return self
+
+
+class ScopingClauseSettings(_Strict):
+    attribute: str
+    operator: str
+    value: Any = None
+
+
+class ScopeSettings(_Strict):
+    """Who is in scope. Empty lists mean every user and group of the source."""
+
+    assigned_groups: list[str] = Field(default_factory=list)
+    nested: bool = False
+    users: list[list[ScopingClauseSettings]] = Field(default_factory=list)
+    groups: list[list[ScopingClauseSettings]] = Field(default_factory=list)
+
+
+class DeprovisionSettings(_Strict):
+    """What happens to a user who leaves: disable first, delete only when told."""
+
+    out_of_scope: Literal["disable", "delete", "skip"] = "disable"
+    hard_delete_after: Duration = timedelta(days=30)
+    deletes: bool = True
+    group_deletes: bool = True
+    deletion_threshold: int | str = 500
+
+
+class ScheduleSettings(_Strict):
+    interval: Duration = timedelta(minutes=40)
+
+
+class JobSettings(_Strict):
+    """One job: one source into one SCIM target through one mapping."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    source: SourceSettings
+    target: TargetSettings
+    mapping: Path
+    schedule: ScheduleSettings = ScheduleSettings()
+    scope: ScopeSettings = ScopeSettings()
+    deprovision: DeprovisionSettings = DeprovisionSettings()
+    provision_groups: bool = True
+
+
+class MetricsSettings(_Strict):
+    listen: str = "127.0.0.1:9464"
+
+
+class ConfigSettings(_Strict):
+    """The whole ``config.yaml``."""
+
+    state: str = "sqlite:///syncer-state.db"
+    metrics: MetricsSettings | None = None
+    jobs: list[JobSettings] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_job_names(self) -> ConfigSettings:
+        names = [job.name for job in self.jobs]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"job names must be unique: {', '.join(duplicates)}")
+        return self
+
+    def job(self, name: str | None) -> JobSettings:
+        """The named job, or the only one when the config holds a single job."""
+        if name is None:
+            if len(self.jobs) == 1:
+                return self.jobs[0]
+            raise KeyError(f"the config holds {len(self.jobs)} jobs; choose one with --job")
+        for job in self.jobs:
+            if job.name == name:
+                return job
+        raise KeyError(f"no job named {name!r}; jobs: {', '.join(j.name for j in self.jobs)}")
