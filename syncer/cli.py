@@ -111,7 +111,10 @@ def test_connection_command(
         except UnauthorizedError as exc:
             fail(f"the target refused the credentials ({exc.status}): check the token. {exc}")
         except NotFoundError as exc:
-            fail(f"404 from {job_settings.target.url}: the URL is not a SCIM endpoint (check the base URL). {exc}")
+            fail(
+                f"404 from {job_settings.target.url}: the URL is not a SCIM endpoint "
+                f"(check the base URL). {exc}"
+            )
         except TransientTargetError as exc:
             fail(f"cannot reach {job_settings.target.url}: {exc}")
         except PermanentTargetError as exc:
@@ -136,9 +139,12 @@ def _check_format(fmt: str) -> str:
 def plan(
     job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
-    out_file: Annotated[Path | None, typer.Option("--out", help="Also save the plan (JSON) for `syncer apply`.")] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Also save the plan (JSON) for `syncer apply`.")
+    ] = None,
     detailed_exitcode: Annotated[
-        bool, typer.Option("--detailed-exitcode", help="Exit 2 when the plan has changes, 0 when it has none.")
+        bool,
+        typer.Option("--detailed-exitcode", help="Exit 2 when the plan has changes, 0 when it has none."),
     ] = False,
 ) -> None:
     """The dry-run diff: what a sync would send. Writes nothing to the target or the state."""
@@ -195,7 +201,9 @@ def _sync(config: LoadedConfig, job: str | None, saved: dict[str, Any] | None) -
 @app.command()
 def sync(
     job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan instead of applying it.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan instead of applying it.")
+    ] = False,
 ) -> None:
     """Run one cycle now (the initial cycle when the job has no state yet)."""
     with errors_to_exit():

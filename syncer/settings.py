@@ -26,7 +26,7 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 def parse_duration(value: Any) -> timedelta:
-    """Durations are written the same way everywhere: ``3s``, ``40m``, ``6h``, ``30d`` (or seconds as a number)."""
+    """Durations are written one way everywhere: ``3s``, ``40m``, ``6h``, ``30d`` (or bare seconds)."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):

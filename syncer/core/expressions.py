@@ -49,6 +49,7 @@ __all__ = [
     "explain",
 ]
 
+
 class EvaluationError(ExpressionError, ValueError):
     """A compiled expression that cannot work with one object's values (a word where a number goes).
 

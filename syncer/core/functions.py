@@ -139,6 +139,9 @@ def to_text(value: object) -> str | None:
     return str(value)
 
 
+_DECIMAL: Final = re.compile(r"[+-]?\d+(?:\.\d+)?")  # not Python's "nan", "inf" or "1_000"
+
+
 def to_number(value: object) -> int | float | None:
     """A value as a number when it is one or spells one (booleans are not numbers), else ``None``."""
     value = scalar(value)
@@ -146,12 +149,8 @@ def to_number(value: object) -> int | float | None:
         return None
     if isinstance(value, int | float):
         return value
-    if isinstance(value, str):
-        for kind in (int, float):
-            try:
-                return kind(value.strip())
-            except ValueError:
-                pass
+    if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        return float(value) if "." in value else int(value)
     return None
 
 

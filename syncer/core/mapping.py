@@ -105,7 +105,9 @@ def _compile_attribute(
         "source" if entry.source is not None else "expression" if expression is not None else "constant"
     )
     if target.attribute == MEMBERS and flow != "source":
-        raise ConfigError(f"{label}: members must be mapped from the source's members (source: members)", where)
+        raise ConfigError(
+            f"{label}: members must be mapped from the source's members (source: members)", where
+        )
     return AttributeMapping(
         target=target,
         flow=flow,
@@ -137,14 +139,19 @@ def _compile_kind(
     if not compiled:
         return ObjectMapping(kind=kind, attributes=(), matching=(), members=False)
     required = _REQUIRED_TARGET[kind]
+    section_where = _where(file, lines, (section,))
     if not any(a.path == required for a in compiled):
-        raise ConfigError(f"{section}: no mapping for {required}, which SCIM requires", file)
+        raise ConfigError(f"{section}: no mapping for {required}, which SCIM requires", section_where)
     matching = tuple(sorted((a for a in compiled if a.match is not None), key=lambda a: a.match or 0))
     if not matching:
-        raise ConfigError(f"{section}: no matching attribute (set match: 1 on one mapping)", file)
-    precedences = [a.match for a in matching]
-    if len(set(precedences)) != len(precedences):
-        raise ConfigError(f"{section}: two mappings share one matching precedence", matching[0].where)
+        raise ConfigError(f"{section}: no matching attribute (set match: 1 on one mapping)", section_where)
+    for first, second in zip(matching, matching[1:], strict=False):
+        if first.match == second.match:
+            raise ConfigError(
+                f"{section}.{second.path}: matching precedence {second.match} is also used by "
+                f"{first.path} (at {first.where}); give each matching attribute its own",
+                second.where,
+            )
     for a in matching:
         if a.target.is_reference or a.target.attribute == MEMBERS:
             raise ConfigError(f"{section}.{a.path}: a reference cannot be a matching attribute", a.where)
@@ -192,8 +199,11 @@ def _normalise(value: Value, attribute: AttributeMapping) -> Value:
     return value
 
 
+_NO_CONTEXT = EvaluationContext()
+
+
 def map_object(
-    mapping: ObjectMapping, obj: SourceObject, context: EvaluationContext = EvaluationContext()
+    mapping: ObjectMapping, obj: SourceObject, context: EvaluationContext = _NO_CONTEXT
 ) -> Desired:
     """What the target should hold for ``obj``; raises :class:`MappingEvaluationError` on bad data."""
     view = source_view(obj)
@@ -219,9 +229,7 @@ def map_object(
             defaults[attribute.path] = attribute.default
         if attribute.on_create_only:
             on_create.add(attribute.path)
-    matching = tuple(
-        (a.path, values[a.path]) for a in mapping.matching if values.get(a.path) is not None
-    )
+    matching = tuple((a.path, values[a.path]) for a in mapping.matching if values.get(a.path) is not None)
     display_value = values.get(_DISPLAY[mapping.kind]) or (matching[0][1] if matching else None)
     return Desired(
         kind=mapping.kind,

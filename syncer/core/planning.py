@@ -60,7 +60,7 @@ def same_value(old: Value, new: Value) -> bool:
     """Exact equality, except that a list and a tuple with equal items are the same value."""
     if isinstance(old, list | tuple) and isinstance(new, list | tuple):
         return len(old) == len(new) and all(same_value(a, b) for a, b in zip(old, new, strict=True))
-    return type(old) is type(new) and old == new or (old is None and new is None)
+    return (type(old) is type(new) and old == new) or (old is None and new is None)
 
 
 def diff_values(
@@ -120,18 +120,32 @@ class _Planner:
 
     # --- one object ---------------------------------------------------------------------------
 
-    def _skip(self, obj: Desired, reason: str, status: Status = Status.SKIPPED, detail: str = "",
-              target_id: str | None = None) -> None:
+    def _skip(
+        self,
+        obj: Desired,
+        reason: str,
+        status: Status = Status.SKIPPED,
+        detail: str = "",
+        target_id: str | None = None,
+    ) -> None:
         self.skips.append(Skip(obj.kind, obj.source_id, obj.display, reason, status, detail, target_id))
 
-    def _split(self, obj: Desired, target_id: str | None, changes: tuple[AttributeChange, ...],
-               matched_on: str | None, enable: bool = False) -> None:
+    def _split(
+        self,
+        obj: Desired,
+        target_id: str | None,
+        changes: tuple[AttributeChange, ...],
+        matched_on: str | None,
+        enable: bool = False,
+    ) -> None:
         plain = tuple(c for c in changes if not isinstance(c.new, Reference))
         refs = tuple(c for c in changes if isinstance(c.new, Reference))
         own_phase = Phase.USERS if obj.kind is ObjectKind.USER else Phase.GROUPS
         if plain or matched_on:
             self.changes.append(
-                UpdateObject(obj.kind, obj.source_id, obj.display, target_id, plain, matched_on, own_phase, enable)
+                UpdateObject(
+                    obj.kind, obj.source_id, obj.display, target_id, plain, matched_on, own_phase, enable
+                )
             )
         if refs:
             self.changes.append(
@@ -142,7 +156,9 @@ class _Planner:
         if obj.kind is ObjectKind.USER and obj.soft_deleted:
             if link.disabled:
                 return False
-            self.changes.append(DisableUser(obj.source_id, obj.display, link.target_id, "disabled in the source"))
+            self.changes.append(
+                DisableUser(obj.source_id, obj.display, link.target_id, "disabled in the source")
+            )
             return True
         desired = self._desired_values(obj)
         changes = diff_values(desired, link.exported, skip=obj.on_create_only)
@@ -169,8 +185,13 @@ class _Planner:
             owner = self.owners.get((obj.kind, hit.id))
             if owner is not None:
                 self.target_failed.add((obj.kind, obj.source_id))
-                self._skip(obj, DUPLICATE_TARGET, Status.FAILURE,
-                           f"target object {hit.id} is already linked to source object {owner}", hit.id)
+                self._skip(
+                    obj,
+                    DUPLICATE_TARGET,
+                    Status.FAILURE,
+                    f"target object {hit.id} is already linked to source object {owner}",
+                    hit.id,
+                )
                 return
             comparable = {p: self._target_id_of(v) for p, v in desired.items()}
             changes = diff_values(comparable, hit.values, skip=obj.on_create_only)
@@ -240,14 +261,17 @@ class _Planner:
             linked = r.state.link(ObjectKind.GROUP, group.source_id)
             if self.plan_object(group) and r.manage_members:
                 self.plan_members(group)
-            if linked is not None and len(self.changes) == before and group.source_id not in self.duplicates[
-                ObjectKind.GROUP
-            ]:
+            if (
+                linked is not None
+                and len(self.changes) == before
+                and group.source_id not in self.duplicates[ObjectKind.GROUP]
+            ):
                 self._skip(group, REDUNDANT, target_id=linked.target_id)
         self.deprovision()
         order = {id(c): i for i, c in enumerate(self.changes)}
         changes = sorted(
-            self.changes, key=lambda c: (c.phase, c.kind.value, c.display.casefold(), c.source_id, order[id(c)])
+            self.changes,
+            key=lambda c: (c.phase, c.kind.value, c.display.casefold(), c.source_id, order[id(c)]),
         )
         return Plan(
             job=r.job,
@@ -265,9 +289,13 @@ class _Planner:
             if (kind, source_id) in present or (kind, source_id) in r.protected:
                 continue
             if kind is ObjectKind.USER and not link.disabled:
-                self.changes.append(DisableUser(source_id, link.display, link.target_id, "gone from the source"))
+                self.changes.append(
+                    DisableUser(source_id, link.display, link.target_id, "gone from the source")
+                )
             elif kind is ObjectKind.GROUP and r.group_deletes:
-                self.changes.append(DeleteObject(kind, source_id, link.display, link.target_id, "gone from the source"))
+                self.changes.append(
+                    DeleteObject(kind, source_id, link.display, link.target_id, "gone from the source")
+                )
 
     def _names(self, changes: Sequence[Change]) -> dict[str, str]:
         wanted: set[str] = set()

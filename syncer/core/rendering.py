@@ -69,7 +69,17 @@ def summary(plan: Plan) -> dict[str, int]:
             counts["delete"] += 1
     counts["skipped"] = sum(1 for s in plan.skips if s.status is Status.SKIPPED)
     counts["failed"] = sum(1 for s in plan.skips if s.status is Status.FAILURE)
-    keys = ("create", "update", "link", "disable", "delete", "members_added", "members_removed", "skipped", "failed")
+    keys = (
+        "create",
+        "update",
+        "link",
+        "disable",
+        "delete",
+        "members_added",
+        "members_removed",
+        "skipped",
+        "failed",
+    )
     return {k: counts.get(k, 0) for k in keys}
 
 
@@ -87,7 +97,9 @@ def render_text(plan: Plan, *, show_failures: bool = True) -> str:
     lines = [change_line(change, plan) for change in plan.changes]
     if show_failures:
         lines.extend(
-            f"! {s.reason} {s.kind.value} {s.display}: {s.detail}" for s in plan.skips if s.status is Status.FAILURE
+            f"! {s.reason} {s.kind.value} {s.display}: {s.detail}"
+            for s in plan.skips
+            if s.status is Status.FAILURE
         )
     if not plan.changes:
         lines.append("No changes. The target is up to date.")

@@ -106,8 +106,16 @@ def _map_all(
     for record in snapshot.skipped:
         if record.id is not None:
             protected.add((record.kind, record.id))
-            skips.append(Skip(record.kind, record.id, record.id, IMPORT_SKIPPED, Status.SKIPPED,
-                              f"{record.location}: {record.reason}"))
+            skips.append(
+                Skip(
+                    record.kind,
+                    record.id,
+                    record.id,
+                    IMPORT_SKIPPED,
+                    Status.SKIPPED,
+                    f"{record.location}: {record.reason}",
+                )
+            )
     for kind, objects, out in (
         (ObjectKind.USER, snapshot.users, users),
         (ObjectKind.GROUP, snapshot.groups, groups),
@@ -175,7 +183,9 @@ async def _run(
         context = EvaluationContext(now=clock())
         users, groups, skips, protected = _map_all(mapping, snapshot, context)
         failed = set(duplicate_sources(users)) | set(duplicate_sources(groups))
-        inputs = PlanInputs(config=config_fingerprint(config, job), source=snapshot.fingerprint, state=state.fingerprint)
+        inputs = PlanInputs(
+            config=config_fingerprint(config, job), source=snapshot.fingerprint, state=state.fingerprint
+        )
         if saved is not None:
             _check_inputs(saved, inputs)
         async with open_client(config, job) as client:
@@ -183,10 +193,19 @@ async def _run(
             matches = await _lookup(client, mapping, lookups, job.target.concurrency)
             plan = plan_cycle(
                 PlanRequest(
-                    job=job.name, initial=initial, users=tuple(users), groups=tuple(groups), state=state,
-                    matches=matches, inputs=inputs, skips=tuple(skips), protected=frozenset(protected),
-                    manage_members=mapping.groups.members, member_batch_size=job.target.member_batch_size,
-                    group_deletes=job.deprovision.group_deletes, names=_names(users, state),
+                    job=job.name,
+                    initial=initial,
+                    users=tuple(users),
+                    groups=tuple(groups),
+                    state=state,
+                    matches=matches,
+                    inputs=inputs,
+                    skips=tuple(skips),
+                    protected=frozenset(protected),
+                    manage_members=mapping.groups.members,
+                    member_batch_size=job.target.member_batch_size,
+                    group_deletes=job.deprovision.group_deletes,
+                    names=_names(users, state),
                 )
             )
             if saved is not None and fingerprint(plan) != saved.get("fingerprint"):
@@ -201,16 +220,30 @@ async def _run(
             try:
                 desired = {(d.kind, d.source_id): d for d in (*users, *groups)}
                 executor = Executor(
-                    job=job.name, run_id=run_id, client=client, store=store, state=state, desired=desired,
-                    mapping=mapping, concurrency=job.target.concurrency, clock=clock, on_progress=on_progress,
+                    job=job.name,
+                    run_id=run_id,
+                    client=client,
+                    store=store,
+                    state=state,
+                    desired=desired,
+                    mapping=mapping,
+                    concurrency=job.target.concurrency,
+                    clock=clock,
+                    on_progress=on_progress,
                 )
                 report = await executor.apply(plan)
                 status = "stopped" if report.stopped else ("failed" if report.failures else "succeeded")
                 counts = dict(report.counts)
                 counts.update({f"requests.{m}": n for m, n in client.stats.by_method.items()})
                 store.finish_run(run_id, finished_at=clock(), status=status, counts=counts)
-                log.info("cycle_finished", status=status, changes=len(plan.changes), failures=report.failures,
-                         requests=client.stats.total, writes=client.stats.writes)
+                log.info(
+                    "cycle_finished",
+                    status=status,
+                    changes=len(plan.changes),
+                    failures=report.failures,
+                    requests=client.stats.total,
+                    writes=client.stats.writes,
+                )
                 return CycleResult(plan=plan, requests=client.stats, run_id=run_id, report=report)
             finally:
                 structlog.contextvars.unbind_contextvars("job", "cycle")
@@ -251,6 +284,4 @@ def run_cycle(
 ) -> CycleResult:
     """Run one cycle of a job: ``plan`` stops after planning, ``sync`` applies the plan."""
     job = config.settings.job(job_name)
-    return asyncio.run(
-        _run(config, job, mode=mode, saved=saved_plan, clock=clock, on_progress=on_progress)
-    )
+    return asyncio.run(_run(config, job, mode=mode, saved=saved_plan, clock=clock, on_progress=on_progress))

@@ -157,9 +157,20 @@ class Executor:
 
     def _entry(self, o: _Outcome) -> ProvisioningLogEntry:
         return ProvisioningLogEntry(
-            job=self.job, run_id=self.run_id, change_id=uuid.uuid4().hex, time=self.clock(), kind=o.kind,
-            source_id=o.source_id, display=o.display, target_id=o.target_id, action=o.action, status=o.status,
-            reason=o.reason, detail=o.detail, modified=tuple(o.modified), steps=tuple(o.steps),
+            job=self.job,
+            run_id=self.run_id,
+            change_id=uuid.uuid4().hex,
+            time=self.clock(),
+            kind=o.kind,
+            source_id=o.source_id,
+            display=o.display,
+            target_id=o.target_id,
+            action=o.action,
+            status=o.status,
+            reason=o.reason,
+            detail=o.detail,
+            modified=tuple(o.modified),
+            steps=tuple(o.steps),
         )
 
     def _finish(self, key: Key) -> None:
@@ -196,9 +207,18 @@ class Executor:
     def record_skips(self, skips: Sequence[Skip]) -> None:
         entries = [
             ProvisioningLogEntry(
-                job=self.job, run_id=self.run_id, change_id=uuid.uuid4().hex, time=self.clock(), kind=s.kind,
-                source_id=s.source_id, display=s.display, target_id=s.target_id, action=Action.OTHER,
-                status=s.status, reason=s.reason, detail=s.detail or None,
+                job=self.job,
+                run_id=self.run_id,
+                change_id=uuid.uuid4().hex,
+                time=self.clock(),
+                kind=s.kind,
+                source_id=s.source_id,
+                display=s.display,
+                target_id=s.target_id,
+                action=Action.OTHER,
+                status=s.status,
+                reason=s.reason,
+                detail=s.detail or None,
                 steps=(Step("import", Status.SUCCESS), Step("matching", s.status, s.detail)),
             )
             for s in skips
@@ -290,7 +310,9 @@ class Executor:
         try:
             created = await self.client.create(change.kind, build_resource(self._core(change.kind), sent))
         except ConflictError:
-            outcome.steps.append(Step("export", Status.WARNING, "409 on create: the object exists; matching it"))
+            outcome.steps.append(
+                Step("export", Status.WARNING, "409 on create: the object exists; matching it")
+            )
             await self._rematch(change.kind, change.source_id, outcome)
             return
         target_id = str(created["id"])
@@ -330,7 +352,12 @@ class Executor:
         outcome.target_id = target_id
 
     async def _converge(
-        self, desired: Desired, target_id: str, actual: Mapping[str, Value], outcome: _Outcome, matched_on: str
+        self,
+        desired: Desired,
+        target_id: str,
+        actual: Mapping[str, Value],
+        outcome: _Outcome,
+        matched_on: str,
     ) -> None:
         """Link a found object and PATCH what differs from the desired values."""
         wanted: dict[str, Value] = {}
@@ -344,8 +371,16 @@ class Executor:
             ops = build_patch_operations(changes, current=actual)
             await self.client.patch(desired.kind, target_id, patch_body(ops))
         exported = {p: desired.attributes[p] for p in wanted if wanted[p] is not None}
-        self._save(Link(desired.kind, desired.source_id, target_id, desired.display, MappingProxyType(exported),
-                        origin="matched"))
+        self._save(
+            Link(
+                desired.kind,
+                desired.source_id,
+                target_id,
+                desired.display,
+                MappingProxyType(exported),
+                origin="matched",
+            )
+        )
         outcome.action = Action.UPDATE
         outcome.target_id = target_id
         outcome.steps.append(Step("matching", Status.SUCCESS, f"matched on {matched_on}"))
@@ -365,13 +400,19 @@ class Executor:
         if sendable:
             before = self.links.get((change.kind, change.source_id))
             desired_now = self.desired.get((change.kind, change.source_id))
-            current = {p: _ref_text(v) for p, v in (before.exported if before else
-                       desired_now.attributes if desired_now else {}).items()}
+            current = {
+                p: _ref_text(v)
+                for p, v in (
+                    before.exported if before else desired_now.attributes if desired_now else {}
+                ).items()
+            }
             ops = build_patch_operations(sendable, current=current)
             try:
                 await self.client.patch(change.kind, target_id, patch_body(ops))
             except NotFoundError:
-                outcome.steps.append(Step("export", Status.WARNING, f"{target_id} is gone on the target; re-matching"))
+                outcome.steps.append(
+                    Step("export", Status.WARNING, f"{target_id} is gone on the target; re-matching")
+                )
                 self._drop(change.kind, change.source_id)
                 await self._rematch(change.kind, change.source_id, outcome)
                 return
@@ -388,11 +429,20 @@ class Executor:
         if link is None:
             desired = self.desired.get((change.kind, change.source_id))
             base = self._exported_values(desired.attributes) if desired and change.matched_on else {}
-            base = {p: v for p, v in base.items() if not isinstance(v, Reference) and p not in
-                    (desired.on_create_only if desired else ())}
+            base = {
+                p: v
+                for p, v in base.items()
+                if not isinstance(v, Reference) and p not in (desired.on_create_only if desired else ())
+            }
             base.update(exported)
-            link = Link(change.kind, change.source_id, target_id, change.display, MappingProxyType(base),
-                        origin="matched")
+            link = Link(
+                change.kind,
+                change.source_id,
+                target_id,
+                change.display,
+                MappingProxyType(base),
+                origin="matched",
+            )
             outcome.steps.append(Step("matching", Status.SUCCESS, f"matched on {change.matched_on}"))
         else:
             link = replace(link, exported=MappingProxyType(exported), display=change.display)
@@ -400,8 +450,11 @@ class Executor:
             link = replace(link, disabled=False)
         self._save(link)
         outcome.target_id = target_id
-        outcome.modified.extend(ModifiedProperty(c.path, _ref_text(c.old), _ref_text(c.new))
-                                for c in change.changes if c.path in sent_paths)
+        outcome.modified.extend(
+            ModifiedProperty(c.path, _ref_text(c.old), _ref_text(c.new))
+            for c in change.changes
+            if c.path in sent_paths
+        )
         if deferred:
             raise Deferred(f"{', '.join(deferred)} refer to objects not provisioned yet")
 
@@ -418,8 +471,11 @@ class Executor:
             else:
                 resolved[member] = link.target_id
         if resolved:
-            ops = (member_operations(list(resolved.values()), []) if change.add
-                   else member_operations([], list(resolved.values())))
+            ops = (
+                member_operations(list(resolved.values()), [])
+                if change.add
+                else member_operations([], list(resolved.values()))
+            )
             await self.client.patch(ObjectKind.GROUP, target_id, patch_body(ops))
         group = self.links.get((ObjectKind.GROUP, change.group_source_id))
         if group is not None:
