@@ -145,6 +145,17 @@ class DeprovisionSettings(_Strict):
     group_deletes: bool = True
     deletion_threshold: int | str = 500
 
+    @field_validator("deletion_threshold")
+    @classmethod
+    def _threshold(cls, value: int | str) -> int | str:
+        if isinstance(value, int):
+            if value < 0:
+                raise ValueError("deletion_threshold must be 0 or more")
+            return value
+        if not re.fullmatch(r"\d+(\.\d+)?%", value.strip()):
+            raise ValueError(f"expected a count (500) or a percentage ('10%'), got {value!r}")
+        return value.strip()
+
 
 class ScheduleSettings(_Strict):
     interval: Duration = timedelta(minutes=40)

@@ -41,6 +41,9 @@ class CreateObject:
     source_id: str
     display: str
     attributes: Mapping[str, Value]
+    wave: int = 0
+    """Users whose manager is created in the same cycle wait for it (wave = depth below a linked
+    manager), so the manager's id can go into the POST instead of a second PATCH."""
 
     @property
     def phase(self) -> Phase:
@@ -56,6 +59,7 @@ class CreateObject:
             "kind": self.kind.value,
             "source_id": self.source_id,
             "display": self.display,
+            "wave": self.wave,
             "attributes": {k: json_value(v) for k, v in sorted(self.attributes.items())},
         }
 
@@ -244,6 +248,9 @@ class Plan:
     skips: tuple[Skip, ...]
     inputs: PlanInputs
     names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    held: tuple[Change, ...] = ()
+    """Disables and deletes held back by the deletion threshold (logged as StagedDelete)."""
+    held_reason: str | None = None
 
     @property
     def empty(self) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -145,7 +146,7 @@ def _compile_kind(
     matching = tuple(sorted((a for a in compiled if a.match is not None), key=lambda a: a.match or 0))
     if not matching:
         raise ConfigError(f"{section}: no matching attribute (set match: 1 on one mapping)", section_where)
-    for first, second in zip(matching, matching[1:], strict=False):
+    for first, second in pairwise(matching):
         if first.match == second.match:
             raise ConfigError(
                 f"{section}.{second.path}: matching precedence {second.match} is also used by "

@@ -92,14 +92,71 @@ class _Planner:
             ObjectKind.GROUP: duplicate_sources(request.groups),
         }
         self.owners = {(link.kind, link.target_id): link.source_id for link in request.state.links.values()}
-        # users that will be linked by the end of this cycle: the only valid reference targets
+        # users that will be linked by the end of this cycle: the only valid reference targets.
+        # A linked user protected this cycle (its record failed to import) is still linked: its
+        # memberships and its reports' manager must stay, or a bad record would look like a leaver.
         self.entitled_users = {
             u.source_id
             for u in request.users
             if u.source_id not in self.duplicates[ObjectKind.USER]
             and (not u.soft_deleted or request.state.link(ObjectKind.USER, u.source_id) is not None)
+            and not self._match_fails(u)
+        } | {
+            source_id
+            for kind, source_id in request.protected
+            if kind is ObjectKind.USER and request.state.link(kind, source_id) is not None
         }
         self.target_failed: set[tuple[ObjectKind, str]] = set()
+        self.waves = self._creation_waves()
+
+    def _creation_waves(self) -> dict[str, int]:
+        """For each user to be created whose references point at users also created now, its wave.
+
+        A wave is one more than the deepest user it references; a reference cycle gets no wave
+        and is sent as a PATCH once both exist.
+        """
+        created: dict[str, Desired] = {}
+        for user in self.r.users:
+            match = self.r.matches.get((ObjectKind.USER, user.source_id))
+            if (
+                match is not None
+                and not match.hits
+                and user.source_id not in self.duplicates[ObjectKind.USER]
+                and self.r.state.link(ObjectKind.USER, user.source_id) is None
+                and not user.soft_deleted
+            ):
+                created[user.source_id] = user
+        waves: dict[str, int] = {}
+        visiting: set[str] = set()
+
+        def wave(source_id: str) -> int | None:
+            if source_id in waves:
+                return waves[source_id]
+            if source_id in visiting:
+                return None
+            visiting.add(source_id)
+            depth = 0
+            for value in created[source_id].attributes.values():
+                if isinstance(value, Reference) and value.source_id in created:
+                    below = wave(value.source_id)
+                    if below is None:
+                        visiting.discard(source_id)
+                        return None
+                    depth = max(depth, below + 1)
+            visiting.discard(source_id)
+            waves[source_id] = depth
+            return depth
+
+        for source_id in created:
+            wave(source_id)
+        return waves
+
+    def _match_fails(self, obj: Desired) -> bool:
+        """Whether the match answer of an unlinked object fails it with DuplicateTargetEntries."""
+        match = self.r.matches.get((obj.kind, obj.source_id))
+        if match is None or self.r.state.link(obj.kind, obj.source_id) is not None:
+            return False
+        return len(match.hits) > 1 or (len(match.hits) == 1 and (obj.kind, match.hits[0].id) in self.owners)
 
     # --- references -----------------------------------------------------------------------
 
@@ -206,11 +263,18 @@ class _Planner:
                 value = obj.defaults.get(path)
             if value is None:
                 continue
-            if isinstance(value, Reference) and self.r.state.link(ObjectKind.USER, value.source_id) is None:
+            if (
+                isinstance(value, Reference)
+                and self.r.state.link(ObjectKind.USER, value.source_id) is None
+                and not (obj.source_id in self.waves and value.source_id in self.waves)
+            ):
                 later.append(AttributeChange(path, None, value))
                 continue
             attributes[path] = value
-        self.changes.append(CreateObject(obj.kind, obj.source_id, obj.display, MappingProxyType(attributes)))
+        wave = self.waves.get(obj.source_id, 0) if obj.kind is ObjectKind.USER else 0
+        self.changes.append(
+            CreateObject(obj.kind, obj.source_id, obj.display, MappingProxyType(attributes), wave)
+        )
         if later:
             self.changes.append(
                 UpdateObject(obj.kind, obj.source_id, obj.display, None, tuple(later), None, Phase.REFERENCES)
@@ -271,7 +335,14 @@ class _Planner:
         order = {id(c): i for i, c in enumerate(self.changes)}
         changes = sorted(
             self.changes,
-            key=lambda c: (c.phase, c.kind.value, c.display.casefold(), c.source_id, order[id(c)]),
+            key=lambda c: (
+                c.phase,
+                c.wave if isinstance(c, CreateObject) else 0,
+                c.kind.value,
+                c.display.casefold(),
+                c.source_id,
+                order[id(c)],
+            ),
         )
         return Plan(
             job=r.job,

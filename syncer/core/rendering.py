@@ -101,6 +101,12 @@ def render_text(plan: Plan, *, show_failures: bool = True) -> str:
             for s in plan.skips
             if s.status is Status.FAILURE
         )
+    if plan.held:
+        lines.extend(f"# held: {change_line(change, plan)}" for change in plan.held)
+        lines.append(
+            f"HELD: {plan.held_reason}. Check the source and the mapping; to release them, raise "
+            "deprovision.deletion_threshold for one cycle."
+        )
     if not plan.changes:
         lines.append("No changes. The target is up to date.")
     lines.append(summary_line(plan))
@@ -115,6 +121,8 @@ def _body(plan: Plan) -> dict[str, Any]:
         "inputs": plan.inputs.to_json(),
         "changes": [c.to_json() for c in plan.changes],
         "skips": [s.to_json() for s in plan.skips],
+        "held": [c.to_json() for c in plan.held],
+        "held_reason": plan.held_reason,
     }
 
 
@@ -143,7 +151,10 @@ def verify_saved(data: Any) -> str:
     """Check a saved plan is one of ours and unedited; returns its fingerprint."""
     if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT or "fingerprint" not in data:
         raise ValueError("not a syncer plan file (format 1)")
-    body = {k: data.get(k) for k in ("format", "job", "initial", "inputs", "changes", "skips")}
+    body = {
+        k: data.get(k)
+        for k in ("format", "job", "initial", "inputs", "changes", "skips", "held", "held_reason")
+    }
     expected = "sha256:" + hashlib.sha256(_canonical(body)).hexdigest()
     if expected != data["fingerprint"]:
         raise ValueError("the plan file was edited after it was made (its fingerprint does not match)")

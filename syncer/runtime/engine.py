@@ -26,7 +26,7 @@ from syncer.core.mapping import CompiledMapping, MappingEvaluationError, compile
 from syncer.core.matching import Match, duplicate_sources, needs_lookup
 from syncer.core.planning import IMPORT_SKIPPED, PlanRequest, plan_cycle
 from syncer.core.rendering import fingerprint
-from syncer.core.safety import empty_source_refusal
+from syncer.core.safety import empty_source_refusal, hold_deprovisioning
 from syncer.core.scimpath import equality_filter, flatten
 from syncer.errors import ConfigError, PlanRefused, SourceError
 from syncer.runtime.configfile import LoadedConfig, read_token
@@ -151,7 +151,13 @@ async def _lookup(
                     return
         results[(obj.kind, obj.source_id)] = Match(obj.source_id, None, ())
 
-    await asyncio.gather(*(one(obj) for obj in objects))
+    # a TaskGroup cancels the other lookups at the first failure: one unreachable target, one error
+    try:
+        async with asyncio.TaskGroup() as group:
+            for obj in objects:
+                group.create_task(one(obj))
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from None
     return results
 
 
@@ -208,6 +214,7 @@ async def _run(
                     names=_names(users, state),
                 )
             )
+            plan = hold_deprovisioning(plan, job.deprovision.deletion_threshold, managed=len(state.links))
             if saved is not None and fingerprint(plan) != saved.get("fingerprint"):
                 raise PlanRefused(
                     "the target changed since the plan was made (matching now finds different objects); "

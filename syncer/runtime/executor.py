@@ -226,19 +226,49 @@ class Executor:
         if entries:
             self.store.record_many(entries)
 
+    def record_held(self, plan: Plan) -> None:
+        entries = [
+            ProvisioningLogEntry(
+                job=self.job,
+                run_id=self.run_id,
+                change_id=uuid.uuid4().hex,
+                time=self.clock(),
+                kind=c.kind,
+                source_id=c.source_id,
+                display=c.display,
+                target_id=getattr(c, "target_id", None),
+                action=Action.STAGED_DELETE,
+                status=Status.SKIPPED,
+                reason="StagedDelete",
+                detail=plan.held_reason,
+                steps=(Step("processing", Status.SKIPPED, plan.held_reason or ""),),
+            )
+            for c in plan.held
+        ]
+        if entries:
+            self.store.record_many(entries)
+
     async def apply(self, plan: Plan) -> ApplyReport:
         self.record_skips(plan.skips)
+        self.record_held(plan)
         self.total = len(plan.changes)
         for change in plan.changes:
             key = (change.kind, change.source_id)
             outcome = self.outcomes.setdefault(key, _Outcome(change.kind, change.source_id, change.display))
             outcome.pending += 1
         for phase in Phase:
-            await self._run_phase(plan.of_phase(phase))
+            changes = plan.of_phase(phase)
+            waves = sorted({c.wave for c in changes if isinstance(c, CreateObject)}) or [0]
+            for wave in waves:
+                await self._run_phase(
+                    [c for c in changes if (c.wave if isinstance(c, CreateObject) else waves[0]) == wave]
+                )
         counts: dict[str, int] = defaultdict(int)
         for o in self.outcomes.values():
             counts[f"{o.action.value}.{o.status.value}"] += 1
         failures = sum(1 for o in self.outcomes.values() if o.status is Status.FAILURE)
+        if plan.held:
+            counts["StagedDelete.Skipped"] = len(plan.held)
         return ApplyReport(counts=dict(counts), failures=failures, stopped=self.stopped)
 
     async def _run_phase(self, changes: Sequence[Change]) -> None:

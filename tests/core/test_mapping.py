@@ -43,11 +43,15 @@ def compiled(users: list[dict[str, Any]] = (), groups: list[dict[str, Any]] = ()
     return compile_mapping(settings(users, groups), file="m.yaml", lines=LINES)
 
 
-def user(attributes: dict[str, Any] | None = None, sid: str = "u1", members: tuple[str, ...] = ()) -> SourceObject:
+def user(
+    attributes: dict[str, Any] | None = None, sid: str = "u1", members: tuple[str, ...] = ()
+) -> SourceObject:
     return SourceObject(ObjectKind.USER, sid, MappingProxyType(attributes or {}), members)
 
 
-def group(attributes: dict[str, Any] | None = None, sid: str = "g1", members: tuple[str, ...] = ()) -> SourceObject:
+def group(
+    attributes: dict[str, Any] | None = None, sid: str = "g1", members: tuple[str, ...] = ()
+) -> SourceObject:
     return SourceObject(ObjectKind.GROUP, sid, MappingProxyType(attributes or {}), members)
 
 
@@ -59,56 +63,95 @@ def map_user(entries: list[dict[str, Any]], attributes: dict[str, Any], sid: str
 
 COMPILE_ERRORS = [
     pytest.param(
-        [USER_NAME, {"target": 'emails[type eq work].value', "source": "mail"}], [],
-        "m.yaml:11", ["users.emails[type eq work].value", "invalid target path"], id="bad-target-path",
+        [USER_NAME, {"target": "emails[type eq work].value", "source": "mail"}],
+        [],
+        "m.yaml:11",
+        ["users.emails[type eq work].value", "invalid target path"],
+        id="bad-target-path",
     ),
     pytest.param(
-        [USER_NAME, ACTIVE, {"target": "name.formatted", "expression": 'Join(" ", [givenName]'}], [],
-        "m.yaml:12", ["users.name.formatted", "column 22"], id="bad-expression-column",
+        [USER_NAME, ACTIVE, {"target": "name.formatted", "expression": 'Join(" ", [givenName]'}],
+        [],
+        "m.yaml:12",
+        ["users.name.formatted", "column 22"],
+        id="bad-expression-column",
     ),
     pytest.param(
-        [USER_NAME, {"target": "name.formatted", "expression": 'Nope([givenName])'}], [],
-        "m.yaml:11", ["users.name.formatted", "Nope", "column 1"], id="unknown-function",
+        [USER_NAME, {"target": "name.formatted", "expression": "Nope([givenName])"}],
+        [],
+        "m.yaml:11",
+        ["users.name.formatted", "Nope", "column 1"],
+        id="unknown-function",
     ),
     pytest.param(
-        [USER_NAME, {"target": "title", "source": "jobTitle"}, {"target": "Title", "source": "x"}], [],
-        "m.yaml:12", ["users.Title", "mapped twice", "first at m.yaml:11"], id="duplicate-target-case-insensitive",
+        [USER_NAME, {"target": "title", "source": "jobTitle"}, {"target": "Title", "source": "x"}],
+        [],
+        "m.yaml:12",
+        ["users.Title", "mapped twice", "first at m.yaml:11"],
+        id="duplicate-target-case-insensitive",
     ),
     pytest.param(
-        [{"target": "displayName", "source": "displayName", "match": 1}], [],
-        "m.yaml:2", ["users", "userName"], id="no-userName",
+        [{"target": "displayName", "source": "displayName", "match": 1}],
+        [],
+        "m.yaml:2",
+        ["users", "userName"],
+        id="no-userName",
     ),
     pytest.param(
-        [], [{"target": "externalId", "source": "id", "match": 1}],
-        "m.yaml:20", ["groups", "displayName"], id="no-displayName",
+        [],
+        [{"target": "externalId", "source": "id", "match": 1}],
+        "m.yaml:20",
+        ["groups", "displayName"],
+        id="no-displayName",
     ),
     pytest.param(
-        [{"target": "userName", "source": "userPrincipalName"}], [],
-        "m.yaml:2", ["users", "no matching attribute"], id="no-matching-attribute",
+        [{"target": "userName", "source": "userPrincipalName"}],
+        [],
+        "m.yaml:2",
+        ["users", "no matching attribute"],
+        id="no-matching-attribute",
     ),
     pytest.param(
-        [USER_NAME, {"target": "externalId", "source": "id", "match": 1}], [],
-        "m.yaml:11", ["users", "userName", "externalId", "precedence"], id="same-precedence",
+        [USER_NAME, {"target": "externalId", "source": "id", "match": 1}],
+        [],
+        "m.yaml:11",
+        ["users", "userName", "externalId", "precedence"],
+        id="same-precedence",
     ),
     pytest.param(
-        [USER_NAME, {"target": MANAGER, "source": "manager", "match": 2}], [],
-        "m.yaml:11", [f"users.{MANAGER}", "reference cannot be a matching attribute"], id="manager-as-match",
+        [USER_NAME, {"target": MANAGER, "source": "manager", "match": 2}],
+        [],
+        "m.yaml:11",
+        [f"users.{MANAGER}", "reference cannot be a matching attribute"],
+        id="manager-as-match",
     ),
     pytest.param(
-        [], [DISPLAY_NAME, {"target": "members", "source": "members", "match": 2}],
-        "m.yaml:31", ["groups.members", "reference cannot be a matching attribute"], id="members-as-match",
+        [],
+        [DISPLAY_NAME, {"target": "members", "source": "members", "match": 2}],
+        "m.yaml:31",
+        ["groups.members", "reference cannot be a matching attribute"],
+        id="members-as-match",
     ),
     pytest.param(
-        [USER_NAME, MEMBERS], [],
-        "m.yaml:11", ["users.members", "group attribute"], id="members-on-users",
+        [USER_NAME, MEMBERS],
+        [],
+        "m.yaml:11",
+        ["users.members", "group attribute"],
+        id="members-on-users",
     ),
     pytest.param(
-        [], [DISPLAY_NAME, {"target": "members", "constant": "g"}],
-        "m.yaml:31", ["groups.members", "source: members"], id="members-from-constant",
+        [],
+        [DISPLAY_NAME, {"target": "members", "constant": "g"}],
+        "m.yaml:31",
+        ["groups.members", "source: members"],
+        id="members-from-constant",
     ),
     pytest.param(
-        [], [DISPLAY_NAME, {"target": "members", "expression": "Split([m], \",\")"}],
-        "m.yaml:31", ["groups.members", "source: members"], id="members-from-expression",
+        [],
+        [DISPLAY_NAME, {"target": "members", "expression": 'Split([m], ",")'}],
+        "m.yaml:31",
+        ["groups.members", "source: members"],
+        id="members-from-expression",
     ),
 ]
 
@@ -183,15 +226,20 @@ def test_an_empty_section_disables_the_kind() -> None:
         ({"target": "title", "constant": "Staff"}, {"jobTitle": "Lead"}, "Staff"),
         ({"target": "title", "constant": 5}, {}, 5),
         ({"target": "title", "constant": ["a", "b"]}, {}, ("a", "b")),
-        ({"target": "name.formatted", "expression": 'Join(" ", [givenName], [surname])'},
-         {"givenName": "Ada", "surname": "Lovelace"}, "Ada Lovelace"),
+        (
+            {"target": "name.formatted", "expression": 'Join(" ", [givenName], [surname])'},
+            {"givenName": "Ada", "surname": "Lovelace"},
+            "Ada Lovelace",
+        ),
         ({"target": "title", "expression": "ToUpper([jobTitle])"}, {"jobTitle": "lead"}, "LEAD"),
         ({"target": "title", "expression": '"fixed"'}, {}, "fixed"),
         ({"target": DEPARTMENT, "source": "department"}, {"department": "R&D"}, "R&D"),
         ({"target": "title", "source": "jobTitle"}, {"jobTitle": ["x", "y"]}, ("x", "y")),
     ],
 )
-def test_direct_constant_and_expression_flows(entry: dict[str, Any], attributes: dict[str, Any], expected: Any) -> None:
+def test_direct_constant_and_expression_flows(
+    entry: dict[str, Any], attributes: dict[str, Any], expected: Any
+) -> None:
     """Each flow type puts the source attribute, the constant or the expression's value at the target path."""
     desired = map_user([USER_NAME, entry], {"userPrincipalName": "a@x", **attributes})
     path = compiled(users=[USER_NAME, entry]).users.attributes[1].path
@@ -212,8 +260,10 @@ def test_direct_constant_and_expression_flows(entry: dict[str, Any], attributes:
         ({"IsSoftDeleted": True, "accountEnabled": True}, True),
     ],
 )
-def test_is_soft_deleted_and_the_default_active_mapping(attributes: dict[str, Any], soft_deleted: bool) -> None:
-    """IsSoftDeleted is computed from accountEnabled false (bool or string), and Not([IsSoftDeleted]) gives active."""
+def test_is_soft_deleted_and_the_default_active_mapping(
+    attributes: dict[str, Any], soft_deleted: bool
+) -> None:
+    """IsSoftDeleted is true for accountEnabled false (bool or string); Not([IsSoftDeleted]) gives active."""
     entries = [USER_NAME, ACTIVE, {"target": "title", "source": "IsSoftDeleted"}]
     desired = map_user(entries, {"userPrincipalName": "a@x", **attributes})
     assert is_soft_deleted(user(attributes)) is soft_deleted
@@ -230,7 +280,7 @@ def test_groups_are_never_soft_deleted() -> None:
 
 
 def test_apply_on_create_and_defaults() -> None:
-    """apply: on_create lists the path in on_create_only, and a default lands in defaults while the value stays None."""
+    """apply: on_create fills on_create_only, and a default goes to defaults while the value stays None."""
     entries = [
         USER_NAME,
         {"target": "externalId", "source": "id", "apply": "on_create"},
@@ -254,7 +304,9 @@ def test_apply_on_create_and_defaults() -> None:
         ({"nick": "Ada"}, True, "Ada"),
     ],
 )
-def test_ignore_flow_if_null_or_empty_leaves_the_path_out(attributes: dict[str, Any], present: bool, value: Any) -> None:
+def test_ignore_flow_if_null_or_empty_leaves_the_path_out(
+    attributes: dict[str, Any], present: bool, value: Any
+) -> None:
     """IgnoreFlowIfNullOrEmpty on a null or empty value yields no path at all, not a None value."""
     entries = [USER_NAME, {"target": "nickName", "expression": "IgnoreFlowIfNullOrEmpty([nick])"}]
     desired = map_user(entries, {"userPrincipalName": "a@x", **attributes})
@@ -294,8 +346,10 @@ def test_empty_values_are_normalised_to_none(entry: dict[str, Any], attributes: 
 )
 def test_manager_becomes_a_reference(manager: Any, expected: Any) -> None:
     """The enterprise manager holds a Reference to the manager's source id, or None when empty."""
-    desired = map_user([USER_NAME, {"target": MANAGER, "source": "manager"}],
-                       {"userPrincipalName": "a@x", "manager": manager})
+    desired = map_user(
+        [USER_NAME, {"target": MANAGER, "source": "manager"}],
+        {"userPrincipalName": "a@x", "manager": manager},
+    )
     assert desired.attributes[MANAGER] == expected
 
 
@@ -309,9 +363,16 @@ MATCHING_ENTRIES = [
 @pytest.mark.parametrize(
     ("attributes", "matching", "display"),
     [
-        ({"upn": "a@x", "employeeId": "E1", "mail": "m@x"},
-         (("externalId", "E1"), ("userName", "a@x"), ('emails[type eq "work"].value', "m@x")), "a@x"),
-        ({"upn": "a@x", "mail": "m@x"}, (("userName", "a@x"), ('emails[type eq "work"].value', "m@x")), "a@x"),
+        (
+            {"upn": "a@x", "employeeId": "E1", "mail": "m@x"},
+            (("externalId", "E1"), ("userName", "a@x"), ('emails[type eq "work"].value', "m@x")),
+            "a@x",
+        ),
+        (
+            {"upn": "a@x", "mail": "m@x"},
+            (("userName", "a@x"), ('emails[type eq "work"].value', "m@x")),
+            "a@x",
+        ),
         ({"upn": "a@x", "employeeId": ""}, (("userName", "a@x"),), "a@x"),
         ({"employeeId": "E1"}, (("externalId", "E1"),), "E1"),
         ({}, (), "u1"),
@@ -320,7 +381,7 @@ MATCHING_ENTRIES = [
 def test_matching_values_in_precedence_order_and_display(
     attributes: dict[str, Any], matching: tuple[tuple[str, Any], ...], display: str
 ) -> None:
-    """Matching lists (path, value) by precedence without None values; display is userName, else the first match, else the id."""
+    """Matching is (path, value) by precedence, no Nones; display is userName, else first match, else id."""
     desired = map_user(MATCHING_ENTRIES, attributes)
     assert desired.matching == matching
     assert desired.display == display
@@ -348,7 +409,9 @@ def test_group_members_come_from_the_source_object(
 
 def test_user_members_are_ignored() -> None:
     """A user's desired members stay empty even when the source object lists some."""
-    desired = map_object(compiled(users=[USER_NAME]).users, user({"userPrincipalName": "a@x"}, members=("g1",)))
+    desired = map_object(
+        compiled(users=[USER_NAME]).users, user({"userPrincipalName": "a@x"}, members=("g1",))
+    )
     assert desired.members == frozenset()
 
 

@@ -14,7 +14,9 @@ U = ObjectKind.USER
 G = ObjectKind.GROUP
 
 
-def desired(sid: str, *matching: tuple[str, Any], kind: ObjectKind = U, soft_deleted: bool = False) -> Desired:
+def desired(
+    sid: str, *matching: tuple[str, Any], kind: ObjectKind = U, soft_deleted: bool = False
+) -> Desired:
     return Desired(
         kind=kind,
         source_id=sid,
@@ -45,30 +47,45 @@ def test_matching_key_case_folds_strings(value: Any, key: str) -> None:
     [
         pytest.param(
             [desired("u1", ("userName", "alice@x")), desired("u2", ("userName", "ALICE@X"))],
-            {"u1", "u2"}, id="case-insensitive",
+            {"u1", "u2"},
+            id="case-insensitive",
         ),
         pytest.param(
             [desired("u1", ("userName", "a@x")), desired("u2", ("userName", "b@x"))],
-            set(), id="distinct",
+            set(),
+            id="distinct",
         ),
         pytest.param(
-            [desired("u3", ("userName", "a@x")), desired("u1", ("userName", "a@x")),
-             desired("u2", ("userName", "b@x"))],
-            {"u1", "u3"}, id="only-the-sharing-pair",
+            [
+                desired("u3", ("userName", "a@x")),
+                desired("u1", ("userName", "a@x")),
+                desired("u2", ("userName", "b@x")),
+            ],
+            {"u1", "u3"},
+            id="only-the-sharing-pair",
         ),
         pytest.param(
-            [desired("u1", ("userName", "a@x"), ("externalId", "E1")),
-             desired("u2", ("userName", "b@x"), ("externalId", "E1"))],
-            {"u1", "u2"}, id="second-matching-attribute",
+            [
+                desired("u1", ("userName", "a@x"), ("externalId", "E1")),
+                desired("u2", ("userName", "b@x"), ("externalId", "E1")),
+            ],
+            {"u1", "u2"},
+            id="second-matching-attribute",
         ),
         pytest.param(
             [desired("u1", ("userName", "E1")), desired("u2", ("externalId", "E1"))],
-            set(), id="same-value-different-paths",
+            set(),
+            id="same-value-different-paths",
         ),
         pytest.param([desired("u1"), desired("u2")], set(), id="no-matching-values"),
         pytest.param(
-            [desired("u1", ("userName", "a")), desired("u2", ("userName", "a")), desired("u3", ("userName", "a"))],
-            {"u1", "u2", "u3"}, id="three-way",
+            [
+                desired("u1", ("userName", "a")),
+                desired("u2", ("userName", "a")),
+                desired("u3", ("userName", "a")),
+            ],
+            {"u1", "u2", "u3"},
+            id="three-way",
         ),
     ],
 )
@@ -79,7 +96,9 @@ def test_duplicate_sources_fail_every_sharer(objects: list[Desired], failed: set
 
 def test_duplicate_source_detail_names_both_ids() -> None:
     """The failure detail names the matching attribute, the value and both source ids, for both objects."""
-    result = duplicate_sources([desired("u2", ("userName", "Alice@x")), desired("u1", ("userName", "alice@x"))])
+    result = duplicate_sources(
+        [desired("u2", ("userName", "Alice@x")), desired("u1", ("userName", "alice@x"))]
+    )
     assert result == {
         "u1": "userName 'alice@x' is shared by source objects u1, u2",
         "u2": "userName 'Alice@x' is shared by source objects u1, u2",
@@ -99,7 +118,9 @@ def test_duplicate_source_detail_names_both_ids() -> None:
         pytest.param(desired("g1", ("displayName", "S"), kind=G), [(G, "g1")], [], False, id="linked-group"),
     ],
 )
-def test_needs_lookup(obj: Desired, links: list[tuple[ObjectKind, str]], excluded: list[str], looked_up: bool) -> None:
+def test_needs_lookup(
+    obj: Desired, links: list[tuple[ObjectKind, str]], excluded: list[str], looked_up: bool
+) -> None:
     """Only unlinked, entitled, not-failed objects with a matching value are looked up on the target."""
     assert needs_lookup([obj], state(*links), excluded) == ([obj] if looked_up else [])
 

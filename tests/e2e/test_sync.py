@@ -279,3 +279,26 @@ def test_provisioning_log_has_one_record_per_object(workspace: Workspace) -> Non
     assert len(ids) == len(set(ids)) == 65
     actions = {(a, s) for _, a, s in rows}
     assert actions == {("Create", "Success"), ("Other", "Skipped")}
+
+
+def test_deletion_threshold_holds_every_disable(synced: Workspace) -> None:
+    """Above deprovision.deletion_threshold no disable is sent, and the leavers keep their memberships."""
+    synced.write_config(extra_job="    deprovision: {deletion_threshold: 2}\n")
+    data = synced.load()
+    leavers = data["users"][20:23]
+    leaver_ids = {u["id"] for u in leavers}
+    data["users"] = [u for u in data["users"] if u["id"] not in leaver_ids]
+    for group in data["groups"]:
+        group["members"] = [m for m in group["members"] if m not in leaver_ids]
+    synced.save(data)
+    result = synced.run("plan")
+    assert "HELD: 3 objects would be disabled or deleted, threshold 2" in result.stdout
+    assert "- remove" not in result.stdout.replace("# held: -", "")
+    synced.run("sync")
+    assert synced.server.writes() == 0
+    assert all(synced.users()[u["userPrincipalName"]]["active"] is True for u in leavers)
+    staged = synced.sql("select count(*) from provisioning_log where action = 'StagedDelete'")
+    assert staged == [(3,)]
+    synced.write_config(extra_job="    deprovision: {deletion_threshold: 3}\n")
+    synced.run("sync")
+    assert all(synced.users()[u["userPrincipalName"]]["active"] is False for u in leavers)

@@ -1,0 +1,312 @@
+"""Table-driven tests for rendering a plan as text and JSON, and for its fingerprint."""
+
+from __future__ import annotations
+
+import json
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+
+from syncer.core.changes import (
+    ChangeMembers,
+    CreateObject,
+    DeleteObject,
+    DisableUser,
+    Phase,
+    Plan,
+    PlanInputs,
+    Skip,
+    UpdateObject,
+)
+from syncer.core.rendering import change_line, fingerprint, render_json, render_text, summary, verify_saved
+from syncer.core.scimpath import ENTERPRISE_USER
+from syncer.types import AttributeChange, ObjectKind, Reference, Status
+
+U = ObjectKind.USER
+G = ObjectKind.GROUP
+MANAGER = f"{ENTERPRISE_USER}:manager"
+INPUTS = PlanInputs(config="sha256:c", source="sha256:s", state="sha256:t")
+
+CREATE_ALICE = CreateObject(
+    U,
+    "a1",
+    "alice@contoso.com",
+    MappingProxyType(
+        {"userName": "alice@contoso.com", "active": True, MANAGER: Reference("b1"), "emails": ("a@x", "b@x")}
+    ),
+)
+UPDATE_BOB = UpdateObject(U, "b1", "bob@contoso.com", "t-b1", (AttributeChange("title", "Engineer", "Lead"),))
+DISABLE_CAROL = DisableUser("c1", "carol@contoso.com", "t-c1", "disabled in the source")
+ADD_SALES = ChangeMembers("g1", "Sales", "t-g1", add=("a1", "b1", "d1"))
+FAILED_DAN = Skip(
+    U, "d1", "dan@contoso.com", "DuplicateTargetEntries", Status.FAILURE, "userName matches t1, t2"
+)
+REDUNDANT_ERIN = Skip(U, "e1", "erin@contoso.com", "RedundantExport", target_id="t-e1")
+
+
+def make_plan(*changes: Any, skips: tuple[Skip, ...] = (), names: dict[str, str] | None = None) -> Plan:
+    return Plan(
+        job="asana",
+        initial=False,
+        changes=tuple(changes),
+        skips=skips,
+        inputs=INPUTS,
+        names=MappingProxyType(names or {}),
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "names", "line"),
+    [
+        (CREATE_ALICE, {}, "+ create user alice@contoso.com"),
+        (CreateObject(G, "g1", "Sales", {"displayName": "Sales"}), {}, "+ create group Sales"),
+        (UPDATE_BOB, {}, '~ update user bob@contoso.com title: "Engineer" -> "Lead"'),
+        (
+            UpdateObject(
+                U,
+                "b1",
+                "bob@contoso.com",
+                "t-b1",
+                (AttributeChange("active", False, True), AttributeChange("title", "Lead", None)),
+            ),
+            {},
+            '~ update user bob@contoso.com active: false -> true, title: "Lead" -> (none)',
+        ),
+        (
+            UpdateObject(
+                U,
+                "b1",
+                "bob@contoso.com",
+                "t-b1",
+                (AttributeChange(MANAGER, None, Reference("a1")),),
+                phase_=Phase.REFERENCES,
+            ),
+            {"a1": "alice@contoso.com"},
+            f"~ update user bob@contoso.com {MANAGER}: (none) -> alice@contoso.com",
+        ),
+        (
+            UpdateObject(
+                U, "b1", "bob@contoso.com", "t-b1", (AttributeChange(MANAGER, Reference("x9"), None),)
+            ),
+            {},
+            f"~ update user bob@contoso.com {MANAGER}: source:x9 -> (none)",
+        ),
+        (
+            UpdateObject(
+                U, "b1", "bob@contoso.com", "t-b1", (AttributeChange("emails", ("a", "b"), ("ü",)),)
+            ),
+            {},
+            '~ update user bob@contoso.com emails: ["a", "b"] -> ["ü"]',
+        ),
+        (
+            UpdateObject(U, "b1", "bob@contoso.com", "t9", (), matched_on="userName"),
+            {},
+            "= link user bob@contoso.com (matched on userName)",
+        ),
+        (
+            UpdateObject(
+                U, "b1", "bob@contoso.com", "t9", (AttributeChange("title", "A", "B"),), matched_on="userName"
+            ),
+            {},
+            '= link user bob@contoso.com (matched on userName); update title: "A" -> "B"',
+        ),
+        (DISABLE_CAROL, {}, "- disable user carol@contoso.com (disabled in the source)"),
+        (
+            DisableUser("c1", "carol@contoso.com", "t-c1", "gone from the source"),
+            {},
+            "- disable user carol@contoso.com (gone from the source)",
+        ),
+        (
+            DeleteObject(G, "g1", "Sales", "t-g1", "gone from the source"),
+            {},
+            "- delete group Sales (gone from the source)",
+        ),
+        (ADD_SALES, {}, "+ add 3 members to group Sales"),
+        (ChangeMembers("g1", "Sales", "t-g1", add=("a1",)), {}, "+ add 1 member to group Sales"),
+        (
+            ChangeMembers("g1", "Sales", "t-g1", remove=("a1", "b1")),
+            {},
+            "- remove 2 members from group Sales",
+        ),
+    ],
+)
+def test_change_lines(change: Any, names: dict[str, str], line: str) -> None:
+    """Each change renders as one line in the documented form."""
+    assert change_line(change, make_plan(change, names=names)) == line
+
+
+def test_change_line_refuses_a_non_change() -> None:
+    """Rendering something that is not a change is a TypeError, not a silent blank line."""
+    with pytest.raises(TypeError):
+        change_line("nope", make_plan())
+
+
+def test_render_text_lists_changes_failures_and_summary() -> None:
+    """The text plan is the change lines, the failures, then a summary line with counts."""
+    plan = make_plan(CREATE_ALICE, UPDATE_BOB, ADD_SALES, DISABLE_CAROL, skips=(FAILED_DAN, REDUNDANT_ERIN))
+    assert render_text(plan) == (
+        "+ create user alice@contoso.com\n"
+        '~ update user bob@contoso.com title: "Engineer" -> "Lead"\n'
+        "+ add 3 members to group Sales\n"
+        "- disable user carol@contoso.com (disabled in the source)\n"
+        "! DuplicateTargetEntries user dan@contoso.com: userName matches t1, t2\n"
+        "Plan: 1 to create, 1 to update, 0 to link, 1 to disable, 0 to delete, "
+        "3 members to add, 0 to remove; 1 unchanged or skipped, 1 failing.\n"
+    )
+    assert "!" not in render_text(plan, show_failures=False)
+
+
+def test_render_text_of_an_empty_plan() -> None:
+    """A plan without changes says the target is up to date."""
+    assert render_text(make_plan(skips=(REDUNDANT_ERIN,))) == (
+        "No changes. The target is up to date.\n"
+        "Plan: 0 to create, 0 to update, 0 to link, 0 to disable, 0 to delete, "
+        "0 members to add, 0 to remove; 1 unchanged or skipped, 0 failing.\n"
+    )
+
+
+def test_summary_counts() -> None:
+    """The summary counts changes by kind, members by id, and skips by status."""
+    plan = make_plan(
+        CREATE_ALICE,
+        UPDATE_BOB,
+        UpdateObject(U, "x", "x", "t", (), matched_on="userName"),
+        ADD_SALES,
+        ChangeMembers("g1", "Sales", "t-g1", remove=("a1", "b1")),
+        DISABLE_CAROL,
+        DeleteObject(G, "g2", "Old", "t-g2", "gone from the source"),
+        skips=(FAILED_DAN, REDUNDANT_ERIN, REDUNDANT_ERIN),
+    )
+    assert summary(plan) == {
+        "create": 1,
+        "update": 1,
+        "link": 1,
+        "disable": 1,
+        "delete": 1,
+        "members_added": 3,
+        "members_removed": 2,
+        "skipped": 2,
+        "failed": 1,
+    }
+
+
+PLANS = [
+    make_plan(),
+    make_plan(
+        CREATE_ALICE,
+        UPDATE_BOB,
+        ADD_SALES,
+        DISABLE_CAROL,
+        skips=(FAILED_DAN, REDUNDANT_ERIN),
+        names={"b1": "bob@contoso.com"},
+    ),
+]
+
+
+@pytest.mark.parametrize("plan", PLANS)
+def test_json_round_trips_through_verify_saved(plan: Plan) -> None:
+    """A plan rendered as JSON and parsed back passes verify_saved with the plan's fingerprint."""
+    data = json.loads(render_json(plan))
+    assert verify_saved(data) == fingerprint(plan)
+    assert data["fingerprint"].startswith("sha256:")
+    assert data["job"] == "asana"
+    assert data["summary"] == summary(plan)
+
+
+def test_json_shows_references_and_tuples() -> None:
+    """References are {"$ref": source_id} and multi-valued attributes JSON lists in the plan JSON."""
+    data = json.loads(render_json(make_plan(CREATE_ALICE)))
+    assert data["changes"][0]["attributes"][MANAGER] == {"$ref": "b1"}
+    assert data["changes"][0]["attributes"]["emails"] == ["a@x", "b@x"]
+
+
+@pytest.mark.parametrize("plan", PLANS)
+def test_rendering_twice_is_byte_identical(plan: Plan) -> None:
+    """The same plan renders byte-identically twice, as text and as JSON."""
+    assert render_json(plan).encode() == render_json(plan).encode()
+    assert render_text(plan).encode() == render_text(plan).encode()
+
+
+def test_equal_plans_have_equal_fingerprints() -> None:
+    """Two plans built separately from equal values have the same fingerprint."""
+    again = make_plan(
+        CreateObject(
+            U,
+            "a1",
+            "alice@contoso.com",
+            {
+                "emails": ("a@x", "b@x"),
+                MANAGER: Reference("b1"),
+                "active": True,
+                "userName": "alice@contoso.com",
+            },
+        ),
+        UPDATE_BOB,
+        ADD_SALES,
+        DISABLE_CAROL,
+        skips=(FAILED_DAN, REDUNDANT_ERIN),
+    )
+    assert fingerprint(again) == fingerprint(PLANS[1])
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        make_plan(
+            CREATE_ALICE,
+            UpdateObject(U, "b1", "bob@contoso.com", "t-b1", (AttributeChange("title", "Engineer", "Boss"),)),
+            ADD_SALES,
+            DISABLE_CAROL,
+            skips=(FAILED_DAN, REDUNDANT_ERIN),
+        ),
+        make_plan(
+            CREATE_ALICE,
+            UPDATE_BOB,
+            ChangeMembers("g1", "Sales", "t-g1", add=("a1", "b1")),
+            DISABLE_CAROL,
+            skips=(FAILED_DAN, REDUNDANT_ERIN),
+        ),
+        make_plan(CREATE_ALICE, UPDATE_BOB, ADD_SALES, skips=(FAILED_DAN, REDUNDANT_ERIN)),
+        make_plan(CREATE_ALICE, UPDATE_BOB, ADD_SALES, DISABLE_CAROL, skips=(FAILED_DAN,)),
+        Plan(
+            "asana", False, PLANS[1].changes, PLANS[1].skips, PlanInputs("sha256:c", "sha256:s2", "sha256:t")
+        ),
+        Plan("other", False, PLANS[1].changes, PLANS[1].skips, INPUTS),
+    ],
+    ids=["changed-value", "changed-members", "missing-change", "missing-skip", "other-inputs", "other-job"],
+)
+def test_a_different_plan_has_a_different_fingerprint(other: Plan) -> None:
+    """Changing any change, skip, input or the job changes the fingerprint."""
+    assert fingerprint(other) != fingerprint(PLANS[1])
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d["changes"][1]["changes"][0].update(new="CEO"),
+        lambda d: d["changes"].pop(),
+        lambda d: d["changes"][2]["members"].append("x1"),
+        lambda d: d["skips"].clear(),
+        lambda d: d["inputs"].update(state="sha256:other"),
+        lambda d: d.update(job="other"),
+        lambda d: d.update(initial=True),
+    ],
+    ids=["value", "drop-change", "add-member", "drop-skips", "inputs", "job", "initial"],
+)
+def test_an_edited_saved_plan_is_refused(edit: Any) -> None:
+    """A saved plan whose body was edited after rendering fails verify_saved."""
+    data = json.loads(render_json(PLANS[1]))
+    edit(data)
+    with pytest.raises(ValueError, match="edited"):
+        verify_saved(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, [], {}, {"format": 2, "fingerprint": "x"}, {"format": 1}],
+)
+def test_something_else_is_not_a_plan_file(data: Any) -> None:
+    """A document that is not a format-1 plan with a fingerprint is refused as not a plan file."""
+    with pytest.raises(ValueError, match="not a syncer plan file"):
+        verify_saved(data)
