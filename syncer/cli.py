@@ -39,8 +39,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji=False: a source value such as "Head of :rocket:" must print as written, not as an emoji
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 class _Options:
@@ -75,6 +76,9 @@ def errors_to_exit() -> Iterator[None]:
         yield
     except ConfigError as exc:
         fail(str(exc))
+    except UnauthorizedError as exc:
+        # a 401/403 while matching, before the executor could say so: name the credentials
+        fail(f"the target refused the credentials ({exc.status}): check the token. {exc}")
     except SyncerError as exc:
         fail(str(exc))
     except KeyError as exc:

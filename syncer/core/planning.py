@@ -167,9 +167,14 @@ class _Planner:
         return value
 
     def _target_id_of(self, value: Value) -> Value:
+        """The target id a reference will resolve to: linked already, or matched in this cycle."""
         if isinstance(value, Reference):
             link = self.r.state.link(ObjectKind.USER, value.source_id)
-            return link.target_id if link else value
+            if link is not None:
+                return link.target_id
+            match = self.r.matches.get((ObjectKind.USER, value.source_id))
+            if match is not None and len(match.hits) == 1:
+                return match.hits[0].id
         return value
 
     def _desired_values(self, obj: Desired) -> dict[str, Value]:
@@ -252,8 +257,11 @@ class _Planner:
                 return
             comparable = {p: self._target_id_of(v) for p, v in desired.items()}
             changes = diff_values(comparable, hit.values, skip=obj.on_create_only)
-            # keep references as source ids in the plan, so they resolve when sent
-            changes = tuple(AttributeChange(c.path, c.old, desired[c.path]) for c in changes)
+            # keep references as source ids in the plan, so they resolve when sent; a null source
+            # value never clears what syncer did not export (only values it sent are removed)
+            changes = tuple(
+                AttributeChange(c.path, c.old, desired[c.path]) for c in changes if c.new is not None
+            )
             self._split(obj, hit.id, changes, match.path or "")
             return
         attributes: dict[str, Value] = {}

@@ -149,7 +149,12 @@ def render_json(plan: Plan) -> str:
 
 def verify_saved(data: Any) -> str:
     """Check a saved plan is one of ours and unedited; returns its fingerprint."""
-    if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT or "fingerprint" not in data:
+    if (
+        not isinstance(data, dict)
+        or type(data.get("format")) is not int
+        or data.get("format") != PLAN_FORMAT
+        or "fingerprint" not in data
+    ):
         raise ValueError("not a syncer plan file (format 1)")
     body = {
         k: data.get(k)

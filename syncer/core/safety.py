@@ -41,7 +41,8 @@ def hold_deprovisioning(plan: Plan, threshold: int | str, managed: int, approved
     if approved or len(removals) <= limit:
         return plan
     reason = (
-        f"{len(removals)} objects would be disabled or deleted, threshold {threshold}"
+        f"{len(removals)} object{'' if len(removals) == 1 else 's'} would be disabled or deleted, "
+        f"threshold {threshold}"
         + (f" ({limit} of {managed} managed)" if isinstance(threshold, str) else "")
         + ": none of them was sent"
     )

@@ -238,7 +238,11 @@ async def _run(
                     clock=clock,
                     on_progress=on_progress,
                 )
-                report = await executor.apply(plan)
+                try:
+                    report = await executor.apply(plan)
+                except BaseException:
+                    store.finish_run(run_id, finished_at=clock(), status="crashed", counts={})
+                    raise
                 status = "stopped" if report.stopped else ("failed" if report.failures else "succeeded")
                 counts = dict(report.counts)
                 counts.update({f"requests.{m}": n for m, n in client.stats.by_method.items()})

@@ -141,6 +141,7 @@ class Executor:
         self.clock = clock
         self.on_progress = on_progress
         self.outcomes: dict[Key, _Outcome] = {}
+        self.pending_references: dict[Key, frozenset[str]] = {}
         self.stopped: str | None = None
         self.done = 0
         self.total = 0
@@ -249,6 +250,12 @@ class Executor:
             self.store.record_many(entries)
 
     async def apply(self, plan: Plan) -> ApplyReport:
+        # references planned as their own PATCH: not on the target yet when the object is linked
+        self.pending_references = {
+            (c.kind, c.source_id): frozenset(ch.path for ch in c.changes)
+            for c in plan.changes
+            if isinstance(c, UpdateObject) and c.phase is Phase.REFERENCES
+        }
         self.record_skips(plan.skips)
         self.record_held(plan)
         self.total = len(plan.changes)
@@ -266,7 +273,11 @@ class Executor:
         counts: dict[str, int] = defaultdict(int)
         for o in self.outcomes.values():
             counts[f"{o.action.value}.{o.status.value}"] += 1
-        failures = sum(1 for o in self.outcomes.values() if o.status is Status.FAILURE)
+        for skip in plan.skips:
+            counts[f"{Action.OTHER.value}.{skip.status.value}"] += 1
+        failures = sum(1 for o in self.outcomes.values() if o.status is Status.FAILURE) + sum(
+            1 for s in plan.skips if s.status is Status.FAILURE
+        )
         if plan.held:
             counts["StagedDelete.Skipped"] = len(plan.held)
         return ApplyReport(counts=dict(counts), failures=failures, stopped=self.stopped)
@@ -321,6 +332,10 @@ class Executor:
         except TargetError as exc:
             outcome.fail(exc.code, str(exc))
             log.warning("change_failed", kind=change.kind.value, source_id=change.source_id, error=str(exc))
+        except (ValueError, TypeError, KeyError) as exc:
+            # a bug or a value the target format cannot carry: this object fails, the cycle goes on
+            outcome.fail("InternalError", f"{type(exc).__name__}: {exc}")
+            log.exception("change_crashed", kind=change.kind.value, source_id=change.source_id)
         finally:
             self._finish(key)
 
@@ -396,7 +411,9 @@ class Executor:
                 wanted[path] = self._resolve(value)
             except Deferred:
                 continue
-        changes = diff_values(wanted, actual, skip=desired.on_create_only)
+        changes = tuple(
+            c for c in diff_values(wanted, actual, skip=desired.on_create_only) if c.new is not None
+        )
         if changes:
             ops = build_patch_operations(changes, current=actual)
             await self.client.patch(desired.kind, target_id, patch_body(ops))
@@ -459,10 +476,11 @@ class Executor:
         if link is None:
             desired = self.desired.get((change.kind, change.source_id))
             base = self._exported_values(desired.attributes) if desired and change.matched_on else {}
+            pending = self.pending_references.get((change.kind, change.source_id), frozenset())
             base = {
                 p: v
                 for p, v in base.items()
-                if not isinstance(v, Reference) and p not in (desired.on_create_only if desired else ())
+                if p not in pending and p not in (desired.on_create_only if desired else ())
             }
             base.update(exported)
             link = Link(
@@ -532,7 +550,9 @@ class Executor:
             outcome.detail = "already gone on the target"
             self._drop(ObjectKind.USER, change.source_id)
             return
-        link = self.links[(ObjectKind.USER, change.source_id)]
+        link = self.links.get((ObjectKind.USER, change.source_id))
+        if link is None:
+            return
         exported = dict(link.exported)
         if "active" in exported:
             exported["active"] = False

@@ -310,3 +310,36 @@ def test_something_else_is_not_a_plan_file(data: Any) -> None:
     """A document that is not a format-1 plan with a fingerprint is refused as not a plan file."""
     with pytest.raises(ValueError, match="not a syncer plan file"):
         verify_saved(data)
+
+
+HELD_PLAN = Plan(
+    job="asana",
+    initial=False,
+    changes=(UPDATE_BOB,),
+    skips=(),
+    inputs=INPUTS,
+    held=(DISABLE_CAROL,),
+    held_reason="1 objects would be disabled or deleted, threshold 0: none of them was sent",
+)
+
+
+def test_held_changes_are_shown_and_not_counted() -> None:
+    """Held disables are listed as comments with the reason, and are not counted as changes."""
+    assert render_text(HELD_PLAN) == (
+        '~ update user bob@contoso.com title: "Engineer" -> "Lead"\n'
+        "# held: - disable user carol@contoso.com (disabled in the source)\n"
+        "HELD: 1 objects would be disabled or deleted, threshold 0: none of them was sent. Check the source "
+        "and the mapping; to release them, raise deprovision.deletion_threshold for one cycle.\n"
+        "Plan: 0 to create, 1 to update, 0 to link, 0 to disable, 0 to delete, "
+        "0 members to add, 0 to remove; 0 unchanged or skipped, 0 failing.\n"
+    )
+
+
+def test_held_changes_are_part_of_the_fingerprint() -> None:
+    """A saved plan whose held changes were edited is refused, and held changes move the fingerprint."""
+    data = json.loads(render_json(HELD_PLAN))
+    assert verify_saved(data) == fingerprint(HELD_PLAN)
+    assert fingerprint(HELD_PLAN) != fingerprint(make_plan(UPDATE_BOB))
+    data["held"].clear()
+    with pytest.raises(ValueError, match="edited"):
+        verify_saved(data)

@@ -302,3 +302,33 @@ def test_deletion_threshold_holds_every_disable(synced: Workspace) -> None:
     synced.write_config(extra_job="    deprovision: {deletion_threshold: 3}\n")
     synced.run("sync")
     assert all(synced.users()[u["userPrincipalName"]]["active"] is False for u in leavers)
+
+
+def test_lost_state_relinks_everything_without_duplicates(synced: Workspace) -> None:
+    """With the state file gone, the next cycle matches every object instead of creating it again."""
+    before = {u["userName"]: u["id"] for u in synced.server.resources("Users")}
+    synced.state.unlink()
+    result = synced.run("sync")
+    assert "initial cycle" in result.stdout and "64 linked" in result.stdout
+    counts = synced.server.counts()
+    assert "POST" not in counts and "DELETE" not in counts
+    assert counts.get("PATCH", 0) == 5  # only the five groups' member lists, which the server de-duplicates
+    assert {u["userName"]: u["id"] for u in synced.server.resources("Users")} == before
+    with synced.server._counting.lock:
+        synced.server._counting.counts.clear()
+    synced.run("sync")
+    assert synced.server.writes() == 0
+
+
+def test_duplicate_source_values_fail_both_objects(workspace: Workspace) -> None:
+    """Two source users with the same userPrincipalName (any case) both fail and neither is created."""
+    data = workspace.load()
+    twin = dict(
+        data["users"][12], id="twin-0001", userPrincipalName=data["users"][12]["userPrincipalName"].upper()
+    )
+    data["users"].append(twin)
+    workspace.save(data)
+    result = workspace.run("sync", expect=1)
+    assert "DuplicateSourceEntries" in workspace.run("plan").stdout
+    assert "2 failed" in result.stdout
+    assert data["users"][12]["userPrincipalName"] not in workspace.users()
