@@ -30,7 +30,8 @@ from syncer.errors import (
 from syncer.runtime import logging as runtime_logging
 from syncer.runtime.configfile import LoadedConfig, load_config
 from syncer.runtime.connection import test_connection
-from syncer.runtime.engine import CycleResult, check_supported, compiled_mapping, open_source, run_cycle
+from syncer.runtime.engine import CycleResult, check_job, run_cycle
+from syncer.runtime.operations import approve_deletions, explain_scope, job_status
 
 app = typer.Typer(
     name="syncer",
@@ -95,9 +96,7 @@ def validate() -> None:
     with errors_to_exit():
         config = load()
         for job in config.settings.jobs:
-            check_supported(job)
-            compiled_mapping(config, job)
-            open_source(config, job)
+            check_job(config, job)
         names = ", ".join(job.name for job in config.settings.jobs)
         out.print(f"{options.config}: valid ({len(config.settings.jobs)} job(s): {names})", markup=False)
 
@@ -150,14 +149,26 @@ def plan(
         bool,
         typer.Option("--detailed-exitcode", help="Exit 2 when the plan has changes, 0 when it has none."),
     ] = False,
+    why: Annotated[
+        str | None, typer.Option("--why", help="Print the scope evaluation of one source object and stop.")
+    ] = None,
 ) -> None:
     """The dry-run diff: what a sync would send. Writes nothing to the target or the state."""
     _check_format(fmt)
+    if why is not None:
+        with errors_to_exit():
+            config = load()
+            for line in explain_scope(config, config.settings.job(job).name, why):
+                out.print(line, markup=False)
+        return
     with errors_to_exit():
         result = run_cycle(load(), job, mode="plan")
         _show_plan(result, fmt)
         if out_file is not None:
-            out_file.write_text(render_json(result.plan), encoding="utf-8")
+            try:
+                out_file.write_text(render_json(result.plan), encoding="utf-8")
+            except OSError as exc:
+                fail(f"{out_file}: cannot write the plan: {exc.strerror or exc}")
             err.print(f"plan saved to {out_file}; apply it with: syncer apply {out_file}", markup=False)
     if detailed_exitcode and result.plan.changes:
         raise typer.Exit(2)
@@ -240,3 +251,76 @@ def apply(
 
 def main() -> None:
     app()
+
+
+def _status_lines(config: LoadedConfig, name: str) -> list[str]:
+    status = job_status(config, name)
+    lines = [f"job {status.job}: {status.links} objects linked"]
+    run = status.last_run
+    if run is None:
+        lines.append("  last run: none (the next cycle is the initial one)")
+    else:
+        finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "not finished"
+        kind = "initial" if run.initial else "incremental"
+        lines.append(
+            f"  last run: {run.id} ({kind}) {run.status}, started {run.started_at:%Y-%m-%d %H:%M:%S} UTC, "
+            f"finished {finished}"
+        )
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()))
+        if counts:
+            lines.append(f"    {counts}")
+    if status.quarantine:
+        lines.append(
+            f"  quarantine: {status.quarantine.get('reason')} since {status.quarantine.get('since')}"
+        )
+    else:
+        lines.append("  quarantine: no")
+    if status.held:
+        keys = status.held.get("keys") or []
+        lines.append(
+            f"  held deletions: {len(keys)} (threshold {status.held.get('threshold')}): "
+            f"{status.held.get('reason')}"
+        )
+        lines.extend(f"    {key}" for key in keys[:20])
+        if len(keys) > 20:
+            lines.append(f"    ... and {len(keys) - 20} more")
+        lines.append(f"    release them with: syncer approve-deletions --job {status.job}")
+    if status.approved:
+        lines.append(f"  approved for the next cycle: {len(status.approved)} disables/deletes")
+    if status.shrink_refused:
+        lines.append(f"  source refused: {status.shrink_refused.get('reason')}")
+    if status.shrink_approved:
+        lines.append("  approved for the next cycle: the smaller source")
+    return lines
+
+
+@app.command()
+def status(
+    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (default: every job).")] = None,
+) -> None:
+    """Last run, quarantine and held deletions of each job."""
+    with errors_to_exit():
+        config = load()
+        names = [config.settings.job(job).name] if job else [j.name for j in config.settings.jobs]
+        for name in names:
+            for line in _status_lines(config, name):
+                out.print(line, markup=False)
+
+
+@app.command("approve-deletions")
+def approve_deletions_command(
+    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+) -> None:
+    """Release exactly the disables and deletes the deletion threshold held (and a refused source shrink)."""
+    with errors_to_exit():
+        config = load()
+        name = config.settings.job(job).name
+        approved = approve_deletions(config, name)
+        if not approved:
+            out.print(f"job {name}: nothing is held; nothing to approve.", markup=False)
+            return
+        for line in approved:
+            out.print(f"approved: {line}", markup=False)
+        out.print(
+            f"They are sent by the next cycle of job {name} (`syncer sync --job {name}`).", markup=False
+        )

@@ -70,10 +70,29 @@ class AttributeMappingSettings(_Strict):
         return self
 
 
+class ScopingClauseSettings(_Strict):
+    """One scoping clause: ``{attribute, operator, value}`` with Entra's operator names."""
+
+    attribute: str
+    operator: str
+    value: Any = None
+
+
+FilterGroups = list[list[ScopingClauseSettings]]
+
+
+class ScopingFiltersSettings(_Strict):
+    """Scoping filters a mapping file carries with it (ANDed with the config's)."""
+
+    users: FilterGroups = Field(default_factory=list)
+    groups: FilterGroups = Field(default_factory=list)
+
+
 class MappingFileSettings(_Strict):
     """A mapping file: one object mapping per kind."""
 
     description: str | None = None
+    scoping: ScopingFiltersSettings = ScopingFiltersSettings()
     users: list[AttributeMappingSettings] = Field(default_factory=list)
     groups: list[AttributeMappingSettings] = Field(default_factory=list)
 
@@ -121,19 +140,13 @@ class TargetSettings(_Strict):
         return self
 
 
-class ScopingClauseSettings(_Strict):
-    attribute: str
-    operator: str
-    value: Any = None
-
-
 class ScopeSettings(_Strict):
     """Who is in scope. Empty lists mean every user and group of the source."""
 
     assigned_groups: list[str] = Field(default_factory=list)
     nested: bool = False
-    users: list[list[ScopingClauseSettings]] = Field(default_factory=list)
-    groups: list[list[ScopingClauseSettings]] = Field(default_factory=list)
+    users: FilterGroups = Field(default_factory=list)
+    groups: FilterGroups = Field(default_factory=list)
 
 
 class DeprovisionSettings(_Strict):
@@ -144,6 +157,14 @@ class DeprovisionSettings(_Strict):
     deletes: bool = True
     group_deletes: bool = True
     deletion_threshold: int | str = 500
+    max_source_shrink: str = "50%"
+
+    @field_validator("max_source_shrink")
+    @classmethod
+    def _shrink(cls, value: str) -> str:
+        if not re.fullmatch(r"\d+(\.\d+)?%", value.strip()) or float(value.strip()[:-1]) > 100:
+            raise ValueError(f"expected a percentage such as '50%', got {value!r}")
+        return value.strip()
 
     @field_validator("deletion_threshold")
     @classmethod

@@ -151,6 +151,8 @@ class DisableUser:
     target_id: str
     reason: str
     kind: ObjectKind = ObjectKind.USER
+    gone: bool = False
+    """The user is gone from the source: the disable starts the hard-delete clock."""
 
     @property
     def phase(self) -> Phase:
@@ -161,7 +163,7 @@ class DisableUser:
         return "disable"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "action": "disable",
             "kind": self.kind.value,
             "source_id": self.source_id,
@@ -169,6 +171,9 @@ class DisableUser:
             "target_id": self.target_id,
             "reason": self.reason,
         }
+        if self.gone:
+            data["gone"] = True
+        return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from syncer.core.changes import (
@@ -30,7 +31,16 @@ from syncer.types import AttributeChange, Desired, JobState, Link, ObjectKind, R
 REDUNDANT = "RedundantExport"
 NOT_ENTITLED = "NotEffectivelyEntitled"
 IMPORT_SKIPPED = "ImportSkipped"
+SKIP_OUT_OF_SCOPE = "SkipOutOfScopeDeletions"
 ACTIVE = "active"
+
+
+@dataclass(frozen=True, slots=True)
+class OutOfScope:
+    """A source object that is present but not in scope, with the reason (which clause failed)."""
+
+    display: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +64,13 @@ class PlanRequest:
     member_batch_size: int = 100
     group_deletes: bool = True
     names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    out_of_scope: Mapping[tuple[ObjectKind, str], OutOfScope] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    out_of_scope_policy: str = "disable"
+    now: datetime | None = None
+    hard_delete_after: timedelta | None = None
+    """``None``: users gone from the source are disabled and never deleted."""
 
 
 def same_value(old: Value, new: Value) -> bool:
@@ -106,6 +123,20 @@ class _Planner:
             for kind, source_id in request.protected
             if kind is ObjectKind.USER and request.state.link(kind, source_id) is not None
         }
+        # users whose memberships syncer keeps: entitled and enabled. A disabled user loses the
+        # memberships syncer gave it (and gets them back when enabled again); under
+        # out_of_scope: skip an out-of-scope user is left exactly as it is ("frozen").
+        soft_deleted = {u.source_id for u in request.users if u.soft_deleted}
+        self.member_users = self.entitled_users - soft_deleted
+        self.frozen_users = (
+            {
+                source_id
+                for kind, source_id in request.out_of_scope
+                if kind is ObjectKind.USER and request.state.link(kind, source_id) is not None
+            }
+            if request.out_of_scope_policy == "skip"
+            else set()
+        )
         self.target_failed: set[tuple[ObjectKind, str]] = set()
         self.waves = self._creation_waves()
 
@@ -311,10 +342,10 @@ class _Planner:
     def plan_members(self, group: Desired) -> bool:
         link = self.r.state.link(ObjectKind.GROUP, group.source_id)
         exported = link.members if link else frozenset()
-        entitled = {m for m in group.members if m in self.entitled_users}
+        entitled = {m for m in group.members if m in self.member_users}
         target_id = link.target_id if link else None
         add = sorted(entitled - exported)
-        remove = sorted(exported - entitled)
+        remove = sorted(exported - entitled - self.frozen_users)
         size = self.r.member_batch_size
         for batch in batched(add, size):
             self.changes.append(ChangeMembers(group.source_id, group.display, target_id, add=batch))
@@ -339,6 +370,7 @@ class _Planner:
                 and group.source_id not in self.duplicates[ObjectKind.GROUP]
             ):
                 self._skip(group, REDUNDANT, target_id=linked.target_id)
+        self.leave_scope()
         self.deprovision()
         order = {id(c): i for i, c in enumerate(self.changes)}
         changes = sorted(
@@ -361,17 +393,77 @@ class _Planner:
             names=MappingProxyType(self._names(changes)),
         )
 
+    def leave_scope(self) -> None:
+        """Objects present in the source but out of scope: Entra's out-of-scope handling."""
+        r = self.r
+        for (kind, source_id), outside in sorted(r.out_of_scope.items()):
+            link = r.state.link(kind, source_id)
+            if link is None:
+                self.skips.append(Skip(kind, source_id, outside.display, NOT_ENTITLED, detail=outside.reason))
+                continue
+            reason = f"out of scope: {outside.reason}"
+            policy = (
+                r.out_of_scope_policy
+                if kind is ObjectKind.USER
+                else ("delete" if r.group_deletes else "skip")
+            )
+            if policy == "skip":
+                self.skips.append(
+                    Skip(
+                        kind,
+                        source_id,
+                        link.display,
+                        SKIP_OUT_OF_SCOPE,
+                        detail=reason,
+                        target_id=link.target_id,
+                    )
+                )
+            elif policy == "delete":
+                self.changes.append(DeleteObject(kind, source_id, link.display, link.target_id, reason))
+            elif not link.disabled:
+                self.changes.append(DisableUser(source_id, link.display, link.target_id, reason))
+            else:
+                self.skips.append(
+                    Skip(kind, source_id, link.display, REDUNDANT, detail=reason, target_id=link.target_id)
+                )
+
+    def _gone_user(self, source_id: str, link: Link) -> Change | None:
+        """Disable a leaver first; delete once it has been gone for ``hard_delete_after``."""
+        after, now = self.r.hard_delete_after, self.r.now
+        if after is None or now is None:
+            if link.disabled:
+                return None
+            return DisableUser(source_id, link.display, link.target_id, "gone from the source", gone=True)
+        if after <= timedelta(0):
+            return DeleteObject(
+                ObjectKind.USER, source_id, link.display, link.target_id, "gone from the source"
+            )
+        if link.gone_since is not None:
+            since = datetime.fromisoformat(link.gone_since)
+            if now - since >= after:
+                return DeleteObject(
+                    ObjectKind.USER,
+                    source_id,
+                    link.display,
+                    link.target_id,
+                    f"gone from the source since {since:%Y-%m-%d %H:%M} UTC (hard_delete_after {after})",
+                )
+            if link.disabled:
+                return None
+        # a disable (again, if needed) that starts the hard-delete clock
+        return DisableUser(source_id, link.display, link.target_id, "gone from the source", gone=True)
+
     def deprovision(self) -> None:
         r = self.r
-        present = {(o.kind, o.source_id) for o in (*r.users, *r.groups)}
+        present = {(o.kind, o.source_id) for o in (*r.users, *r.groups)} | set(r.out_of_scope)
         for (kind, source_id), link in sorted(r.state.links.items()):
             if (kind, source_id) in present or (kind, source_id) in r.protected:
                 continue
-            if kind is ObjectKind.USER and not link.disabled:
-                self.changes.append(
-                    DisableUser(source_id, link.display, link.target_id, "gone from the source")
-                )
-            elif kind is ObjectKind.GROUP and r.group_deletes:
+            if kind is ObjectKind.USER:
+                change = self._gone_user(source_id, link)
+                if change is not None:
+                    self.changes.append(change)
+            elif r.group_deletes:
                 self.changes.append(
                     DeleteObject(kind, source_id, link.display, link.target_id, "gone from the source")
                 )

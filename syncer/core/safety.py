@@ -6,6 +6,7 @@ let everyone go; syncer refuses to act on it and says so in numbers.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 
 from syncer.core.changes import Change, ChangeMembers, DeleteObject, DisableUser, Plan
@@ -30,15 +31,31 @@ def threshold_limit(threshold: int | str, managed: int) -> int:
     return threshold
 
 
-def hold_deprovisioning(plan: Plan, threshold: int | str, managed: int, approved: bool = False) -> Plan:
+def removal_key(change: DisableUser | DeleteObject) -> str:
+    """How an approval names one held disable or delete: ``user:<source id>:disable``."""
+    return f"{change.kind.value}:{change.source_id}:{change.verb}"
+
+
+def hold_deprovisioning(
+    plan: Plan, threshold: int | str, managed: int, approved: bool | Collection[str] = False
+) -> Plan:
     """Hold every disable and delete of a cycle that would send more of them than the threshold allows.
 
     All of them are held, not the first N: which N would be arbitrary, and a mass disable is far
-    more often a broken source or scope than a real mass departure.
+    more often a broken source or scope than a real mass departure. ``approved`` (``True``, or
+    the keys ``syncer approve-deletions`` recorded) lets exactly those removals through; the
+    others still count against the threshold.
     """
-    removals = [c for c in plan.changes if isinstance(c, DisableUser | DeleteObject)]
+    if approved is True:
+        return plan
+    released = set(approved) if not isinstance(approved, bool) else set()
+    removals = [
+        c
+        for c in plan.changes
+        if isinstance(c, DisableUser | DeleteObject) and removal_key(c) not in released
+    ]
     limit = threshold_limit(threshold, managed)
-    if approved or len(removals) <= limit:
+    if len(removals) <= limit:
         return plan
     reason = (
         f"{len(removals)} object{'' if len(removals) == 1 else 's'} would be disabled or deleted, "
@@ -46,11 +63,11 @@ def hold_deprovisioning(plan: Plan, threshold: int | str, managed: int, approved
         + (f" ({limit} of {managed} managed)" if isinstance(threshold, str) else "")
         + ": none of them was sent"
     )
-    held = tuple(c for c in plan.changes if isinstance(c, DisableUser | DeleteObject))
+    held = tuple(removals)
     held_users = {c.source_id for c in held if c.kind is ObjectKind.USER}
     kept: list[Change] = []
     for change in plan.changes:
-        if isinstance(change, DisableUser | DeleteObject):
+        if isinstance(change, DisableUser | DeleteObject) and removal_key(change) not in released:
             continue
         if isinstance(change, ChangeMembers) and change.remove:
             # a held leaver keeps their memberships too: removing them is taking access away
@@ -60,3 +77,17 @@ def hold_deprovisioning(plan: Plan, threshold: int | str, managed: int, approved
             change = replace(change, remove=remaining)
         kept.append(change)
     return replace(plan, changes=tuple(kept), held=held, held_reason=reason)
+
+
+def shrink_refusal(previous: int | None, current: int, max_shrink: str) -> str | None:
+    """Refuse a source that lost more than ``max_shrink`` of the objects it held last cycle."""
+    if not previous or current >= previous:
+        return None
+    lost = previous - current
+    allowed = previous * float(max_shrink.rstrip("%")) / 100
+    if lost <= allowed:
+        return None
+    return (
+        f"the source holds {current} objects, {lost} fewer than the {previous} of the last cycle "
+        f"({lost * 100 / previous:.0f}%, more than max_source_shrink {max_shrink}): nothing was changed"
+    )

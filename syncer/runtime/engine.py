@@ -20,21 +20,31 @@ import structlog
 from syncer.adapters.scim.client import RequestStats, ScimClient
 from syncer.adapters.sources.files import FileSource
 from syncer.adapters.state.store import StateStore
-from syncer.core.changes import Plan, PlanInputs, Skip
+from syncer.core.changes import DeleteObject, DisableUser, Plan, PlanInputs
 from syncer.core.expressions import EvaluationContext
-from syncer.core.mapping import CompiledMapping, MappingEvaluationError, compile_mapping, map_object
+from syncer.core.intake import take_in
+from syncer.core.mapping import CompiledMapping, compile_mapping
 from syncer.core.matching import Match, duplicate_sources, needs_lookup
-from syncer.core.planning import IMPORT_SKIPPED, PlanRequest, plan_cycle
+from syncer.core.planning import PlanRequest, plan_cycle
 from syncer.core.rendering import fingerprint
-from syncer.core.safety import empty_source_refusal, hold_deprovisioning
+from syncer.core.safety import empty_source_refusal, hold_deprovisioning, removal_key, shrink_refusal
 from syncer.core.scimpath import equality_filter, flatten
-from syncer.errors import ConfigError, PlanRefused, SourceError
+from syncer.core.scoping import AssignedScope, Assignment, JobScope, compile_filter, resolve_assignment
+from syncer.errors import PlanRefused, SourceError
 from syncer.runtime.configfile import LoadedConfig, read_token
 from syncer.runtime.executor import ApplyReport, Executor
 from syncer.settings import JobSettings
-from syncer.types import Desired, JobState, ObjectKind, SourceSnapshot, Status, TargetObject
+from syncer.types import Desired, JobState, ObjectKind, SourceSnapshot, TargetObject
 
 log = structlog.get_logger("syncer.engine")
+
+# per-job flags in the state store
+HELD_DELETIONS = "held_deletions"
+APPROVED_DELETIONS = "approved_deletions"
+APPROVED_SHRINK = "approved_shrink"
+SHRINK_REFUSED = "shrink_refused"
+QUARANTINE = "quarantine"
+TOO_MANY_DELETES = "TooManyDeletes"
 Mode = Literal["plan", "sync"]
 
 
@@ -68,13 +78,61 @@ def config_fingerprint(config: LoadedConfig, job: JobSettings) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def check_supported(job: JobSettings) -> None:
-    """Refuse settings whose behaviour is not built yet, rather than silently ignoring them."""
-    if job.scope.assigned_groups or job.scope.users or job.scope.groups:
-        raise ConfigError(
-            f"job {job.name}: scope (assigned_groups and scoping filters) is not supported by this "
-            "version; remove it to provision every user and group of the source"
+def compiled_scope(config: LoadedConfig, job: JobSettings) -> JobScope:
+    """The job's scope, compiled; a bad clause refuses the config with its file and line."""
+    index = config.settings.jobs.index(job)
+    loaded = config.mappings[job.name]
+
+    def in_config(kind: str) -> Callable[[int, int], str]:
+        return lambda g, c: config.document.where(("jobs", index, "scope", kind, g, c))
+
+    def in_mapping(kind: str) -> Callable[[int, int], str]:
+        return lambda g, c: loaded.document.where(("scoping", kind, g, c))
+
+    def dumped(groups: Sequence[Sequence[Any]]) -> list[list[dict[str, Any]]]:
+        return [[clause.model_dump() for clause in group] for group in groups]
+
+    users, groups = [], []
+    if job.scope.users:
+        users.append(
+            compile_filter(dumped(job.scope.users), label="users scoping filter", where=in_config("users"))
         )
+    if job.scope.groups:
+        groups.append(
+            compile_filter(dumped(job.scope.groups), label="groups scoping filter", where=in_config("groups"))
+        )
+    scoping = loaded.settings.scoping
+    if scoping.users:
+        users.append(
+            compile_filter(
+                dumped(scoping.users), label="mapping users scoping filter", where=in_mapping("users")
+            )
+        )
+    if scoping.groups:
+        groups.append(
+            compile_filter(
+                dumped(scoping.groups), label="mapping groups scoping filter", where=in_mapping("groups")
+            )
+        )
+    return JobScope(
+        assignment=Assignment(tuple(job.scope.assigned_groups), job.scope.nested),
+        users=tuple(users),
+        groups=tuple(groups),
+    )
+
+
+def check_job(config: LoadedConfig, job: JobSettings) -> None:
+    """Everything ``syncer validate`` can check of one job without touching the source or target."""
+    compiled_mapping(config, job)
+    compiled_scope(config, job)
+    open_source(config, job)
+
+
+def assigned_scope(job: JobSettings, scope: JobScope, snapshot: SourceSnapshot) -> AssignedScope:
+    try:
+        return resolve_assignment(scope.assignment, snapshot.groups)
+    except ValueError as exc:
+        raise SourceError(f"job {job.name}: {exc}; nothing was changed") from exc
 
 
 def open_source(config: LoadedConfig, job: JobSettings) -> FileSource:
@@ -94,43 +152,6 @@ def open_client(config: LoadedConfig, job: JobSettings) -> ScimClient:
         verify=verify,
         retries=target.retries,
     )
-
-
-def _map_all(
-    mapping: CompiledMapping, snapshot: SourceSnapshot, context: EvaluationContext
-) -> tuple[list[Desired], list[Desired], list[Skip], set[tuple[ObjectKind, str]]]:
-    users: list[Desired] = []
-    groups: list[Desired] = []
-    skips: list[Skip] = []
-    protected: set[tuple[ObjectKind, str]] = set()
-    for record in snapshot.skipped:
-        if record.id is not None:
-            protected.add((record.kind, record.id))
-            skips.append(
-                Skip(
-                    record.kind,
-                    record.id,
-                    record.id,
-                    IMPORT_SKIPPED,
-                    Status.SKIPPED,
-                    f"{record.location}: {record.reason}",
-                )
-            )
-    for kind, objects, out in (
-        (ObjectKind.USER, snapshot.users, users),
-        (ObjectKind.GROUP, snapshot.groups, groups),
-    ):
-        object_mapping = mapping.of(kind)
-        if not object_mapping.enabled:
-            continue
-        for obj in objects:
-            try:
-                out.append(map_object(object_mapping, obj, context))
-            except MappingEvaluationError as exc:
-                protected.add((kind, obj.id))
-                skips.append(Skip(kind, obj.id, obj.id, "AttributeMappingFailure", Status.FAILURE, str(exc)))
-                log.warning("mapping_failed", kind=kind.value, source_id=obj.id, error=str(exc))
-    return users, groups, skips, protected
 
 
 async def _lookup(
@@ -176,24 +197,48 @@ async def _run(
     clock: Callable[[], datetime],
     on_progress: Callable[[int, int], None] | None,
 ) -> CycleResult:
-    check_supported(job)
     mapping = compiled_mapping(config, job)
+    scope = compiled_scope(config, job)
     snapshot = open_source(config, job).read()
+    assigned = assigned_scope(job, scope, snapshot)
     store = StateStore(state_url(config))
     try:
         state = store.load(job.name)
         refusal = empty_source_refusal(snapshot, state)
         if refusal:
             raise SourceError(f"job {job.name}: {refusal}")
+        objects = len(snapshot.users) + len(snapshot.groups)
+        approved_shrink = store.get_flag(job.name, APPROVED_SHRINK) is not None
+        refusal = shrink_refusal(
+            _previous_objects(store, job.name), objects, job.deprovision.max_source_shrink
+        )
+        if refusal and not approved_shrink:
+            if mode == "sync":
+                store.set_flag(job.name, SHRINK_REFUSED, {"reason": refusal, "at": clock().isoformat()})
+            raise SourceError(
+                f"job {job.name}: {refusal}. If the source is right, run `syncer approve-deletions --job "
+                f"{job.name}` to accept it once"
+            )
         initial = not store.has_state(job.name)
-        context = EvaluationContext(now=clock())
-        users, groups, skips, protected = _map_all(mapping, snapshot, context)
+        now = clock()
+        context = EvaluationContext(now=now)
+        intake = take_in(snapshot, mapping, scope, assigned, context, provision_groups=job.provision_groups)
+        for skip in intake.skips:
+            log.warning(
+                "object_skipped",
+                kind=skip.kind.value,
+                source_id=skip.source_id,
+                reason=skip.reason,
+                detail=skip.detail,
+            )
+        users, groups = intake.users, intake.groups
         failed = set(duplicate_sources(users)) | set(duplicate_sources(groups))
         inputs = PlanInputs(
             config=config_fingerprint(config, job), source=snapshot.fingerprint, state=state.fingerprint
         )
         if saved is not None:
             _check_inputs(saved, inputs)
+        deprovision = job.deprovision
         async with open_client(config, job) as client:
             lookups = needs_lookup([*users, *groups], state, failed)
             matches = await _lookup(client, mapping, lookups, job.target.concurrency)
@@ -201,20 +246,27 @@ async def _run(
                 PlanRequest(
                     job=job.name,
                     initial=initial,
-                    users=tuple(users),
-                    groups=tuple(groups),
+                    users=users,
+                    groups=groups,
                     state=state,
                     matches=matches,
                     inputs=inputs,
-                    skips=tuple(skips),
-                    protected=frozenset(protected),
+                    skips=intake.skips,
+                    protected=intake.protected,
                     manage_members=mapping.groups.members,
                     member_batch_size=job.target.member_batch_size,
-                    group_deletes=job.deprovision.group_deletes,
+                    group_deletes=deprovision.group_deletes and job.provision_groups,
                     names=_names(users, state),
+                    out_of_scope=intake.out_of_scope,
+                    out_of_scope_policy=deprovision.out_of_scope,
+                    now=now,
+                    hard_delete_after=deprovision.hard_delete_after if deprovision.deletes else None,
                 )
             )
-            plan = hold_deprovisioning(plan, job.deprovision.deletion_threshold, managed=len(state.links))
+            approved = store.get_flag(job.name, APPROVED_DELETIONS) or []
+            plan = hold_deprovisioning(
+                plan, deprovision.deletion_threshold, len(state.links), frozenset(approved)
+            )
             if saved is not None and fingerprint(plan) != saved.get("fingerprint"):
                 raise PlanRefused(
                     "the target changed since the plan was made (matching now finds different objects); "
@@ -243,9 +295,13 @@ async def _run(
                 except BaseException:
                     store.finish_run(run_id, finished_at=clock(), status="crashed", counts={})
                     raise
+                _record_safety(
+                    store, job, plan, consumed_shrink=approved_shrink, consumed=bool(approved), now=now
+                )
                 status = "stopped" if report.stopped else ("failed" if report.failures else "succeeded")
                 counts = dict(report.counts)
                 counts.update({f"requests.{m}": n for m, n in client.stats.by_method.items()})
+                counts["source.objects"] = objects
                 store.finish_run(run_id, finished_at=clock(), status=status, counts=counts)
                 log.info(
                     "cycle_finished",
@@ -260,6 +316,47 @@ async def _run(
                 structlog.contextvars.unbind_contextvars("job", "cycle")
     finally:
         store.close()
+
+
+def _previous_objects(store: StateStore, job: str) -> int | None:
+    """How many objects the source held at the last cycle that got to the end."""
+    for run in store.runs(job, limit=20):
+        if run.status in ("succeeded", "failed") and "source.objects" in run.counts:
+            return int(run.counts["source.objects"])
+    return None
+
+
+def _record_safety(
+    store: StateStore, job: JobSettings, plan: Plan, *, consumed_shrink: bool, consumed: bool, now: datetime
+) -> None:
+    """Remember held deletions (for status and approve-deletions); use up approvals once applied."""
+    if consumed_shrink:
+        store.set_flag(job.name, APPROVED_SHRINK, None)
+    if consumed:
+        store.set_flag(job.name, APPROVED_DELETIONS, None)
+    quarantine = store.get_flag(job.name, QUARANTINE)
+    if plan.held:
+        keys = sorted(removal_key(c) for c in plan.held if isinstance(c, DisableUser | DeleteObject))
+        store.set_flag(
+            job.name,
+            HELD_DELETIONS,
+            {
+                "reason": plan.held_reason,
+                "keys": keys,
+                "threshold": str(job.deprovision.deletion_threshold),
+                "at": now.isoformat(),
+            },
+        )
+        if not quarantine or quarantine.get("reason") != TOO_MANY_DELETES:
+            store.set_flag(
+                job.name,
+                QUARANTINE,
+                {"reason": TOO_MANY_DELETES, "since": now.isoformat(), "detail": plan.held_reason},
+            )
+    else:
+        store.set_flag(job.name, HELD_DELETIONS, None)
+        if quarantine and quarantine.get("reason") == TOO_MANY_DELETES:
+            store.set_flag(job.name, QUARANTINE, None)
 
 
 def _check_inputs(saved: Mapping[str, Any], inputs: PlanInputs) -> None:

@@ -495,7 +495,7 @@ class Executor:
         else:
             link = replace(link, exported=MappingProxyType(exported), display=change.display)
         if change.enable:
-            link = replace(link, disabled=False)
+            link = replace(link, disabled=False, gone_since=None)
         self._save(link)
         outcome.target_id = target_id
         outcome.modified.extend(
@@ -556,7 +556,10 @@ class Executor:
         exported = dict(link.exported)
         if "active" in exported:
             exported["active"] = False
-        self._save(replace(link, disabled=True, exported=MappingProxyType(exported)))
+        gone_since = link.gone_since
+        if change.gone and gone_since is None:
+            gone_since = self.clock().isoformat()
+        self._save(replace(link, disabled=True, exported=MappingProxyType(exported), gone_since=gone_since))
         outcome.modified.append(ModifiedProperty("active", True, False))
         outcome.steps.append(Step("processing", Status.SUCCESS, change.reason))
 

@@ -395,7 +395,7 @@ def test_soft_deleted_never_provisioned_is_not_effectively_entitled() -> None:
         pytest.param(
             link(user("frank")),
             {},
-            [DisableUser("frank", name("frank"), "t-frank", "gone from the source")],
+            [DisableUser("frank", name("frank"), "t-frank", "gone from the source", gone=True)],
             id="user-gone",
         ),
         pytest.param(link(user("frank"), disabled=True), {}, [], id="user-gone-already-disabled"),
@@ -413,7 +413,7 @@ def test_soft_deleted_never_provisioned_is_not_effectively_entitled() -> None:
         pytest.param(
             link(user("sales")),
             {"protected": frozenset({(G, "sales")})},
-            [DisableUser("sales", name("sales"), "t-sales", "gone from the source")],
+            [DisableUser("sales", name("sales"), "t-sales", "gone from the source", gone=True)],
             id="protection-is-per-kind",
         ),
     ],
@@ -613,12 +613,25 @@ def test_members_that_are_not_entitled_are_not_added() -> None:
     assert result.of_phase(Phase.MEMBERS) == (ChangeMembers("sales", "Sales", None, add=("ok",)),)
 
 
-def test_a_soft_deleted_linked_member_is_kept() -> None:
-    """A linked member who is disabled in the source stays a member (only the user is disabled)."""
+def test_a_soft_deleted_linked_member_is_disabled_and_loses_its_memberships() -> None:
+    """A linked member who is disabled in the source is disabled and removed from the groups syncer gave it."""
     gina = user("gina", soft_deleted=True)
     sales = group("Sales", "gina")
     result = plan([gina], [sales], links=[link(user("gina")), link(sales, members=["gina"])])
-    assert list(result.changes) == [DisableUser("gina", name("gina"), "t-gina", "disabled in the source")]
+    assert list(result.changes) == [
+        ChangeMembers("sales", "Sales", "t-sales", remove=("gina",)),
+        DisableUser("gina", name("gina"), "t-gina", "disabled in the source"),
+    ]
+
+
+def test_a_re_enabled_member_gets_its_memberships_back() -> None:
+    """A disabled user enabled again in the source is re-activated and re-added to its groups."""
+    gina = user("gina")
+    sales = group("Sales", "gina")
+    result = plan([gina], [sales], links=[link(user("gina"), disabled=True), link(sales, members=[])])
+    kinds = [type(c).__name__ for c in result.changes]
+    assert kinds == ["UpdateObject", "ChangeMembers"]
+    assert result.changes[1] == ChangeMembers("sales", "Sales", "t-sales", add=("gina",))
 
 
 def test_members_are_removed_when_the_user_leaves_the_source() -> None:
@@ -628,7 +641,7 @@ def test_members_are_removed_when_the_user_leaves_the_source() -> None:
     result = plan([alice], [sales], links=[link(alice), link(bob), link(sales, members=["alice", "bob"])])
     assert list(result.changes) == [
         ChangeMembers("sales", "Sales", "t-sales", remove=("bob",)),
-        DisableUser("bob", name("bob"), "t-bob", "gone from the source"),
+        DisableUser("bob", name("bob"), "t-bob", "gone from the source", gone=True),
     ]
 
 

@@ -98,13 +98,26 @@ def test_disabling_a_source_user_sets_active_false(synced: Workspace) -> None:
     synced.edit(lambda d: _user(d, upn).__setitem__("accountEnabled", False))
     result = synced.run("plan")
     assert f"- disable user {upn}" in result.stdout
+    target_id = synced.users()[upn]["id"]
+
+    def groups_of_user() -> set[str]:
+        return {
+            name
+            for name, g in synced.groups().items()
+            if target_id in {m["value"] for m in g.get("members") or []}
+        }
+
+    before = groups_of_user()
+    assert before
     synced.run("sync")
     assert synced.users()[upn]["active"] is False
-    assert synced.server.counts() == {"PATCH": 1}
-    # re-enabling brings it back
+    assert groups_of_user() == set()  # a disabled user loses the memberships syncer gave it
+    assert synced.server.counts() == {"PATCH": 1 + len(before)}
+    # re-enabling brings it back, with its memberships, in the same cycle
     synced.edit(lambda d: _user(d, upn).__setitem__("accountEnabled", True))
     synced.run("sync")
     assert synced.users()[upn]["active"] is True
+    assert groups_of_user() == before
 
 
 def test_user_gone_from_source_is_disabled_not_deleted(synced: Workspace) -> None:
@@ -172,7 +185,7 @@ def test_unmanaged_target_objects_are_never_touched(workspace: Workspace) -> Non
     stranger = workspace.server.seed_user(userName="stranger@fabrikam.com", title="Contractor")
     group = workspace.server.seed_group(displayName="Fabrikam Partners", members=[{"value": stranger["id"]}])
     workspace.run("sync")
-    workspace.edit(lambda d: d.__setitem__("users", d["users"][:20]))
+    workspace.edit(lambda d: d.__setitem__("users", d["users"][:40]))
     workspace.run("sync")
     users = {u["id"]: u for u in workspace.server.resources("Users")}
     groups = {g["id"]: g for g in workspace.server.resources("Groups")}

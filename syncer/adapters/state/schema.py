@@ -112,6 +112,17 @@ jobs = sa.Table(
     sa.Column("reset_seq", sa.Integer, nullable=False, default=0),
 )
 
+# Small per-job facts that are neither a link nor a run: deletions held by the threshold, the
+# admin's approvals, the quarantine reason. Values are JSON.
+job_flags = sa.Table(
+    "job_flags",
+    metadata,
+    sa.Column("job", sa.String(200), primary_key=True),
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
 # run_id has no foreign key on purpose: an entry must be recordable even when the run row is not
 # (provision on demand, a test), and the log is an audit trail that should outlive run pruning.
 provisioning_log = sa.Table(

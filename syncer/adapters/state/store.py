@@ -268,6 +268,28 @@ class StateStore:
             if marked.rowcount == 0:
                 conn.execute(sa.insert(jobs).values(job=job, reset_seq=last_seq))
 
+    # -- per-job flags ---------------------------------------------------------------------------
+
+    def get_flag(self, job: str, key: str) -> Any:
+        """A per-job fact (held deletions, an approval, the quarantine reason), or ``None``."""
+        table = schema.job_flags
+        query = sa.select(table.c.value).where(table.c.job == job, table.c.key == key)
+        with self._guard("get_flag"), self._engine.connect() as conn:
+            raw = conn.execute(query).scalar()
+        return None if raw is None else json.loads(raw)
+
+    def set_flag(self, job: str, key: str, value: Any) -> None:
+        """Set (or, with ``None``, clear) a per-job fact; committed before returning."""
+        table = schema.job_flags
+        with self._guard("set_flag"), self._engine.begin() as conn:
+            conn.execute(sa.delete(table).where(table.c.job == job, table.c.key == key))
+            if value is not None:
+                conn.execute(
+                    sa.insert(table).values(
+                        job=job, key=key, value=json.dumps(value, sort_keys=True), updated_at=_now()
+                    )
+                )
+
     # -- provisioning log --------------------------------------------------------------------------
 
     def record(self, entry: ProvisioningLogEntry) -> None:
