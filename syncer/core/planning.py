@@ -137,6 +137,13 @@ class _Planner:
             if request.out_of_scope_policy == "skip"
             else set()
         )
+        # a manager who left scope keeps its account on the target (disabled or untouched), so its
+        # reports keep pointing at it
+        self.reference_users = self.entitled_users | {
+            source_id
+            for kind, source_id in request.out_of_scope
+            if kind is ObjectKind.USER and request.state.link(kind, source_id) is not None
+        }
         self.target_failed: set[tuple[ObjectKind, str]] = set()
         self.waves = self._creation_waves()
 
@@ -193,7 +200,7 @@ class _Planner:
 
     def _resolvable(self, value: Value) -> Value:
         """A reference to a user that will not be linked this cycle flows as no value."""
-        if isinstance(value, Reference) and value.source_id not in self.entitled_users:
+        if isinstance(value, Reference) and value.source_id not in self.reference_users:
             return None
         return value
 
