@@ -95,7 +95,8 @@ def quarantine_reason(outcome: CycleOutcome, thresholds: EscrowThresholds) -> tu
         return ESCROW_TOTAL, f"{failing} objects failed (more than {thresholds.total})"
     if failing + outcome.reference_failures > thresholds.absolute:
         return ESCROW_TOTAL, (
-            f"{failing + outcome.reference_failures} failures with references (more than {thresholds.absolute})"
+            f"{failing + outcome.reference_failures} failures with references "
+            f"(more than {thresholds.absolute})"
         )
     if outcome.held_deletions:
         return TOO_MANY_DELETES, "the deletion threshold held this cycle's disables and deletes"
@@ -117,7 +118,9 @@ def next_health(health: JobHealth, outcome: CycleOutcome, thresholds: EscrowThre
     if outcome.finished_at - current.since >= DISABLE_AFTER:
         return JobHealth(
             quarantine=quarantine,
-            disabled_reason=f"quarantined for {DISABLE_AFTER.days} days ({reason}): disabled until `syncer restart`",
+            disabled_reason=(
+                f"quarantined for {DISABLE_AFTER.days} days ({reason}): disabled until `syncer restart`"
+            ),
         )
     return JobHealth(quarantine=quarantine)
 
@@ -145,6 +148,6 @@ def escrow_delay(attempts: int, interval: timedelta) -> int:
     """
     if attempts <= 1:
         return 0
-    cycles = 2 ** (attempts - 1)
+    cycles: int = 2 ** (attempts - 1)
     cap = max(1, int(ESCROW_CAP / interval)) if interval > timedelta(0) else cycles
     return min(cycles, cap) - 1
