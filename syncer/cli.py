@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -30,8 +31,8 @@ from syncer.errors import (
 from syncer.runtime import logging as runtime_logging
 from syncer.runtime.configfile import LoadedConfig, load_config
 from syncer.runtime.connection import test_connection
-from syncer.runtime.engine import CycleResult, check_job, run_cycle
-from syncer.runtime.operations import approve_deletions, explain_scope, job_status
+from syncer.runtime.engine import CycleResult, check_job, run_cycle, utc_now
+from syncer.runtime.operations import approve_deletions, explain_scope, job_status, restart
 
 app = typer.Typer(
     name="syncer",
@@ -125,6 +126,16 @@ def test_connection_command(
         out.print(f"Test connection to {job_settings.target.url} succeeded.", markup=False)
 
 
+def _fixed_clock(text: str) -> Callable[[], datetime]:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--as-of: expected an ISO 8601 time such as 2026-12-01T09:00:00+00:00, got {text!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return lambda: moment
+
+
 def _show_plan(result: CycleResult, fmt: str) -> None:
     if fmt == "json":
         out.print(render_json(result.plan), end="", markup=False)
@@ -152,6 +163,12 @@ def plan(
     why: Annotated[
         str | None, typer.Option("--why", help="Print the scope evaluation of one source object and stop.")
     ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Plan as if it were this time (ISO 8601): which leavers would be deleted then."
+        ),
+    ] = None,
 ) -> None:
     """The dry-run diff: what a sync would send. Writes nothing to the target or the state."""
     _check_format(fmt)
@@ -162,7 +179,8 @@ def plan(
                 out.print(line, markup=False)
         return
     with errors_to_exit():
-        result = run_cycle(load(), job, mode="plan")
+        clock = _fixed_clock(as_of) if as_of else utc_now
+        result = run_cycle(load(), job, mode="plan", clock=clock)
         _show_plan(result, fmt)
         if out_file is not None:
             try:
@@ -254,7 +272,7 @@ def main() -> None:
 
 
 def _status_lines(config: LoadedConfig, name: str) -> list[str]:
-    status = job_status(config, name)
+    status = job_status(config, name, datetime.now(UTC))
     lines = [f"job {status.job}: {status.links} objects linked"]
     run = status.last_run
     if run is None:
@@ -269,12 +287,30 @@ def _status_lines(config: LoadedConfig, name: str) -> list[str]:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()))
         if counts:
             lines.append(f"    {counts}")
-    if status.quarantine:
+    quarantine = status.health.quarantine
+    if status.health.disabled_reason:
+        lines.append(f"  DISABLED: {status.health.disabled_reason}")
+    if quarantine:
         lines.append(
-            f"  quarantine: {status.quarantine.get('reason')} since {status.quarantine.get('since')}"
+            f"  quarantine: {quarantine.reason} since {quarantine.since:%Y-%m-%d %H:%M} UTC: "
+            f"{quarantine.detail}"
         )
     else:
         lines.append("  quarantine: no")
+    if status.next_run is not None:
+        lines.append(f"  next run (daemon): {status.next_run:%Y-%m-%d %H:%M:%S} UTC")
+    if status.escrow:
+        lines.append(f"  escrow: {len(status.escrow)} object(s)")
+        for entry in status.escrow[:20]:
+            wait = f"retried in {entry.skip_cycles} cycle(s)" if entry.skip_cycles else "retried next cycle"
+            lines.append(
+                f"    {entry.kind.value} {entry.display}: {entry.attempts} attempt(s), {wait}; "
+                f"last {entry.error_code}: {entry.error}"
+            )
+        if len(status.escrow) > 20:
+            lines.append(f"    ... and {len(status.escrow) - 20} more")
+    else:
+        lines.append("  escrow: empty")
     if status.held:
         keys = status.held.get("keys") or []
         lines.append(
@@ -323,4 +359,23 @@ def approve_deletions_command(
             out.print(f"approved: {line}", markup=False)
         out.print(
             f"They are sent by the next cycle of job {name} (`syncer sync --job {name}`).", markup=False
+        )
+
+
+@app.command("restart")
+def restart_command(
+    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Also forget the links: the next cycle re-matches.")
+    ] = False,
+) -> None:
+    """Clear escrow, quarantine, held deletions and change tracking; the next cycle is an initial one."""
+    with errors_to_exit():
+        config = load()
+        name = config.settings.job(job).name
+        restart(config, name, full=full)
+        what = "links, " if full else ""
+        out.print(
+            f"job {name} restarted: {what}escrow, quarantine, held deletions and change tracking cleared.",
+            markup=False,
         )

@@ -17,6 +17,7 @@ boundary (``raise Ours(...) from exc``) so callers never catch httpx or SQLAlche
         ├── UnauthorizedError       401/403: credentials; quarantines the job
         ├── MalformedResponseError  2xx that is not the SCIM JSON we asked for
         └── PermanentTargetError    every other 4xx: not retried this cycle
+            └── TlsError            the certificate did not verify: quarantines the job
 """
 
 from __future__ import annotations
@@ -97,12 +98,20 @@ class TargetError(SyncerError):
 
 
 class TransientTargetError(TargetError):
-    """Worth retrying: timeouts, dropped connections, 5xx and 429 (``retry_after`` in seconds)."""
+    """Worth retrying: timeouts, dropped connections, 5xx and 429 (``retry_after`` in seconds).
+
+    ``maybe_processed`` is true when the target may have acted on the request before failing (a
+    read timeout, a dropped response, a 500/502/504): a create must then be looked up, not
+    blindly sent again, or it could exist twice.
+    """
 
     code = "Transient"
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, maybe_processed: bool = False, **kw: object
+    ) -> None:
         self.retry_after = retry_after
+        self.maybe_processed = maybe_processed
         super().__init__(message, **kw)  # type: ignore[arg-type]
 
 
@@ -134,3 +143,9 @@ class PermanentTargetError(TargetError):
     """Any other 4xx: retrying in this cycle would not help."""
 
     code = "Permanent"
+
+
+class TlsError(PermanentTargetError):
+    """The target's certificate did not verify: an endpoint error that quarantines the job."""
+
+    code = "TlsError"

@@ -40,6 +40,21 @@ def parse_duration(value: Any) -> timedelta:
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|m|h)\s*$")
+
+
+def parse_rate(value: Any) -> float | None:
+    """A request rate: ``25/s``, ``1500/m`` or ``90000/h`` (or a number per second)."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    if isinstance(value, str):
+        match = _RATE.match(value)
+        if match and float(match.group(1)) > 0:
+            return float(match.group(1)) / {"s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2)]
+    raise ValueError(f"expected a rate such as 25/s or 1500/m, got {value!r}")
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -124,7 +139,9 @@ class TargetSettings(_Strict):
     member_batch_size: int = Field(default=100, ge=1, le=10000)
     verify_tls: bool = True
     ca_file: Path | None = None
-    dialect: Literal["rfc"] = "rfc"
+    dialect: Literal["rfc", "entra"] = "rfc"
+    rate_limit: Annotated[float | None, BeforeValidator(lambda v: parse_rate(v))] = None
+    """Requests per second at most (``25/s``, ``1500/m``), so a known target limit is never hit."""
 
     @field_validator("url")
     @classmethod
@@ -178,6 +195,48 @@ class DeprovisionSettings(_Strict):
         return value.strip()
 
 
+class QuarantineSettings(_Strict):
+    """When a cycle's failures quarantine the job (Entra's defaults; lower them for a small tenant)."""
+
+    min_failures: int = Field(default=5000, ge=1)
+    proportion: float = Field(default=0.40, gt=0, le=1)
+    total: int = Field(default=40000, ge=1)
+    absolute: int = Field(default=60000, ge=1)
+
+
+class WebhookSettings(_Strict):
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout: Duration = timedelta(seconds=10)
+
+
+class EmailSettings(_Strict):
+    smtp_host: str
+    smtp_port: int = 25
+    starttls: bool = False
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+    timeout: Duration = timedelta(seconds=10)
+
+
+NotifyEvent = Literal["quarantine", "failures"]
+
+
+def _every_event() -> list[NotifyEvent]:
+    return ["quarantine", "failures"]
+
+
+class NotifySettings(_Strict):
+    """Where to say that a job entered quarantine, changed its reason, or had failures."""
+
+    on: list[NotifyEvent] = Field(default_factory=_every_event)
+    webhook: WebhookSettings | None = None
+    email: EmailSettings | None = None
+    command: list[str] | None = None
+
+
 class ScheduleSettings(_Strict):
     interval: Duration = timedelta(minutes=40)
 
@@ -192,6 +251,8 @@ class JobSettings(_Strict):
     schedule: ScheduleSettings = ScheduleSettings()
     scope: ScopeSettings = ScopeSettings()
     deprovision: DeprovisionSettings = DeprovisionSettings()
+    quarantine: QuarantineSettings = QuarantineSettings()
+    notify: NotifySettings = NotifySettings()
     provision_groups: bool = True
 
 

@@ -254,3 +254,18 @@ class RunRecord:
     dry_run: bool
     status: str
     counts: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class EscrowEntry:
+    """An object whose change kept failing: retried by later cycles after ``skip_cycles`` more."""
+
+    kind: ObjectKind
+    source_id: str
+    display: str
+    attempts: int
+    skip_cycles: int
+    error_code: str
+    error: str
+    first_failed_at: datetime.datetime
+    last_failed_at: datetime.datetime

@@ -138,11 +138,14 @@ class _Planner:
             else set()
         )
         # a manager who left scope keeps its account on the target (disabled or untouched), so its
-        # reports keep pointing at it
+        # reports keep pointing at it; under out_of_scope: delete the account goes, and so does the
+        # reference (a create must not carry the id of a user deleted later in the same cycle)
         self.reference_users = self.entitled_users | {
             source_id
             for kind, source_id in request.out_of_scope
-            if kind is ObjectKind.USER and request.state.link(kind, source_id) is not None
+            if kind is ObjectKind.USER
+            and request.state.link(kind, source_id) is not None
+            and request.out_of_scope_policy != "delete"
         }
         self.target_failed: set[tuple[ObjectKind, str]] = set()
         self.waves = self._creation_waves()
@@ -328,6 +331,9 @@ class _Planner:
 
     def plan_object(self, obj: Desired) -> bool:
         """Plan one object; ``True`` when it may take part in memberships this cycle."""
+        if (obj.kind, obj.source_id) in self.r.protected:
+            # escrowed and waiting for its retry: left alone this cycle
+            return self.r.state.link(obj.kind, obj.source_id) is not None
         duplicate = self.duplicates[obj.kind].get(obj.source_id)
         if duplicate is not None:
             self._skip(obj, DUPLICATE_SOURCE, Status.FAILURE, duplicate)

@@ -267,10 +267,47 @@ def _rfc_encode(value: Any) -> Any:
     return value
 
 
+def _entra_encode(value: Any) -> Any:
+    """Entra's default wire format sends booleans as the strings "True"/"False"."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, list):
+        return [_entra_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _entra_encode(v) for k, v in value.items()}
+    return value
+
+
 # A dialect renames ops and re-encodes values: Entra's capitalises ops and sends booleans as "True"/"False".
 _DIALECTS: dict[str, tuple[Callable[[str], str], Callable[[Any], Any]]] = {
     "rfc": (str.lower, _rfc_encode),
+    "entra": (str.capitalize, _entra_encode),
 }
+DIALECTS = frozenset(_DIALECTS)
+
+
+def member_operations(
+    add: Sequence[str], remove: Sequence[str], *, dialect: str = "rfc"
+) -> list[dict[str, Any]]:
+    """PATCH operations for a batch of member target ids (RFC 7644 §3.5.2).
+
+    ``rfc``: one ``add`` with every new member, and one ``remove`` per member through the value
+    filter ``members[value eq "id"]`` (a remove carries no value). ``entra``: Entra's default,
+    ``Add``/``Remove`` with the members as a value list, which many Entra-built targets expect.
+    """
+    if dialect not in _DIALECTS:
+        raise ValueError(f"unknown PATCH dialect {dialect!r}; known: {', '.join(sorted(_DIALECTS))}")
+    ops: list[dict[str, Any]] = []
+    if dialect == "entra":
+        if add:
+            ops.append({"op": "Add", "path": "members", "value": [{"value": tid} for tid in add]})
+        if remove:
+            ops.append({"op": "Remove", "path": "members", "value": [{"value": tid} for tid in remove]})
+        return ops
+    if add:
+        ops.append({"op": "add", "path": "members", "value": [{"value": tid} for tid in add]})
+    ops.extend({"op": "remove", "path": f"members[value eq {_json_string(tid)}]"} for tid in remove)
+    return ops
 
 
 def build_patch_operations(

@@ -20,21 +20,30 @@ import structlog
 from syncer.adapters.scim.client import RequestStats, ScimClient
 from syncer.adapters.sources.files import FileSource
 from syncer.adapters.state.store import StateStore
-from syncer.core.changes import DeleteObject, DisableUser, Plan, PlanInputs
+from syncer.core.changes import DeleteObject, DisableUser, Plan, PlanInputs, Skip
 from syncer.core.expressions import EvaluationContext
 from syncer.core.intake import take_in
 from syncer.core.mapping import CompiledMapping, compile_mapping
 from syncer.core.matching import Match, duplicate_sources, needs_lookup
 from syncer.core.planning import PlanRequest, plan_cycle
+from syncer.core.policy import (
+    CycleOutcome,
+    EscrowThresholds,
+    JobHealth,
+    Quarantine,
+    escrow_delay,
+    next_health,
+)
 from syncer.core.rendering import fingerprint
 from syncer.core.safety import empty_source_refusal, hold_deprovisioning, removal_key, shrink_refusal
 from syncer.core.scimpath import equality_filter, flatten
 from syncer.core.scoping import AssignedScope, Assignment, JobScope, compile_filter, resolve_assignment
-from syncer.errors import PlanRefused, SourceError
+from syncer.errors import NotFoundError, PlanRefused, SourceError, TargetError, TlsError, UnauthorizedError
 from syncer.runtime.configfile import LoadedConfig, read_token
 from syncer.runtime.executor import ApplyReport, Executor
+from syncer.runtime.notify import notification_events, send_notification
 from syncer.settings import JobSettings
-from syncer.types import Desired, JobState, ObjectKind, SourceSnapshot, TargetObject
+from syncer.types import Desired, EscrowEntry, JobState, ObjectKind, SourceSnapshot, Status, TargetObject
 
 log = structlog.get_logger("syncer.engine")
 
@@ -43,8 +52,8 @@ HELD_DELETIONS = "held_deletions"
 APPROVED_DELETIONS = "approved_deletions"
 APPROVED_SHRINK = "approved_shrink"
 SHRINK_REFUSED = "shrink_refused"
-QUARANTINE = "quarantine"
-TOO_MANY_DELETES = "TooManyDeletes"
+HEALTH = "health"
+ESCROWED = "Escrowed"
 Mode = Literal["plan", "sync"]
 
 
@@ -151,35 +160,62 @@ def open_client(config: LoadedConfig, job: JobSettings) -> ScimClient:
         concurrency=target.concurrency,
         verify=verify,
         retries=target.retries,
+        rate_limit=target.rate_limit,
     )
+
+
+class _TargetDown(Exception):
+    """Every lookup so far failed: the target is not answering, so the cycle stops."""
 
 
 async def _lookup(
     client: ScimClient, mapping: CompiledMapping, objects: Sequence[Desired], concurrency: int
-) -> dict[tuple[ObjectKind, str], Match]:
-    """Query the target for each unlinked object, matching attributes in precedence order."""
+) -> tuple[dict[tuple[ObjectKind, str], Match], dict[tuple[ObjectKind, str], TargetError]]:
+    """Query the target for each unlinked object, matching attributes in precedence order.
+
+    A lookup that still fails after its retries fails that object only. Credential, endpoint
+    and TLS errors stop the cycle at once; so does a run of failures with no success at all,
+    which means the target is down rather than one object being unlucky.
+    """
     results: dict[tuple[ObjectKind, str], Match] = {}
+    failures: dict[tuple[ObjectKind, str], TargetError] = {}
     semaphore = asyncio.Semaphore(concurrency)
+    streak = {"failed": 0, "succeeded": 0}
+    give_up = max(10, 2 * concurrency)
 
     async def one(obj: Desired) -> None:
         paths = mapping.of(obj.kind).paths
+        key = (obj.kind, obj.source_id)
         async with semaphore:
-            for path, value in obj.matching:
-                found = await client.find(obj.kind, equality_filter(path, value))
-                if found:
-                    hits = tuple(TargetObject(obj.kind, str(r["id"]), flatten(r, paths)) for r in found)
-                    results[(obj.kind, obj.source_id)] = Match(obj.source_id, path, hits)
-                    return
-        results[(obj.kind, obj.source_id)] = Match(obj.source_id, None, ())
+            try:
+                for path, value in obj.matching:
+                    found = await client.find(obj.kind, equality_filter(path, value))
+                    if found:
+                        hits = tuple(TargetObject(obj.kind, str(r["id"]), flatten(r, paths)) for r in found)
+                        results[key] = Match(obj.source_id, path, hits)
+                        break
+                else:
+                    results[key] = Match(obj.source_id, None, ())
+                streak["succeeded"] += 1
+            except (UnauthorizedError, TlsError, NotFoundError):
+                raise
+            except TargetError as exc:
+                failures[key] = exc
+                streak["failed"] += 1
+                if not streak["succeeded"] and streak["failed"] >= give_up:
+                    raise _TargetDown(str(exc)) from exc
 
-    # a TaskGroup cancels the other lookups at the first failure: one unreachable target, one error
+    # a TaskGroup cancels the other lookups at the first fatal error: one unreachable target, one error
     try:
         async with asyncio.TaskGroup() as group:
             for obj in objects:
                 group.create_task(one(obj))
     except ExceptionGroup as failed:
-        raise failed.exceptions[0] from None
-    return results
+        first = failed.exceptions[0]
+        if isinstance(first, _TargetDown) and isinstance(first.__cause__, TargetError):
+            raise first.__cause__ from None
+        raise first from None
+    return results, failures
 
 
 def _names(users: Sequence[Desired], state: JobState) -> dict[str, str]:
@@ -199,10 +235,13 @@ async def _run(
 ) -> CycleResult:
     mapping = compiled_mapping(config, job)
     scope = compiled_scope(config, job)
-    snapshot = open_source(config, job).read()
-    assigned = assigned_scope(job, scope, snapshot)
     store = StateStore(state_url(config))
     try:
+        health = read_health(store, job.name)
+        if health.disabled_reason and mode == "sync":
+            raise PlanRefused(f"job {job.name} is disabled: {health.disabled_reason}")
+        snapshot = open_source(config, job).read()
+        assigned = assigned_scope(job, scope, snapshot)
         state = store.load(job.name)
         refusal = empty_source_refusal(snapshot, state)
         if refusal:
@@ -221,8 +260,14 @@ async def _run(
             )
         initial = not store.has_state(job.name)
         now = clock()
-        context = EvaluationContext(now=now)
-        intake = take_in(snapshot, mapping, scope, assigned, context, provision_groups=job.provision_groups)
+        intake = take_in(
+            snapshot,
+            mapping,
+            scope,
+            assigned,
+            EvaluationContext(now=now),
+            provision_groups=job.provision_groups,
+        )
         for skip in intake.skips:
             log.warning(
                 "object_skipped",
@@ -231,70 +276,89 @@ async def _run(
                 reason=skip.reason,
                 detail=skip.detail,
             )
+        escrow = store.escrowed(job.name)
+        waiting = {(e.kind, e.source_id): e for e in escrow if e.skip_cycles > 0}
+        skips = (*intake.skips, *(_escrow_skip(e) for e in waiting.values()))
         users, groups = intake.users, intake.groups
-        failed = set(duplicate_sources(users)) | set(duplicate_sources(groups))
+        failed = set(duplicate_sources(users)) | set(duplicate_sources(groups)) | {k[1] for k in waiting}
         inputs = PlanInputs(
             config=config_fingerprint(config, job), source=snapshot.fingerprint, state=state.fingerprint
         )
         if saved is not None:
             _check_inputs(saved, inputs)
         deprovision = job.deprovision
-        async with open_client(config, job) as client:
-            lookups = needs_lookup([*users, *groups], state, failed)
-            matches = await _lookup(client, mapping, lookups, job.target.concurrency)
-            plan = plan_cycle(
-                PlanRequest(
-                    job=job.name,
-                    initial=initial,
-                    users=users,
-                    groups=groups,
-                    state=state,
-                    matches=matches,
-                    inputs=inputs,
-                    skips=intake.skips,
-                    protected=intake.protected,
-                    manage_members=mapping.groups.members,
-                    member_batch_size=job.target.member_batch_size,
-                    group_deletes=deprovision.group_deletes and job.provision_groups,
-                    names=_names(users, state),
-                    out_of_scope=intake.out_of_scope,
-                    out_of_scope_policy=deprovision.out_of_scope,
-                    now=now,
-                    hard_delete_after=deprovision.hard_delete_after if deprovision.deletes else None,
-                )
-            )
-            approved = store.get_flag(job.name, APPROVED_DELETIONS) or []
-            plan = hold_deprovisioning(
-                plan, deprovision.deletion_threshold, len(state.links), frozenset(approved)
-            )
-            if saved is not None and fingerprint(plan) != saved.get("fingerprint"):
-                raise PlanRefused(
-                    "the target changed since the plan was made (matching now finds different objects); "
-                    "run `syncer plan` again and review the new plan"
-                )
-            if mode == "plan":
-                return CycleResult(plan=plan, requests=client.stats)
+        run_id = None
+        if mode == "sync":
             run_id = store.begin_run(job.name, initial=initial, dry_run=False, started_at=clock())
+            store.escrow_tick(job.name)
             structlog.contextvars.bind_contextvars(job=job.name, cycle=run_id)
-            try:
-                desired = {(d.kind, d.source_id): d for d in (*users, *groups)}
+        try:
+            async with open_client(config, job) as client:
+                try:
+                    lookups = needs_lookup([*users, *groups], state, failed)
+                    matches, lookup_failures = await _lookup(client, mapping, lookups, job.target.concurrency)
+                except TargetError as exc:
+                    if run_id is not None:
+                        store.finish_run(
+                            run_id, finished_at=clock(), status="failed", counts={"source.objects": objects}
+                        )
+                        _after_cycle(store, job, health, _fatal_outcome(exc, clock(), objects), 0)
+                    raise
+                plan = plan_cycle(
+                    PlanRequest(
+                        job=job.name,
+                        initial=initial,
+                        users=users,
+                        groups=groups,
+                        state=state,
+                        matches=matches,
+                        inputs=inputs,
+                        skips=(*skips, *_lookup_skips(lookups, lookup_failures)),
+                        protected=intake.protected | frozenset(waiting) | frozenset(lookup_failures),
+                        manage_members=mapping.groups.members,
+                        member_batch_size=job.target.member_batch_size,
+                        group_deletes=deprovision.group_deletes and job.provision_groups,
+                        names=_names(users, state),
+                        out_of_scope=intake.out_of_scope,
+                        out_of_scope_policy=deprovision.out_of_scope,
+                        now=now,
+                        hard_delete_after=deprovision.hard_delete_after if deprovision.deletes else None,
+                    )
+                )
+                approved = store.get_flag(job.name, APPROVED_DELETIONS) or []
+                plan = hold_deprovisioning(
+                    plan, deprovision.deletion_threshold, len(state.links), frozenset(approved)
+                )
+                if saved is not None and fingerprint(plan) != saved.get("fingerprint"):
+                    raise PlanRefused(
+                        "the target changed since the plan was made (matching now finds different objects); "
+                        "run `syncer plan` again and review the new plan"
+                    )
+                if run_id is None:
+                    return CycleResult(plan=plan, requests=client.stats)
+                interval = job.schedule.interval
                 executor = Executor(
                     job=job.name,
                     run_id=run_id,
                     client=client,
                     store=store,
                     state=state,
-                    desired=desired,
+                    desired={(d.kind, d.source_id): d for d in (*users, *groups)},
                     mapping=mapping,
                     concurrency=job.target.concurrency,
                     clock=clock,
                     on_progress=on_progress,
+                    dialect=job.target.dialect,
+                    escrowed=frozenset((e.kind, e.source_id) for e in escrow),
+                    escrow_delay=lambda attempts: escrow_delay(attempts, interval),
                 )
                 try:
                     report = await executor.apply(plan)
                 except BaseException:
                     store.finish_run(run_id, finished_at=clock(), status="crashed", counts={})
                     raise
+                present = {(o.kind, o.source_id) for o in (*users, *groups)} | set(intake.out_of_scope)
+                executor.forget_returned_leavers(present)
                 _record_safety(
                     store, job, plan, consumed_shrink=approved_shrink, consumed=bool(approved), now=now
                 )
@@ -302,7 +366,17 @@ async def _run(
                 counts = dict(report.counts)
                 counts.update({f"requests.{m}": n for m, n in client.stats.by_method.items()})
                 counts["source.objects"] = objects
-                store.finish_run(run_id, finished_at=clock(), status=status, counts=counts)
+                counts["escrowed"] = executor.escrow_failures
+                finished = clock()
+                store.finish_run(run_id, finished_at=finished, status=status, counts=counts)
+                outcome = CycleOutcome(
+                    finished_at=finished,
+                    objects=max(1, len(users) + len(groups)),
+                    failures=report.failures,
+                    fatal=report.stopped,
+                    held_deletions=bool(plan.held),
+                )
+                _after_cycle(store, job, health, outcome, report.failures)
                 log.info(
                     "cycle_finished",
                     status=status,
@@ -312,10 +386,82 @@ async def _run(
                     writes=client.stats.writes,
                 )
                 return CycleResult(plan=plan, requests=client.stats, run_id=run_id, report=report)
-            finally:
+        finally:
+            if run_id is not None:
                 structlog.contextvars.unbind_contextvars("job", "cycle")
     finally:
         store.close()
+
+
+def _lookup_skips(
+    objects: Sequence[Desired], failures: Mapping[tuple[ObjectKind, str], TargetError]
+) -> list[Skip]:
+    return [
+        Skip(
+            o.kind,
+            o.source_id,
+            o.display,
+            failures[(o.kind, o.source_id)].code,
+            Status.FAILURE,
+            f"matching failed: {failures[(o.kind, o.source_id)]}",
+        )
+        for o in objects
+        if (o.kind, o.source_id) in failures
+    ]
+
+
+def _escrow_skip(entry: EscrowEntry) -> Skip:
+    detail = (
+        f"escrowed: retried in {entry.skip_cycles} cycle(s); {entry.attempts} failed attempt(s), "
+        f"last {entry.error_code}: {entry.error}"
+    )
+    return Skip(entry.kind, entry.source_id, entry.display, ESCROWED, Status.SKIPPED, detail)
+
+
+def _fatal_outcome(exc: TargetError, now: datetime, objects: int) -> CycleOutcome:
+    """A cycle the target refused before any change: credentials, endpoint (404) or TLS quarantine."""
+    fatal = str(exc) if isinstance(exc, UnauthorizedError | TlsError | NotFoundError) else None
+    return CycleOutcome(finished_at=now, objects=max(1, objects), failures=0 if fatal else 1, fatal=fatal)
+
+
+def read_health(store: StateStore, job: str) -> JobHealth:
+    """The job's quarantine standing as the state keeps it."""
+    raw = store.get_flag(job, HEALTH)
+    if not raw:
+        return JobHealth()
+    q = raw.get("quarantine")
+    quarantine = (
+        Quarantine(
+            q["reason"], datetime.fromisoformat(q["since"]), q.get("detail", ""), int(q.get("attempts", 0))
+        )
+        if q
+        else None
+    )
+    return JobHealth(quarantine=quarantine, disabled_reason=raw.get("disabled_reason"))
+
+
+def write_health(store: StateStore, job: str, health: JobHealth) -> None:
+    if health.healthy:
+        store.set_flag(job, HEALTH, None)
+        return
+    q = health.quarantine
+    quarantine = (
+        {"reason": q.reason, "since": q.since.isoformat(), "detail": q.detail, "attempts": q.attempts}
+        if q
+        else None
+    )
+    store.set_flag(job, HEALTH, {"quarantine": quarantine, "disabled_reason": health.disabled_reason})
+
+
+def _after_cycle(
+    store: StateStore, job: JobSettings, before: JobHealth, outcome: CycleOutcome, failures: int
+) -> None:
+    """Move the quarantine state machine, and tell whoever asked to be told."""
+    q = job.quarantine
+    after = next_health(before, outcome, EscrowThresholds(q.min_failures, q.proportion, q.total, q.absolute))
+    write_health(store, job.name, after)
+    for event in notification_events(job.name, before, after, failures, outcome.finished_at):
+        send_notification(job.notify, event)
 
 
 def _previous_objects(store: StateStore, job: str) -> int | None:
@@ -334,7 +480,6 @@ def _record_safety(
         store.set_flag(job.name, APPROVED_SHRINK, None)
     if consumed:
         store.set_flag(job.name, APPROVED_DELETIONS, None)
-    quarantine = store.get_flag(job.name, QUARANTINE)
     if plan.held:
         keys = sorted(removal_key(c) for c in plan.held if isinstance(c, DisableUser | DeleteObject))
         store.set_flag(
@@ -347,16 +492,8 @@ def _record_safety(
                 "at": now.isoformat(),
             },
         )
-        if not quarantine or quarantine.get("reason") != TOO_MANY_DELETES:
-            store.set_flag(
-                job.name,
-                QUARANTINE,
-                {"reason": TOO_MANY_DELETES, "since": now.isoformat(), "detail": plan.held_reason},
-            )
     else:
         store.set_flag(job.name, HELD_DELETIONS, None)
-        if quarantine and quarantine.get("reason") == TOO_MANY_DELETES:
-            store.set_flag(job.name, QUARANTINE, None)
 
 
 def _check_inputs(saved: Mapping[str, Any], inputs: PlanInputs) -> None:

@@ -11,11 +11,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
 
 import structlog
 
@@ -41,9 +40,17 @@ from syncer.core.scimpath import (
     build_resource,
     equality_filter,
     flatten,
+    member_operations,
     patch_body,
 )
-from syncer.errors import ConflictError, NotFoundError, TargetError, UnauthorizedError
+from syncer.errors import (
+    ConflictError,
+    MalformedResponseError,
+    NotFoundError,
+    TargetError,
+    TransientTargetError,
+    UnauthorizedError,
+)
 from syncer.types import (
     Action,
     AttributeChange,
@@ -61,6 +68,12 @@ from syncer.types import (
 
 log = structlog.get_logger("syncer.executor")
 Key = tuple[ObjectKind, str]
+
+
+CREATE_ATTEMPTS = 4
+"""POSTs of one object per cycle when the answers leave in doubt whether it was created."""
+NOT_ESCROWED = frozenset({"CycleStopped"})
+"""Failures that are the cycle's, not the object's: a retry next cycle needs no backoff."""
 
 
 class Deferred(Exception):
@@ -102,17 +115,6 @@ def _ref_text(value: Value) -> Value:
     return str(value) if isinstance(value, Reference) else value
 
 
-def member_operations(add: Sequence[str], remove: Sequence[str]) -> list[dict[str, Any]]:
-    """RFC 7644 §3.5.2: members are added in one ``add``, removed one ``members[value eq ...]`` each."""
-    ops: list[dict[str, Any]] = []
-    if add:
-        ops.append({"op": "add", "path": "members", "value": [{"value": tid} for tid in add]})
-    for tid in remove:
-        escaped = tid.replace("\\", "\\\\").replace('"', '\\"')
-        ops.append({"op": "remove", "path": f'members[value eq "{escaped}"]'})
-    return ops
-
-
 class Executor:
     """Applies one plan for one job; owns the in-memory view of the links during the cycle."""
 
@@ -129,6 +131,9 @@ class Executor:
         concurrency: int,
         clock: Callable[[], datetime],
         on_progress: Callable[[int, int], None] | None = None,
+        dialect: str = "rfc",
+        escrowed: frozenset[Key] = frozenset(),
+        escrow_delay: Callable[[int], int] = lambda attempts: 0,
     ) -> None:
         self.job = job
         self.run_id = run_id
@@ -140,6 +145,10 @@ class Executor:
         self.concurrency = concurrency
         self.clock = clock
         self.on_progress = on_progress
+        self.dialect = dialect
+        self.escrowed = escrowed
+        self.escrow_delay = escrow_delay
+        self.escrow_failures = 0
         self.outcomes: dict[Key, _Outcome] = {}
         self.pending_references: dict[Key, frozenset[str]] = {}
         self.stopped: str | None = None
@@ -183,6 +192,33 @@ class Executor:
         if outcome.pending == 0:
             outcome.steps.append(Step("export", outcome.status, outcome.detail or ""))
             self.store.record(self._entry(outcome))
+            self._escrow(key, outcome)
+
+    def _escrow(self, key: Key, outcome: _Outcome) -> None:
+        """A failed object goes to escrow (retried by later cycles); a success takes it out."""
+        if outcome.status is Status.FAILURE:
+            if outcome.reason in NOT_ESCROWED:
+                return
+            attempts = self.store.escrow_failure(
+                self.job,
+                key[0],
+                key[1],
+                display=outcome.display,
+                code=outcome.reason or "Failure",
+                error=outcome.detail or "",
+                now=self.clock(),
+                skip_cycles=self.escrow_delay,
+            )
+            self.escrow_failures += 1
+            log.warning(
+                "object_escrowed",
+                kind=key[0].value,
+                source_id=key[1],
+                attempts=attempts,
+                error=outcome.detail,
+            )
+        elif key in self.escrowed:
+            self.store.escrow_clear(self.job, key[0], key[1])
 
     def _target_of(self, kind: ObjectKind, source_id: str, planned: str | None) -> str:
         link = self.links.get((kind, source_id))
@@ -226,6 +262,13 @@ class Executor:
         ]
         if entries:
             self.store.record_many(entries)
+
+    def forget_returned_leavers(self, present: Iterable[Key]) -> None:
+        """A user back in the source is no leaver: stop its hard-delete clock, even if it stays disabled."""
+        for key in present:
+            link = self.links.get(key)
+            if link is not None and link.gone_since is not None:
+                self._save(replace(link, gone_since=None))
 
     def record_held(self, plan: Plan) -> None:
         entries = [
@@ -345,56 +388,84 @@ class Executor:
         return {p: v for p, v in values.items() if v is not None}
 
     async def _create(self, change: CreateObject, outcome: _Outcome) -> None:
-        outcome.action = Action.CREATE
-        sent: dict[str, Value] = {}
-        for path, value in change.attributes.items():
-            try:
-                sent[path] = self._resolve(value)
-            except Deferred:
-                continue
-        try:
-            created = await self.client.create(change.kind, build_resource(self._core(change.kind), sent))
-        except ConflictError:
-            outcome.steps.append(
-                Step("export", Status.WARNING, "409 on create: the object exists; matching it")
-            )
-            await self._rematch(change.kind, change.source_id, outcome)
-            return
-        target_id = str(created["id"])
-        exported = {p: change.attributes[p] for p in sent}
-        self._save(Link(change.kind, change.source_id, target_id, change.display, MappingProxyType(exported)))
-        outcome.target_id = target_id
-        outcome.modified.extend(ModifiedProperty(p, None, _ref_text(v)) for p, v in sorted(exported.items()))
+        await self._create_or_match(change.kind, change.source_id, change.display, change.attributes, outcome)
 
     async def _rematch(self, kind: ObjectKind, source_id: str, outcome: _Outcome) -> None:
         """Find the object by its matching attributes and link it, creating it only if none is found."""
         desired = self.desired[(kind, source_id)]
-        paths = self.mapping.of(kind).paths
+        if await self._match_existing(desired, outcome):
+            return
+        values = {p: (v if v is not None else desired.defaults.get(p)) for p, v in desired.attributes.items()}
+        wanted = {p: v for p, v in values.items() if v is not None}
+        await self._create_or_match(kind, source_id, desired.display, wanted, outcome, looked=True)
+
+    async def _match_existing(self, desired: Desired, outcome: _Outcome) -> bool:
+        """Link the target object with the desired matching values, if there is one (and converge it)."""
+        paths = self.mapping.of(desired.kind).paths
         for path, value in desired.matching:
-            hits = await self.client.find(kind, equality_filter(path, value))
+            hits = await self.client.find(desired.kind, equality_filter(path, value))
             if len(hits) > 1:
                 outcome.fail("DuplicateTargetEntries", f"{path} matches {len(hits)} target objects")
-                return
+                return True
             if hits:
-                actual = flatten(hits[0], paths)
-                target_id = str(hits[0]["id"])
-                await self._converge(desired, target_id, actual, outcome, matched_on=path)
-                return
+                await self._converge(
+                    desired, str(hits[0]["id"]), flatten(hits[0], paths), outcome, matched_on=path
+                )
+                return True
+        return False
+
+    async def _create_or_match(
+        self,
+        kind: ObjectKind,
+        source_id: str,
+        display: str,
+        attributes: Mapping[str, Value],
+        outcome: _Outcome,
+        *,
+        looked: bool = False,
+    ) -> None:
+        """POST the object; when the answer leaves in doubt whether it exists now, look before POSTing again.
+
+        A 409, a dropped response or a malformed answer may mean the create happened: the object
+        is then looked up by its matching values and linked, so an unreliable target never gets
+        it twice. Each POST is tried a bounded number of times.
+        """
         outcome.action = Action.CREATE
-        values = {p: (v if v is not None else desired.defaults.get(p)) for p, v in desired.attributes.items()}
-        sent = {}
-        for p, v in values.items():
-            if v is None:
-                continue
+        sent: dict[str, Value] = {}
+        for path, value in attributes.items():
             try:
-                sent[p] = self._resolve(v)
+                sent[path] = self._resolve(value)
             except Deferred:
                 continue
-        created = await self.client.create(kind, build_resource(self._core(kind), sent))
-        exported = {p: values[p] for p in sent}
-        target_id = str(created["id"])
-        self._save(Link(kind, source_id, target_id, desired.display, MappingProxyType(exported)))
-        outcome.target_id = target_id
+        body = build_resource(self._core(kind), sent)
+        last: TargetError | None = None
+        for _ in range(CREATE_ATTEMPTS):
+            try:
+                created = await self.client.create(kind, body)
+            except (ConflictError, TransientTargetError, MalformedResponseError) as exc:
+                if isinstance(exc, TransientTargetError) and not exc.maybe_processed:
+                    raise
+                last = exc
+                outcome.steps.append(
+                    Step("export", Status.WARNING, f"create not confirmed ({exc.code}); matching")
+                )
+                desired = self.desired.get((kind, source_id))
+                if desired is not None and await self._match_existing(desired, outcome):
+                    return
+                if isinstance(exc, ConflictError) and looked:
+                    raise
+                looked = True
+                continue
+            target_id = str(created["id"])
+            exported = {p: attributes[p] for p in sent}
+            self._save(Link(kind, source_id, target_id, display, MappingProxyType(exported)))
+            outcome.target_id = target_id
+            outcome.modified.extend(
+                ModifiedProperty(p, None, _ref_text(v)) for p, v in sorted(exported.items())
+            )
+            return
+        assert last is not None
+        raise last
 
     async def _converge(
         self,
@@ -415,7 +486,7 @@ class Executor:
             c for c in diff_values(wanted, actual, skip=desired.on_create_only) if c.new is not None
         )
         if changes:
-            ops = build_patch_operations(changes, current=actual)
+            ops = build_patch_operations(changes, current=actual, dialect=self.dialect)
             await self.client.patch(desired.kind, target_id, patch_body(ops))
         exported = {p: desired.attributes[p] for p in wanted if wanted[p] is not None}
         self._save(
@@ -453,7 +524,7 @@ class Executor:
                     before.exported if before else desired_now.attributes if desired_now else {}
                 ).items()
             }
-            ops = build_patch_operations(sendable, current=current)
+            ops = build_patch_operations(sendable, current=current, dialect=self.dialect)
             try:
                 await self.client.patch(change.kind, target_id, patch_body(ops))
             except NotFoundError:
@@ -520,9 +591,9 @@ class Executor:
                 resolved[member] = link.target_id
         if resolved:
             ops = (
-                member_operations(list(resolved.values()), [])
+                member_operations(list(resolved.values()), [], dialect=self.dialect)
                 if change.add
-                else member_operations([], list(resolved.values()))
+                else member_operations([], list(resolved.values()), dialect=self.dialect)
             )
             await self.client.patch(ObjectKind.GROUP, target_id, patch_body(ops))
         group = self.links.get((ObjectKind.GROUP, change.group_source_id))
@@ -543,7 +614,7 @@ class Executor:
     async def _disable(self, change: DisableUser, outcome: _Outcome) -> None:
         outcome.action = Action.DISABLE
         outcome.target_id = change.target_id
-        ops = build_patch_operations([AttributeChange("active", True, False)])
+        ops = build_patch_operations([AttributeChange("active", True, False)], dialect=self.dialect)
         try:
             await self.client.patch(ObjectKind.USER, change.target_id, patch_body(ops))
         except NotFoundError:

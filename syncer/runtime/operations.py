@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from syncer.adapters.state.store import StateStore
 from syncer.core.mapping import source_view
+from syncer.core.policy import JobHealth, next_run
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.engine import (
     APPROVED_DELETIONS,
     APPROVED_SHRINK,
     HELD_DELETIONS,
-    QUARANTINE,
     SHRINK_REFUSED,
     assigned_scope,
     compiled_scope,
     open_source,
+    read_health,
     state_url,
 )
-from syncer.types import RunRecord
+from syncer.types import EscrowEntry, RunRecord
 
 
 @dataclass(frozen=True)
@@ -33,12 +35,17 @@ class JobStatus:
     approved: list[str] | None
     shrink_refused: dict[str, Any] | None
     shrink_approved: bool
-    quarantine: dict[str, Any] | None
+    health: JobHealth
+    escrow: list[EscrowEntry]
+    next_run: datetime | None
 
 
-def job_status(config: LoadedConfig, job_name: str) -> JobStatus:
+def job_status(config: LoadedConfig, job_name: str, now: datetime) -> JobStatus:
+    interval = config.settings.job(job_name).schedule.interval
     with StateStore(state_url(config)) as store:
         state = store.load(job_name)
+        health = read_health(store, job_name)
+        last = store.last_run(job_name)
         return JobStatus(
             job=job_name,
             links=len(state.links),
@@ -47,7 +54,9 @@ def job_status(config: LoadedConfig, job_name: str) -> JobStatus:
             approved=store.get_flag(job_name, APPROVED_DELETIONS),
             shrink_refused=store.get_flag(job_name, SHRINK_REFUSED),
             shrink_approved=store.get_flag(job_name, APPROVED_SHRINK) is not None,
-            quarantine=store.get_flag(job_name, QUARANTINE),
+            health=health,
+            escrow=store.escrowed(job_name),
+            next_run=next_run(health, last.finished_at if last else None, interval, now),
         )
 
 
@@ -84,3 +93,9 @@ def explain_scope(config: LoadedConfig, job_name: str, source_id: str) -> list[s
     if skipped:
         return [f"{source_id}: not imported: {skipped[0].location}: {skipped[0].reason}"]
     raise KeyError(f"no user or group with id {source_id!r} in the source")
+
+
+def restart(config: LoadedConfig, job_name: str, *, full: bool) -> None:
+    """Clear escrow, quarantine, held deletions and change tracking; ``full`` drops the links too."""
+    with StateStore(state_url(config)) as store:
+        store.reset(job_name, links=full)

@@ -329,12 +329,34 @@ async def test_a_refused_certificate_is_permanent() -> None:
 
 
 async def test_an_html_page_is_malformed(flaky: tuple[ScimTestServer, Flaky]) -> None:
-    """A 200 HTML page from a proxy in front of the target is a MalformedResponseError."""
+    """A 200 HTML page on every attempt is a MalformedResponseError once the retries are spent."""
     server, proxy = flaky
-    proxy.answer_next("200 OK", "text/html", b"<html>Sign in</html>")
-    async with client(server, TOKEN) as c:
+    for _ in range(3):
+        proxy.answer_next("200 OK", "text/html", b"<html>Sign in</html>")
+    async with client(server, TOKEN, retries=3) as c:
         with pytest.raises(MalformedResponseError, match="not JSON"):
             await c.find(USER, 'userName eq "a"')
+        assert c.stats.by_method == {"GET": 3}
+
+
+async def test_a_malformed_answer_to_a_get_is_retried(flaky: tuple[ScimTestServer, Flaky]) -> None:
+    """A gateway's HTML page once, then the real answer: an idempotent GET gets it on the retry."""
+    server, proxy = flaky
+    proxy.answer_next("200 OK", "text/html", b"<html>Bad gateway</html>")
+    async with client(server, TOKEN) as c:
+        assert await c.find(USER, 'userName eq "a"') == []
+        assert c.stats.by_method == {"GET": 2}
+
+
+async def test_a_post_whose_answer_was_lost_is_not_resent(flaky: tuple[ScimTestServer, Flaky]) -> None:
+    """A POST answered by a 502 may have been acted on: the client returns the error instead of resending."""
+    server, proxy = flaky
+    proxy.answer_next("502 Bad Gateway", "text/html", b"<html>upstream</html>")
+    async with client(server, TOKEN) as c:
+        with pytest.raises(TransientTargetError) as caught:
+            await c.create(USER, {"userName": "a"})
+        assert caught.value.maybe_processed
+        assert c.stats.by_method == {"POST": 1}
 
 
 async def test_concurrency_is_bounded(flaky: tuple[ScimTestServer, Flaky]) -> None:

@@ -85,7 +85,7 @@ def test_apply_refuses_when_the_source_changed(small: Workspace) -> None:
     _save_plan(small)
     small.edit(lambda d: d["users"][3].__setitem__("jobTitle", "Changed after review"))
     stderr = _refused(small)
-    assert "the source directory changed since it was made" in stderr
+    assert "source directory changed" in stderr
     assert "config" not in stderr and "state" not in stderr
     assert small.server.resources("Users") == []
 
@@ -96,14 +96,14 @@ def test_apply_refuses_when_the_config_or_its_mapping_changed(small: Workspace) 
     config = small.config.read_text(encoding="utf-8")
     small.config.write_text(config.replace("concurrency: 4", "concurrency: 3"), encoding="utf-8")
     stderr = _refused(small)
-    assert "the config or its mapping file changed since it was made" in stderr
-    assert "source" not in stderr.replace("syncer plan", "") and "state" not in stderr
+    assert "config or its mapping file changed" in stderr
+    assert "source" not in stderr and "state" not in stderr
 
     small.config.write_text(config, encoding="utf-8")
     mapping = small.mapping.read_text(encoding="utf-8")
     small.mapping.write_text(mapping.replace("source: jobTitle", "source: department"), encoding="utf-8")
     stderr = _refused(small)
-    assert "the config or its mapping file changed since it was made" in stderr
+    assert "config or its mapping file changed" in stderr
     assert small.server.resources("Users") == []
 
 
@@ -113,7 +113,7 @@ def test_apply_refuses_when_another_cycle_ran_since(small: Workspace) -> None:
     small.run("sync")
     versions = {u["id"]: u["meta"]["version"] for u in small.server.resources("Users")}
     stderr = _refused(small)
-    assert "the state (another cycle ran since) changed since it was made" in stderr
+    assert "the state (another cycle ran since) changed" in stderr
     assert "source" not in stderr and "config" not in stderr
     assert {u["id"]: u["meta"]["version"] for u in small.server.resources("Users")} == versions
     creates = [c for c in saved["changes"] if c["action"] == "create" and c["kind"] == "user"]
@@ -126,7 +126,7 @@ def test_apply_refuses_when_the_target_changed(small: Workspace) -> None:
     upn = small.load()["users"][4]["userPrincipalName"]
     seeded = small.server.seed_user(userName=upn, title="Made in the app")
     stderr = _refused(small)
-    assert "the target changed since the plan was made" in stderr
+    assert "the target changed" in stderr
     assert [(u["id"], u["meta"]["version"], u.get("title")) for u in small.server.resources("Users")] == [
         (seeded["id"], seeded["meta"]["version"], "Made in the app")
     ]

@@ -127,7 +127,9 @@ def test_conflict_on_create_links_the_existing_user(
     assert links[exact["id"]] == (seeded["id"], "matched")
     assert links[other_case["id"]] == (seeded_upper["id"], "matched")
     steps = ws.sql(f"select steps from provisioning_log where source_id = '{exact['id']}'")
-    assert "409 on create" in steps[0][0]
+    first_step = json.loads(steps[0][0])[0]
+    assert first_step["status"] == "Warning"
+    assert "409" in first_step["detail"] or "conflict" in first_step["detail"].lower()
 
     # the linked users are complete: the next cycle, with nothing hidden, sends nothing
     hide.hiding = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.e2e.conftest import Workspace
@@ -107,8 +108,8 @@ def test_nested_groups_are_expanded_only_when_asked(workspace: Workspace) -> Non
 
 
 def test_gone_user_is_disabled_then_deleted_after_the_grace_period(synced: Workspace) -> None:
-    """A leaver is disabled first and deleted once it has been gone for hard_delete_after."""
-    synced.write_config(extra_job="    deprovision: {hard_delete_after: 2s}\n")
+    """A leaver is disabled first, and deleted once it has been gone for hard_delete_after."""
+    synced.write_config(extra_job="    deprovision: {hard_delete_after: 1h}\n")
     data = synced.load()
     gone = data["users"][30]
     data["users"].remove(gone)
@@ -117,13 +118,14 @@ def test_gone_user_is_disabled_then_deleted_after_the_grace_period(synced: Works
     synced.save(data)
     synced.run("sync")
     assert synced.users()[gone["userPrincipalName"]]["active"] is False
+    upn = gone["userPrincipalName"]
+    assert f"- delete user {upn}" not in synced.run("plan").stdout  # still inside the grace period
+    later = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    assert f"- delete user {upn} (gone from the source since" in synced.run("plan", "--as-of", later).stdout
+    synced.write_config(extra_job="    deprovision: {hard_delete_after: 1s}\n")
+    time.sleep(1.1)
     synced.run("sync")
-    assert gone["userPrincipalName"] in synced.users()  # still inside the grace period
-    time.sleep(2.1)
-    result = synced.run("plan").stdout
-    assert f"- delete user {gone['userPrincipalName']} (gone from the source since" in result
-    synced.run("sync")
-    assert gone["userPrincipalName"] not in synced.users()
+    assert upn not in synced.users()
     assert synced.sql(f"select count(*) from links where source_id = '{gone['id']}'") == [(0,)]
 
 

@@ -16,6 +16,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from types import MappingProxyType, TracebackType
 from typing import Any
 
@@ -24,14 +25,21 @@ import structlog
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
 )
 
-from syncer.errors import MalformedResponseError, PermanentTargetError, TargetError, TransientTargetError
+from syncer.errors import (
+    MalformedResponseError,
+    PermanentTargetError,
+    TargetError,
+    TlsError,
+    TransientTargetError,
+)
 from syncer.types import ObjectKind
 
 from . import protocol
+from .pacing import AdaptiveLimit, RateLimit
 from .protocol import ScimRequest
 
 log = structlog.get_logger("syncer.scim")
@@ -91,6 +99,7 @@ class ScimClient:
         user_agent: str = "syncer/0.1",
         backoff_initial: float = 0.2,
         backoff_max: float = 10.0,
+        rate_limit: float | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -108,12 +117,20 @@ class ScimClient:
             transport=transport,
             follow_redirects=False,  # a redirect to a login page is a misconfiguration: report it
         )
-        self._slots = asyncio.Semaphore(concurrency)
+        self._slots = AdaptiveLimit(concurrency)
+        self._rate = RateLimit(rate_limit)
         self._attempts = max(1, retries)
         self._wait = _Wait(backoff_initial, backoff_max)
         self._paused_until = 0.0
         self._by_method: Counter[str] = Counter()
         self._by_status: Counter[int] = Counter()
+        self.latencies: list[tuple[str, int, float]] = []
+        """(method, status, milliseconds) of every response, for metrics."""
+
+    @property
+    def concurrency_now(self) -> int:
+        """Requests allowed in flight right now (lower than configured after throttling)."""
+        return self._slots.limit
 
     def __repr__(self) -> str:
         return f"ScimClient(base_url={self.base_url!r}, concurrency={self._concurrency})"
@@ -176,11 +193,17 @@ class ScimClient:
             )
 
     async def send(self, request: ScimRequest) -> Any:
-        """Send one request with retries; the typed error of the last attempt if none succeeds."""
+        """Send one request with retries; the typed error of the last attempt if none succeeds.
+
+        GET, PATCH and DELETE are idempotent here (PATCH replaces values and adds members as a
+        set), so every transient failure and every malformed answer is retried. A POST is only
+        retried when the target certainly did not act on it (no connection, 429, 503): otherwise
+        the caller gets the error and looks the object up before creating it again.
+        """
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts),
             wait=self._wait,
-            retry=retry_if_exception_type(TransientTargetError),
+            retry=retry_if_exception(partial(_worth_retrying, request.method)),
             before_sleep=_log_retry(request),
             reraise=True,
         )
@@ -193,7 +216,9 @@ class ScimClient:
         await self._pace()
         content = request.content()
         headers = {"Content-Type": SCIM_JSON} if content is not None else None
-        async with self._slots:
+        await self._slots.acquire()
+        try:
+            await self._rate.wait()
             self._by_method[request.method] += 1
             started = time.perf_counter()
             try:
@@ -203,6 +228,9 @@ class ScimClient:
             except httpx.HTTPError as exc:
                 raise _translate(request, exc) from exc
             elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        finally:
+            await self._slots.release()
+        self.latencies.append((request.method, response.status_code, elapsed_ms))
         self._by_status[response.status_code] += 1
         log.debug(
             "scim.request",
@@ -212,13 +240,17 @@ class ScimClient:
             elapsed_ms=elapsed_ms,
         )
         try:
-            return protocol.interpret(request, response.status_code, response.headers, response.content)
+            result = protocol.interpret(request, response.status_code, response.headers, response.content)
         except TransientTargetError as exc:
+            if exc.status in (429, 503):
+                self._slots.throttled()
             if exc.retry_after:
                 # A 429 speaks for the whole target: hold every request, not just this one.
                 resume = time.monotonic() + min(exc.retry_after, MAX_RETRY_AFTER)
                 self._paused_until = max(self._paused_until, resume)
             raise
+        self._slots.succeeded()
+        return result
 
     async def _pace(self) -> None:
         delay = self._paused_until - time.monotonic()
@@ -260,19 +292,29 @@ def _translate(request: ScimRequest, exc: httpx.HTTPError) -> TargetError:
     """Our error for an httpx one: network trouble is transient, a refused certificate is not."""
     reason = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.ConnectError) and (cert := _cert_error(exc)) is not None:
-        return PermanentTargetError(
+        return TlsError(
             f"{request}: TLS verification failed: {getattr(cert, 'verify_message', '') or cert}",
             detail=str(cert),
         )
     if isinstance(exc, httpx.UnsupportedProtocol):
         return PermanentTargetError(f"{request}: {reason}")
+    # not sent at all (no connection): safe to send again; anything later may have been acted on
+    unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     if isinstance(exc, httpx.TimeoutException):
-        return TransientTargetError(f"{request}: timed out ({type(exc).__name__})")
+        return TransientTargetError(
+            f"{request}: timed out ({type(exc).__name__})", maybe_processed=not unsent
+        )
     if isinstance(exc, httpx.TransportError):
-        return TransientTargetError(f"{request}: {type(exc).__name__}: {reason}")
+        return TransientTargetError(f"{request}: {type(exc).__name__}: {reason}", maybe_processed=not unsent)
     if isinstance(exc, httpx.DecodingError):
         return MalformedResponseError(f"{request}: the response could not be decoded: {reason}")
     return PermanentTargetError(f"{request}: {type(exc).__name__}: {reason}")
+
+
+def _worth_retrying(method: str, exc: BaseException) -> bool:
+    if method != "POST":
+        return isinstance(exc, TransientTargetError | MalformedResponseError)
+    return isinstance(exc, TransientTargetError) and not exc.maybe_processed
 
 
 def _cert_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:

@@ -240,7 +240,9 @@ def error_for(
     fields: dict[str, Any] = {"status": status, "scim_type": scim_type, "detail": detail}
     if status in TRANSIENT_STATUSES:
         retry_after = parse_retry_after(_header(headers, "retry-after"), now)
-        return TransientTargetError(message, retry_after=retry_after, **fields)
+        return TransientTargetError(
+            message, retry_after=retry_after, maybe_processed=status not in (429, 503), **fields
+        )
     if status in (401, 403):
         return UnauthorizedError(message, **fields)
     if status == 404:

@@ -123,6 +123,23 @@ job_flags = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# Objects whose change still failed after its retries: retried by later cycles with a growing
+# backoff (``skip_cycles`` left to wait), cleared on success or restart.
+escrow = sa.Table(
+    "escrow",
+    metadata,
+    sa.Column("job", sa.String(200), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("source_id", sa.String(400), primary_key=True),
+    sa.Column("display", sa.Text, nullable=False, default=""),
+    sa.Column("attempts", sa.Integer, nullable=False, default=1),
+    sa.Column("skip_cycles", sa.Integer, nullable=False, default=0),
+    sa.Column("error_code", sa.String(100), nullable=False, default=""),
+    sa.Column("error", sa.Text, nullable=False, default=""),
+    sa.Column("first_failed_at", UTCDateTime, nullable=False),
+    sa.Column("last_failed_at", UTCDateTime, nullable=False),
+)
+
 # run_id has no foreign key on purpose: an entry must be recordable even when the run row is not
 # (provision on demand, a test), and the log is an audit trail that should outlive run pruning.
 provisioning_log = sa.Table(

@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from syncer.adapters.state import schema
 from syncer.adapters.state.schema import jobs, links, provisioning_log, runs
 from syncer.errors import StateError
-from syncer.types import JobState, Link, ObjectKind, ProvisioningLogEntry, RunRecord
+from syncer.types import EscrowEntry, JobState, Link, ObjectKind, ProvisioningLogEntry, RunRecord
 
 RUNNING = "running"
 """The status of a run between :meth:`StateStore.begin_run` and :meth:`StateStore.finish_run`."""
@@ -78,6 +78,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     try:
         cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
+        # WAL with synchronous=NORMAL survives a killed process (the commit is in the WAL); only an OS
+        # crash can lose the last commits, and the next cycle re-matches those. FULL costs an fsync per
+        # completed change, which dominated a large initial sync.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
@@ -258,6 +262,8 @@ class StateStore:
         """
         table = schema.links
         with self._guard("reset"), self._engine.begin() as conn:
+            conn.execute(sa.delete(schema.escrow).where(schema.escrow.c.job == job))
+            conn.execute(sa.delete(schema.job_flags).where(schema.job_flags.c.job == job))
             if links:
                 conn.execute(sa.delete(table).where(table.c.job == job))
             else:
@@ -267,6 +273,85 @@ class StateStore:
             marked = conn.execute(sa.update(jobs).where(jobs.c.job == job).values(reset_seq=last_seq))
             if marked.rowcount == 0:
                 conn.execute(sa.insert(jobs).values(job=job, reset_seq=last_seq))
+
+    # -- escrow --------------------------------------------------------------------------------
+
+    def escrowed(self, job: str) -> list[EscrowEntry]:
+        """Every escrowed object of ``job``, oldest failure first."""
+        table = schema.escrow
+        query = (
+            sa.select(table).where(table.c.job == job).order_by(table.c.first_failed_at, table.c.source_id)
+        )
+        with self._guard("escrowed"), self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            EscrowEntry(
+                kind=ObjectKind(row.kind),
+                source_id=row.source_id,
+                display=row.display,
+                attempts=row.attempts,
+                skip_cycles=row.skip_cycles,
+                error_code=row.error_code,
+                error=row.error,
+                first_failed_at=row.first_failed_at,
+                last_failed_at=row.last_failed_at,
+            )
+            for row in rows
+        ]
+
+    def escrow_failure(
+        self,
+        job: str,
+        kind: ObjectKind,
+        source_id: str,
+        *,
+        display: str,
+        code: str,
+        error: str,
+        now: datetime.datetime,
+        skip_cycles: Callable[[int], int],
+    ) -> int:
+        """Record one more failure of an object; ``skip_cycles(attempts)`` sets its backoff.
+
+        Returns the number of attempts so far.
+        """
+        table = schema.escrow
+        key = (table.c.job == job) & (table.c.kind == kind.value) & (table.c.source_id == source_id)
+        with self._guard("escrow_failure"), self._engine.begin() as conn:
+            attempts = (conn.execute(sa.select(table.c.attempts).where(key)).scalar() or 0) + 1
+            values = {
+                "display": display,
+                "attempts": attempts,
+                "skip_cycles": skip_cycles(attempts),
+                "error_code": code,
+                "error": error,
+                "last_failed_at": now,
+            }
+            if attempts == 1:
+                conn.execute(
+                    sa.insert(table).values(
+                        job=job, kind=kind.value, source_id=source_id, first_failed_at=now, **values
+                    )
+                )
+            else:
+                conn.execute(sa.update(table).where(key).values(**values))
+        return attempts
+
+    def escrow_clear(self, job: str, kind: ObjectKind, source_id: str) -> None:
+        table = schema.escrow
+        key = (table.c.job == job) & (table.c.kind == kind.value) & (table.c.source_id == source_id)
+        with self._guard("escrow_clear"), self._engine.begin() as conn:
+            conn.execute(sa.delete(table).where(key))
+
+    def escrow_tick(self, job: str) -> None:
+        """One cycle passed: every waiting escrowed object has one cycle less to wait."""
+        table = schema.escrow
+        with self._guard("escrow_tick"), self._engine.begin() as conn:
+            conn.execute(
+                sa.update(table)
+                .where(table.c.job == job, table.c.skip_cycles > 0)
+                .values(skip_cycles=table.c.skip_cycles - 1)
+            )
 
     # -- per-job flags ---------------------------------------------------------------------------
 
