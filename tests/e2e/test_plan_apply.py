@@ -116,7 +116,8 @@ def test_apply_refuses_when_the_target_changed(workspace: Workspace) -> None:
     seeded = workspace.server.seed_user(userName=upn, title="Made in the app")
     stderr = _refused(workspace)
     assert "the target changed since the plan was made" in stderr
-    assert workspace.server.resources("Users") == [workspace.server.call("GET", f"/Users/{seeded['id']}")]
+    assert [u["id"] for u in workspace.server.resources("Users")] == [seeded["id"]]
+    assert workspace.server.call("GET", f"/Users/{seeded['id']}")["title"] == "Made in the app"
     # planned again, the user is linked instead of created
     assert f"= link user {upn} (matched on userName)" in workspace.run("plan").stdout
 
