@@ -1,0 +1,142 @@
+"""Entra's .NET regular expressions on Python's engine, with a bound on what one evaluation may cost.
+
+Python's ``re`` backtracks and has no timeout, so a pattern such as ``(a+)+$`` against thirty
+characters can run for minutes, and an evaluation that never returns stops every cycle of the job.
+Two guards keep evaluation finite, deterministically (no timer, the core reads no clock):
+
+- a pattern of the catastrophic shapes is refused: a variable-length quantifier nested inside an
+  unbounded one (``(a+)+``, ``(\\w*)*``, ``(a{1,3})+``), or an unbounded repetition of an
+  alternation whose branches can start alike (``(a|ab)+``, ``(\\w|\\d)+``). A literal pattern is
+  checked when the mapping loads, with its column; a pattern that comes from an attribute is
+  checked when it is used. Rewrite such a pattern with a character class, a possessive
+  quantifier (``a++``) or an atomic group (``(?>...)``), which do not backtrack;
+- the text a pattern runs against is at most ``MAX_INPUT`` characters; a longer value fails that
+  object (directory strings are far shorter). This bounds the polynomial cost of the shapes the
+  first check lets through, such as adjacent overlapping quantifiers (``\\d*\\d*x``).
+"""
+
+from __future__ import annotations
+
+import re
+import re._parser as _sre  # type: ignore[import-not-found]  # the stdlib's own parser, unstubbed
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any, Final
+
+from syncer.errors import ExpressionError
+
+MAX_INPUT: Final = 1024
+"""The longest text a regex is run against, in characters."""
+
+MAX_PATTERN: Final = 1000
+"""The longest pattern accepted, in characters."""
+
+# .NET regex syntax differs from Python's in named groups and replacement references.
+_NET_GROUP: Final = re.compile(r"\(\?<(?=[A-Za-z_])")
+_NET_SUBSTITUTION: Final = re.compile(r"\$(?:\$|\{(\w+)\}|(\d+)|&)")
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is refused (invalid, too long or catastrophic), or ``None`` when it may run."""
+    try:
+        _compile(pattern)
+    except ExpressionError as exc:
+        return exc.message
+    return None
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """The compiled pattern; raises ``ExpressionError`` (no column) when it is refused."""
+    return _compile(pattern)
+
+
+def bounded(text: str) -> str:
+    """``text`` itself, or an ``ExpressionError`` when it is too long to run a regex against."""
+    if len(text) > MAX_INPUT:
+        raise ExpressionError(f"a regex runs on at most {MAX_INPUT} characters, got {len(text)}")
+    return text
+
+
+@lru_cache(maxsize=256)
+def _compile(pattern: str) -> re.Pattern[str]:
+    if len(pattern) > MAX_PATTERN:
+        raise ExpressionError(f"regexPattern is longer than {MAX_PATTERN} characters")
+    translated = _NET_GROUP.sub("(?P<", pattern)
+    try:
+        parsed = _sre.parse(translated)
+        compiled = re.compile(translated)
+    except re.error as exc:
+        raise ExpressionError(f"invalid regexPattern: {exc.msg}") from None
+    hazard = _hazard(parsed, inside_unbounded=False)
+    if hazard is not None:
+        raise ExpressionError(
+            f"regexPattern has {hazard}, which can backtrack for minutes; use a character class, "
+            "a possessive quantifier (a++) or an atomic group (?>...)"
+        )
+    return compiled
+
+
+def substitute(template: str, match: re.Match[str]) -> str:
+    """.NET's replacement syntax: ``$1``, ``${name}``, ``$&`` and ``$$``."""
+
+    def one(ref: re.Match[str]) -> str:
+        if ref.group(0) == "$$":
+            return "$"
+        group = ref.group(1) or (int(ref.group(2)) if ref.group(2) else 0)
+        try:
+            return match.group(group) or ""
+        except (IndexError, re.error):
+            return ref.group(0)  # .NET leaves a reference to a missing group as written
+
+    return _NET_SUBSTITUTION.sub(one, template)
+
+
+# --- the shape check over the stdlib's parse tree -----------------------------------------------
+
+_REPEATS: Final = (_sre.MAX_REPEAT, _sre.MIN_REPEAT)
+
+
+def _hazard(items: Iterable[tuple[Any, Any]], *, inside_unbounded: bool) -> str | None:
+    for op, av in items:
+        if op in _REPEATS:
+            low, high, body = av
+            if inside_unbounded and low != high:
+                return "a quantifier nested inside an unbounded quantifier"
+            found = _hazard(body, inside_unbounded=inside_unbounded or high == _sre.MAXREPEAT)
+        elif op is _sre.POSSESSIVE_REPEAT or op is _sre.ATOMIC_GROUP:
+            body = av[2] if op is _sre.POSSESSIVE_REPEAT else av
+            found = _hazard(body, inside_unbounded=False)  # no backtracking into them from outside
+        elif op is _sre.BRANCH:
+            branches = av[1]
+            if inside_unbounded and _overlapping(branches):
+                return "an alternation whose branches start alike inside an unbounded quantifier"
+            found = next((h for b in branches if (h := _hazard(b, inside_unbounded=inside_unbounded))), None)
+        elif op is _sre.SUBPATTERN:
+            found = _hazard(av[3], inside_unbounded=inside_unbounded)
+        elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
+            found = _hazard(av[1], inside_unbounded=inside_unbounded)
+        elif op is _sre.GROUPREF_EXISTS:
+            parts = [p for p in av[1:] if p is not None]
+            found = next((h for p in parts if (h := _hazard(p, inside_unbounded=inside_unbounded))), None)
+        else:
+            found = None
+        if found is not None:
+            return found
+    return None
+
+
+def _first(items: Any) -> object:
+    """The literal an alternative must start with, or ``None`` when it may start with many characters."""
+    if not len(items):
+        return None
+    op, av = items[0]
+    if op is _sre.LITERAL:
+        return av
+    if op is _sre.SUBPATTERN:
+        return _first(av[3])
+    return None
+
+
+def _overlapping(branches: list[Any]) -> bool:
+    firsts = [_first(b) for b in branches]
+    return None in firsts or len(set(firsts)) < len(firsts)
