@@ -81,6 +81,18 @@ class MappingFileSettings(_Strict):
 # --- config.yaml ---------------------------------------------------------------------------
 
 
+class SourceAttributesSettings(_Strict):
+    """The attribute names a source's users and groups carry, declared so mappings are checked at load.
+
+    A mapping that reads an attribute not listed here is refused when the config loads, instead of
+    flowing null for everyone. Computed attributes (``id``, ``IsSoftDeleted``, group ``members``)
+    need no declaration. A kind left out (``None``) is not checked.
+    """
+
+    users: list[str] | None = None
+    groups: list[str] | None = None
+
+
 class FileSourceSettings(_Strict):
     """A directory kept in files: JSON/YAML ``{users, groups}``, or CSV users plus a groups file."""
 
@@ -88,6 +100,7 @@ class FileSourceSettings(_Strict):
     path: Path
     groups_path: Path | None = None
     csv_delimiter: str = ","
+    attributes: SourceAttributesSettings | None = None
 
 
 SourceSettings = FileSourceSettings
@@ -168,6 +181,7 @@ class JobSettings(_Strict):
     source: SourceSettings
     target: TargetSettings
     mapping: Path
+    default_domain: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
     schedule: ScheduleSettings = ScheduleSettings()
     scope: ScopeSettings = ScopeSettings()
     deprovision: DeprovisionSettings = DeprovisionSettings()

@@ -149,6 +149,16 @@ class Expression:
         return _evaluate(self.root, attributes, context, self.text)
 
     @property
+    def references(self) -> tuple[AttributeRef, ...]:
+        """Every ``[attribute]`` in the expression, with its column, in reading order."""
+        return tuple(node for node in _walk(self.root) if isinstance(node, AttributeRef))
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        """Every function call in the expression, outermost first."""
+        return tuple(node for node in _walk(self.root) if isinstance(node, Call))
+
+    @property
     def redacted(self) -> bool:
         """Whether Redact() appears, so the provisioning log shows ``[Redact]`` instead of the value."""
         return any(isinstance(node, Call) and node.name == "Redact" for node in _walk(self.root))

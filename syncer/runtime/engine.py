@@ -58,8 +58,17 @@ def state_url(config: LoadedConfig) -> str:
 
 
 def compiled_mapping(config: LoadedConfig, job: JobSettings) -> CompiledMapping:
+    """The job's mapping, checked against the source's declared attributes and the job's settings."""
     loaded = config.mappings[job.name]
-    return compile_mapping(loaded.settings, file=str(loaded.document.path), lines=loaded.document.lines)
+    declared = job.source.attributes
+    return compile_mapping(
+        loaded.settings,
+        file=str(loaded.document.path),
+        lines=loaded.document.lines,
+        user_attributes=declared.users if declared else None,
+        group_attributes=declared.groups if declared else None,
+        default_domain=job.default_domain is not None,
+    )
 
 
 def config_fingerprint(config: LoadedConfig, job: JobSettings) -> str:
@@ -186,7 +195,7 @@ async def _run(
         if refusal:
             raise SourceError(f"job {job.name}: {refusal}")
         initial = not store.has_state(job.name)
-        context = EvaluationContext(now=clock())
+        context = EvaluationContext(now=clock(), default_domain=job.default_domain)
         users, groups, skips, protected = _map_all(mapping, snapshot, context)
         failed = set(duplicate_sources(users)) | set(duplicate_sources(groups))
         inputs = PlanInputs(
