@@ -33,6 +33,7 @@ from syncer.runtime import tester
 from syncer.runtime.configfile import LoadedConfig, load_config
 from syncer.runtime.connection import test_connection
 from syncer.runtime.engine import CycleResult, check_supported, compiled_mapping, open_source, run_cycle
+from syncer.settings import SCHEMA_MODELS, json_schema
 
 app = typer.Typer(
     name="syncer",
@@ -292,6 +293,16 @@ def expression(
         if show_tree:
             out.print(outcome.tree, markup=False)
         out.print(outcome.line, markup=False)
+
+
+@app.command()
+def schema(
+    kind: Annotated[str, typer.Argument(metavar="config|mapping", help="Which file's schema to print.")],
+) -> None:
+    """Print the JSON Schema of config.yaml or of a mapping file, for editors (yaml-language-server)."""
+    if kind not in SCHEMA_MODELS:
+        fail(f"expected config or mapping, not {kind!r}")
+    out.print(json.dumps(json_schema(kind), indent=2, ensure_ascii=False), markup=False)
 
 
 def main() -> None:
