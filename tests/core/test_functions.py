@@ -8,7 +8,7 @@ import pytest
 
 from syncer.core.expressions import NO_FLOW, EvaluationContext, EvaluationError, compile_expression
 from syncer.core.functions import FUNCTIONS
-from syncer.core.functions.regex import MAX_INPUT, pattern_problem
+from syncer.core.functions.regex import MAX_INPUT, compile_pattern, pattern_problem
 from syncer.errors import ExpressionError
 
 CTX = EvaluationContext(default_domain="contoso.com")
@@ -154,6 +154,9 @@ def test_null_table_covers_every_function_that_takes_an_argument() -> None:
         ("(\\d{3}-)+", None),
         ("(?>(a+))+", None),
         ("(a++)+", None),
+        ("(a*){0,100}", "a quantifier nested inside an unbounded quantifier"),
+        ("([A-Z][a-z]*)+", "a quantifier nested inside an unbounded quantifier"),
+        ("([A-Z][a-z]*+)+", None),
     ],
 )
 def test_regex_guard(pattern: str, problem: str | None) -> None:
@@ -162,8 +165,24 @@ def test_regex_guard(pattern: str, problem: str | None) -> None:
     assert (found is None) if problem is None else (found is not None and problem in found)
 
 
+@pytest.mark.parametrize(
+    ("pattern", "max_input"),
+    [
+        ("a", MAX_INPUT),
+        ("a+b", MAX_INPUT),
+        ("a*b*", 584),
+        ("a*b*c*", 156),
+        ("a*b*c*d*", 75),
+        ("a*+b*+c*+", MAX_INPUT),
+    ],
+)
+def test_regex_input_budget_shrinks_with_quantifiers(pattern: str, max_input: int) -> None:
+    """The text a pattern may run on shrinks with its unbounded quantifiers; possessive ones are free."""
+    assert compile_pattern(pattern).max_input == max_input
+
+
 def test_regex_input_is_bounded() -> None:
-    """A value longer than MAX_INPUT fails that object instead of running a regex over it."""
+    """A value longer than the pattern's budget fails that object instead of running a regex over it."""
     text = 'Replace([s], , "a", , "b", , )'
     assert run(text, {"s": "a" * MAX_INPUT}) == "b" * MAX_INPUT
     with pytest.raises(EvaluationError, match=f"at most {MAX_INPUT} characters"):
