@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import re
 import re._parser as _sre  # type: ignore[import-not-found]  # the stdlib's own parser, unstubbed
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -78,8 +79,10 @@ def compile_pattern(pattern: str) -> Guarded:
         raise ExpressionError(f"regexPattern is longer than {MAX_PATTERN} characters")
     translated = _NET_GROUP.sub("(?P<", pattern)
     try:
-        parsed = _sre.parse(translated)
-        compiled = re.compile(translated)
+        with warnings.catch_warnings():  # "possible nested set" hints about future syntax, not errors
+            warnings.simplefilter("ignore", FutureWarning)
+            parsed = _sre.parse(translated)
+            compiled = re.compile(translated)
     except re.error as exc:
         raise ExpressionError(f"invalid regexPattern: {exc.msg}") from None
     hazard = _hazard(parsed, inside_unbounded=False)
