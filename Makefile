@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck layers unit clean
+.PHONY: demo test lint typecheck layers unit schemas bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider
 
 test: lint typecheck layers unit
+
+schemas: $(STAMP)   # regenerate the committed JSON Schemas after changing syncer/settings.py
+	$(BIN)/syncer schema config > schemas/config.schema.json
+	$(BIN)/syncer schema mapping > schemas/mapping.schema.json
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_mapping.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

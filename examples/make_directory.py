@@ -58,6 +58,14 @@ OFFICES = (
     ("Munich", "Bavaria", "DE", "+49 89 5550 01"),
     ("London", "England", "GB", "+44 20 7946 00"),
 )
+# city: street address, postal code (the office building's, invented)
+STREETS = {
+    "Redmond": ("1 Contoso Way", "98052"),
+    "New York": ("350 Example Avenue", "10001"),
+    "Berlin": ("Beispielstraße 12", "10117"),
+    "Munich": ("Musterweg 5", "80331"),
+    "London": ("22 Sample Lane", "EC1A 1BB"),
+}
 
 GIVEN_NAMES = (
     "Adele", "Alex", "Allan", "Ben", "Chloe", "Christie", "Debra", "Diego", "Emily", "Grady", "Henrietta",
@@ -127,6 +135,13 @@ def make_users(rng: random.Random) -> list[dict[str, Any]]:
                 "state": state,
                 "country": country,
                 "telephoneNumber": f"{phone}{n:02d}",
+                # mobile and fax numbers in the same fictional block, so no extra random draws are made
+                "mobile": f"{phone[:-2]}{int(phone[-2:]) + 1:02d}{n:02d}",
+                "facsimileTelephoneNumber": f"{phone[:-2]}{int(phone[-2:]) + 2:02d}{n:02d}",
+                "streetAddress": STREETS[city][0],
+                "postalCode": STREETS[city][1],
+                "physicalDeliveryOfficeName": f"{city} {n % 4 + 1}.{n:02d}",
+                "mailNickname": upn.split("@")[0],
                 "manager": manager,
                 "accountEnabled": True,
             }

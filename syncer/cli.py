@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from syncer.core.rendering import render_json, render_text, summary, verify_saved
 from syncer.errors import (
     ConfigError,
+    ExpressionError,
     NotFoundError,
     PermanentTargetError,
     SyncerError,
@@ -29,10 +30,12 @@ from syncer.errors import (
     UnauthorizedError,
 )
 from syncer.runtime import logging as runtime_logging
+from syncer.runtime import tester
 from syncer.runtime.configfile import LoadedConfig, load_config
 from syncer.runtime.connection import test_connection
 from syncer.runtime.engine import CycleResult, check_job, run_cycle, utc_now
 from syncer.runtime.operations import approve_deletions, explain_scope, job_status, restart
+from syncer.settings import SCHEMA_MODELS, json_schema
 
 app = typer.Typer(
     name="syncer",
@@ -265,6 +268,67 @@ def apply(
         _report(result)
     if result.report and (result.report.failures or result.report.stopped):
         raise typer.Exit(1)
+
+
+@app.command()
+def expression(
+    text: Annotated[
+        str,
+        typer.Argument(
+            metavar="EXPR", help="A mapping expression, e.g. 'Join(\" \", [givenName], [surname])'."
+        ),
+    ],
+    attr: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--attr",
+            "-a",
+            metavar="NAME=VALUE",
+            help="A source attribute (repeat a name for several values).",
+        ),
+    ] = None,
+    object_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--object", metavar="FILE", help="A JSON object of source attributes (a list is multi-valued)."
+        ),
+    ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option("--now", metavar="ISO-8601", help="The time Now() returns (default: the clock)."),
+    ] = None,
+    default_domain: Annotated[
+        str | None, typer.Option("--default-domain", metavar="DOMAIN", help="What DefaultDomain() returns.")
+    ] = None,
+    show_tree: Annotated[
+        bool, typer.Option("--explain", help="Print the parse tree before the value.")
+    ] = False,
+) -> None:
+    """Evaluate a mapping expression against sample attributes (Entra's expression builder)."""
+    with errors_to_exit():
+        attributes = tester.attributes_from(attr or [], object_file)
+        moment = tester.parse_now(now)
+        try:
+            outcome = tester.evaluate(text, attributes, now=moment, default_domain=default_domain)
+        except ExpressionError as exc:
+            lines = tester.describe_error(text, exc)
+            err.print(f"error: {lines[0]}", markup=False)
+            for line in lines[1:]:
+                err.print(line, markup=False)
+            raise typer.Exit(1) from None
+        if show_tree:
+            out.print(outcome.tree, markup=False)
+        out.print(outcome.line, markup=False)
+
+
+@app.command()
+def schema(
+    kind: Annotated[str, typer.Argument(metavar="config|mapping", help="Which file's schema to print.")],
+) -> None:
+    """Print the JSON Schema of config.yaml or of a mapping file, for editors (yaml-language-server)."""
+    if kind not in SCHEMA_MODELS:
+        fail(f"expected config or mapping, not {kind!r}")
+    out.print(json.dumps(json_schema(kind), indent=2, ensure_ascii=False), markup=False)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ boundary (``raise Ours(...) from exc``) so callers never catch httpx or SQLAlche
 
     SyncerError
     ├── ConfigError                 config or mapping invalid: refuses to start (cites file:line)
+    │   ├── MappingError            one attribute mapping refused: FILE:LINE users.title: message
     │   ├── ExpressionError         a mapping expression that does not parse or type-check (column)
     │   └── ScimPathError           a target path that is not a SCIM attribute path (column)
     ├── SourceError                 the source could not be read as a whole: never "everyone left"
@@ -37,6 +38,22 @@ class ConfigError(SyncerError):
         self.message = message
         self.location = location
         super().__init__(f"{location}: {message}" if location else message)
+
+
+class MappingError(ConfigError):
+    """One attribute mapping (or one section) of a mapping file is refused.
+
+    Printed as ``FILE:LINE users.title: EXPR — message at column N``: the attribute follows the
+    line directly, so the message reads like the YAML it points at. ``attribute`` is the section
+    and target (``users.title``), or just the section for a problem with the whole section.
+    """
+
+    def __init__(self, attribute: str, message: str, location: str | None = None) -> None:
+        self.attribute = attribute
+        super().__init__(f"{attribute}: {message}", location)
+
+    def __str__(self) -> str:
+        return f"{self.location} {self.message}" if self.location else self.message
 
 
 class ExpressionError(ConfigError):

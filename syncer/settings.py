@@ -16,10 +16,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     SecretStr,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import GenerateJsonSchema
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -38,7 +41,29 @@ def parse_duration(value: Any) -> timedelta:
     raise ValueError(f"expected a duration such as 30s, 40m, 6h or 30d, got {value!r}")
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+def format_duration(value: timedelta) -> str:
+    """A duration the way config files write it (``30s``, ``40m``, ``6h``, ``30d``), for JSON and schemas."""
+    seconds = value.total_seconds()
+    for unit in ("d", "h", "m", "s"):
+        if seconds >= _UNITS[unit] and (seconds / _UNITS[unit]).is_integer():
+            return f"{int(seconds / _UNITS[unit])}{unit}"
+    return f"{round(seconds * 1000)}ms"
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": _DURATION.pattern},
+                {"type": "number", "minimum": 0, "description": "seconds"},
+            ],
+            "description": "A duration: 3s, 40m, 6h, 30d (or a number of seconds).",
+        }
+    ),
+]
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|m|h)\s*$")
 
@@ -66,13 +91,21 @@ class _Strict(BaseModel):
 class AttributeMappingSettings(_Strict):
     """One attribute mapping: a SCIM target path fed by a source attribute, a constant or an expression."""
 
-    target: str
-    source: str | None = None
-    constant: Any = None
-    expression: str | None = None
-    default: Any = None
-    apply: Literal["always", "on_create"] = "always"
-    match: int | None = Field(default=None, ge=1)
+    target: str = Field(
+        description='The SCIM path it feeds: userName, name.formatted, emails[type eq "work"].value, ...'
+    )
+    source: str | None = Field(default=None, description="Direct: the source attribute whose value flows.")
+    constant: Any = Field(default=None, description="Constant: this value flows for every object.")
+    expression: str | None = Field(
+        default=None, description='An Entra expression, e.g. Join(" ", [givenName], [surname]).'
+    )
+    default: Any = Field(default=None, description="Used when the value is null, on create only.")
+    apply: Literal["always", "on_create"] = Field(
+        default="always", description="always, or on_create: set when the object is created, never updated."
+    )
+    match: int | None = Field(
+        default=None, ge=1, description="Matching precedence (1 first): find existing target objects by it."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> AttributeMappingSettings:
@@ -115,6 +148,18 @@ class MappingFileSettings(_Strict):
 # --- config.yaml ---------------------------------------------------------------------------
 
 
+class SourceAttributesSettings(_Strict):
+    """The attribute names a source's users and groups carry, declared so mappings are checked at load.
+
+    A mapping that reads an attribute not listed here is refused when the config loads, instead of
+    flowing null for everyone. Computed attributes (``id``, ``IsSoftDeleted``, group ``members``)
+    need no declaration. A kind left out (``None``) is not checked.
+    """
+
+    users: list[str] | None = None
+    groups: list[str] | None = None
+
+
 class FileSourceSettings(_Strict):
     """A directory kept in files: JSON/YAML ``{users, groups}``, or CSV users plus a groups file."""
 
@@ -122,6 +167,7 @@ class FileSourceSettings(_Strict):
     path: Path
     groups_path: Path | None = None
     csv_delimiter: str = ","
+    attributes: SourceAttributesSettings | None = None
 
 
 SourceSettings = FileSourceSettings
@@ -248,6 +294,7 @@ class JobSettings(_Strict):
     source: SourceSettings
     target: TargetSettings
     mapping: Path
+    default_domain: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
     schedule: ScheduleSettings = ScheduleSettings()
     scope: ScopeSettings = ScopeSettings()
     deprovision: DeprovisionSettings = DeprovisionSettings()
@@ -285,3 +332,35 @@ class ConfigSettings(_Strict):
             if job.name == name:
                 return job
         raise KeyError(f"no job named {name!r}; jobs: {', '.join(j.name for j in self.jobs)}")
+
+
+# --- JSON Schema -------------------------------------------------------------------------------
+
+SCHEMA_MODELS: dict[str, type[BaseModel]] = {"config": ConfigSettings, "mapping": MappingFileSettings}
+"""The files syncer reads, by the name ``syncer schema`` takes."""
+
+
+class _SchemaGenerator(GenerateJsonSchema):
+    """Defaults written as a config file writes them: ``40m``, not ISO 8601's ``PT40M``."""
+
+    def encode_default(self, dft: Any) -> Any:
+        return format_duration(dft) if isinstance(dft, timedelta) else super().encode_default(dft)
+
+
+_SCHEMA_TITLES = {"config": "syncer config.yaml", "mapping": "syncer mapping file (mappings/*.yaml)"}
+
+
+def json_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema (2020-12) of a config or mapping file, generated from these models.
+
+    Editors use it through a ``# yaml-language-server: $schema=...`` line to complete keys and flag
+    typos as they are typed; syncer itself validates with the models, which also check what a
+    schema cannot (one of source/constant/expression, unique job names).
+    """
+    model = SCHEMA_MODELS[kind]
+    schema = model.model_json_schema(mode="validation", schema_generator=_SchemaGenerator)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+        "title": _SCHEMA_TITLES[kind],
+    }

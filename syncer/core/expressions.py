@@ -61,6 +61,9 @@ class EvaluationError(ExpressionError, ValueError):
 MAX_DEPTH: Final = 64
 """Calls nested deeper than this are refused, long before Python's own recursion limit."""
 
+MAX_LENGTH: Final = 10_000
+"""Entra's limit on an expression's length, in characters."""
+
 
 @dataclass(frozen=True, slots=True)
 class AttributeRef:
@@ -144,6 +147,16 @@ class Expression:
         work with the values it gets, e.g. a non-number where a number is needed.
         """
         return _evaluate(self.root, attributes, context, self.text)
+
+    @property
+    def references(self) -> tuple[AttributeRef, ...]:
+        """Every ``[attribute]`` in the expression, with its column, in reading order."""
+        return tuple(node for node in _walk(self.root) if isinstance(node, AttributeRef))
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        """Every function call in the expression, outermost first."""
+        return tuple(node for node in _walk(self.root) if isinstance(node, Call))
 
     @property
     def redacted(self) -> bool:
@@ -305,6 +318,8 @@ class _Parser:
     """Recursive descent over the token list; every error names what was expected and where."""
 
     def __init__(self, text: str) -> None:
+        if len(text) > MAX_LENGTH:
+            raise ExpressionError(f"expression longer than {MAX_LENGTH} characters", MAX_LENGTH + 1, text)
         self.text = text
         self.tokens = _tokenize(text)
         self.pos = 0
@@ -384,6 +399,10 @@ class _Parser:
         problem = spec.arity_problem(len(args))
         if problem is not None:
             self.fail(problem, name)
+        for index, check in spec.literal_checks.items():
+            arg = args[index] if index < len(args) else None
+            if isinstance(arg, StringLiteral) and (problem := check(arg.value)) is not None:
+                raise ExpressionError(f"{spec.name}: {problem}", arg.column, self.text)
         return Call(name.text, tuple(args), name.column, spec)
 
 
@@ -436,7 +455,12 @@ def _evaluate(node: Node, attributes: Mapping[str, object], context: EvaluationC
             if exc.column is not None:
                 raise
             raise EvaluationError(f"{node.name}: {exc.message}", node.column, text) from exc
-        except (ValueError, ArithmeticError) as exc:  # the message may quote a value: leave it out
+        except (
+            ValueError,
+            ArithmeticError,
+            TypeError,
+            LookupError,
+        ) as exc:  # may quote a value: leave it out
             raise EvaluationError(f"{node.name}: {type(exc).__name__}", node.column, text) from exc
     if isinstance(node, AttributeRef):
         return _lookup(attributes, node.name)

@@ -7,7 +7,7 @@ scheduled cycle. Evaluation is then a walk over precompiled values.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 from types import MappingProxyType
@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from syncer.core.expressions import NO_FLOW, EvaluationContext, Expression, compile_expression
 from syncer.core.scimpath import ScimPath, parse_path
-from syncer.errors import ConfigError, ExpressionError, ScimPathError
+from syncer.errors import ExpressionError, MappingError, ScimPathError
 from syncer.settings import AttributeMappingSettings, MappingFileSettings
 from syncer.types import Desired, ObjectKind, Reference, SourceObject, Value, freeze
 
@@ -23,6 +23,9 @@ SOFT_DELETED = "IsSoftDeleted"
 MEMBERS = "members"
 _REQUIRED_TARGET = {ObjectKind.USER: "userName", ObjectKind.GROUP: "displayName"}
 _DISPLAY = _REQUIRED_TARGET
+_DECLARED = "the source declares its attributes in the config (source.attributes)"
+_COMPUTED_USER = frozenset({"id", SOFT_DELETED})
+_COMPUTED_GROUP = frozenset({"id", MEMBERS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +41,8 @@ class AttributeMapping:
     on_create_only: bool
     match: int | None
     where: str
-
-    @property
-    def path(self) -> str:
-        return self.target.text
+    path: str  # target.text, kept: computing it per object was a third of the mapping's cost
+    reference: bool  # target.is_reference, kept for the same reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,28 +88,55 @@ def _where(file: str, lines: Mapping[tuple[Any, ...], int], loc: tuple[Any, ...]
     return file
 
 
+@dataclass(frozen=True, slots=True)
+class _Checks:
+    """What compiling can check beyond syntax: the source's declared attributes and the job's settings."""
+
+    attributes: frozenset[str] | None  # casefolded, computed ones included; None: undeclared
+    default_domain: bool
+
+
+def _unknown_attribute(name: str, checks: _Checks) -> bool:
+    return checks.attributes is not None and name.casefold() not in checks.attributes
+
+
+def _compile_expression(text: str, label: str, where: str, checks: _Checks) -> Expression:
+    try:
+        expression = compile_expression(text)
+    except ExpressionError as exc:
+        raise MappingError(label, f"{text} — {exc.message}", where) from exc
+    for ref in expression.references:
+        if _unknown_attribute(ref.name, checks):
+            message = f"unknown source attribute [{ref.name}] at column {ref.column}; {_DECLARED}"
+            raise MappingError(label, f"{text} — {message}", where)
+    if not checks.default_domain:
+        call = next((c for c in expression.calls if c.name == "DefaultDomain"), None)
+        if call is not None:
+            message = f"DefaultDomain() needs the job's default_domain setting at column {call.column}"
+            raise MappingError(label, f"{text} — {message}", where)
+    return expression
+
+
 def _compile_attribute(
-    kind: ObjectKind, entry: AttributeMappingSettings, where: str, label: str
+    kind: ObjectKind, entry: AttributeMappingSettings, where: str, label: str, checks: _Checks
 ) -> AttributeMapping:
     try:
         target = parse_path(entry.target)
     except ScimPathError as exc:
-        raise ConfigError(f"{label}: invalid target path {entry.target!r}: {exc.message}", where) from exc
+        problem = exc.message.replace(f" in SCIM path {entry.target!r}", "")
+        raise MappingError(label, f"{entry.target} — invalid target path: {problem}", where) from exc
     if target.attribute == MEMBERS and kind is ObjectKind.USER:
-        raise ConfigError(f"{label}: 'members' is a group attribute", where)
+        raise MappingError(label, "'members' is a group attribute", where)
+    if entry.source is not None and _unknown_attribute(entry.source, checks):
+        raise MappingError(label, f"unknown source attribute {entry.source!r}; {_DECLARED}", where)
     expression = None
     if entry.expression is not None:
-        try:
-            expression = compile_expression(entry.expression)
-        except ExpressionError as exc:
-            raise ConfigError(f"{label}: {entry.expression} — {exc.message}", where) from exc
+        expression = _compile_expression(entry.expression, label, where, checks)
     flow: Literal["source", "constant", "expression"] = (
         "source" if entry.source is not None else "expression" if expression is not None else "constant"
     )
     if target.attribute == MEMBERS and flow != "source":
-        raise ConfigError(
-            f"{label}: members must be mapped from the source's members (source: members)", where
-        )
+        raise MappingError(label, "members must be mapped from the source's members (source: members)", where)
     return AttributeMapping(
         target=target,
         flow=flow,
@@ -119,11 +147,17 @@ def _compile_attribute(
         on_create_only=entry.apply == "on_create",
         match=entry.match,
         where=where,
+        path=target.text,
+        reference=target.is_reference,
     )
 
 
 def _compile_kind(
-    kind: ObjectKind, entries: list[AttributeMappingSettings], file: str, lines: Mapping[tuple[Any, ...], int]
+    kind: ObjectKind,
+    entries: list[AttributeMappingSettings],
+    file: str,
+    lines: Mapping[tuple[Any, ...], int],
+    checks: _Checks,
 ) -> ObjectMapping:
     section = "users" if kind is ObjectKind.USER else "groups"
     compiled: list[AttributeMapping] = []
@@ -131,10 +165,10 @@ def _compile_kind(
     for index, entry in enumerate(entries):
         where = _where(file, lines, (section, index))
         label = f"{section}.{entry.target}"
-        attribute = _compile_attribute(kind, entry, where, label)
+        attribute = _compile_attribute(kind, entry, where, label, checks)
         key = attribute.path.lower()
         if key in seen:
-            raise ConfigError(f"{label}: target mapped twice (first at {seen[key]})", where)
+            raise MappingError(label, f"target mapped twice (first at {seen[key]})", where)
         seen[key] = where
         compiled.append(attribute)
     if not compiled:
@@ -142,33 +176,55 @@ def _compile_kind(
     required = _REQUIRED_TARGET[kind]
     section_where = _where(file, lines, (section,))
     if not any(a.path == required for a in compiled):
-        raise ConfigError(f"{section}: no mapping for {required}, which SCIM requires", section_where)
+        raise MappingError(section, f"no mapping for {required}, which SCIM requires", section_where)
     matching = tuple(sorted((a for a in compiled if a.match is not None), key=lambda a: a.match or 0))
     if not matching:
-        raise ConfigError(f"{section}: no matching attribute (set match: 1 on one mapping)", section_where)
+        raise MappingError(section, "no matching attribute (set match: 1 on one mapping)", section_where)
     for first, second in pairwise(matching):
         if first.match == second.match:
-            raise ConfigError(
-                f"{section}.{second.path}: matching precedence {second.match} is also used by "
+            raise MappingError(
+                f"{section}.{second.path}",
+                f"matching precedence {second.match} is also used by "
                 f"{first.path} (at {first.where}); give each matching attribute its own",
                 second.where,
             )
     for a in matching:
         if a.target.is_reference or a.target.attribute == MEMBERS:
-            raise ConfigError(f"{section}.{a.path}: a reference cannot be a matching attribute", a.where)
+            raise MappingError(f"{section}.{a.path}", "a reference cannot be a matching attribute", a.where)
     members = any(a.target.attribute == MEMBERS for a in compiled)
     attributes = tuple(a for a in compiled if a.target.attribute != MEMBERS)
     return ObjectMapping(kind=kind, attributes=attributes, matching=matching, members=members)
 
 
 def compile_mapping(
-    settings: MappingFileSettings, *, file: str, lines: Mapping[tuple[Any, ...], int] | None = None
+    settings: MappingFileSettings,
+    *,
+    file: str,
+    lines: Mapping[tuple[Any, ...], int] | None = None,
+    user_attributes: Collection[str] | None = None,
+    group_attributes: Collection[str] | None = None,
+    default_domain: bool = True,
 ) -> CompiledMapping:
-    """Check and compile a mapping file; errors name ``file:line``, the attribute and the problem."""
+    """Check and compile a mapping file; errors read ``FILE:LINE users.title: message``.
+
+    ``user_attributes``/``group_attributes`` are the attributes the source declares (``None``: it
+    does not declare them, so any name is accepted); computed ones (``id``, ``IsSoftDeleted``,
+    group ``members``) are always known. ``default_domain`` says whether the job sets one, since
+    ``DefaultDomain()`` without it could only fail on every object.
+    """
     line_map = lines or {}
+
+    def checks(declared: Collection[str] | None, computed: frozenset[str]) -> _Checks:
+        known = None if declared is None else frozenset(n.casefold() for n in (*declared, *computed))
+        return _Checks(attributes=known, default_domain=default_domain)
+
     return CompiledMapping(
-        users=_compile_kind(ObjectKind.USER, settings.users, file, line_map),
-        groups=_compile_kind(ObjectKind.GROUP, settings.groups, file, line_map),
+        users=_compile_kind(
+            ObjectKind.USER, settings.users, file, line_map, checks(user_attributes, _COMPUTED_USER)
+        ),
+        groups=_compile_kind(
+            ObjectKind.GROUP, settings.groups, file, line_map, checks(group_attributes, _COMPUTED_GROUP)
+        ),
     )
 
 
@@ -189,11 +245,13 @@ def source_view(obj: SourceObject) -> dict[str, Value]:
 
 
 def _normalise(value: Value, attribute: AttributeMapping) -> Value:
+    if type(value) is str and value and not attribute.reference:  # the common case, first
+        return value
     if isinstance(value, list):
         value = tuple(value)
     if value == "" or value == ():
         value = None
-    if attribute.target.is_reference and value is not None:
+    if attribute.reference and value is not None:
         if isinstance(value, tuple):
             value = value[0] if value else None
         return Reference(str(value)) if value is not None else None

@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from syncer.core.changes import ChangeMembers, CreateObject, DeleteObject, DisableUser, Plan, UpdateObject
-from syncer.types import Reference, Status, Value
+from syncer.types import Reference, Status, Value, thaw
 
 PLAN_FORMAT = 1
 
@@ -24,7 +24,7 @@ def _show(value: Value, plan: Plan) -> str:
         return plan.names.get(value.source_id, f"source:{value.source_id}")
     if isinstance(value, tuple):
         return "[" + ", ".join(_show(v, plan) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(thaw(value), ensure_ascii=False)  # thawed: an app role is a read-only mapping
 
 
 def _plural(n: int, word: str) -> str:

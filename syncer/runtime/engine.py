@@ -77,8 +77,17 @@ def state_url(config: LoadedConfig) -> str:
 
 
 def compiled_mapping(config: LoadedConfig, job: JobSettings) -> CompiledMapping:
+    """The job's mapping, checked against the source's declared attributes and the job's settings."""
     loaded = config.mappings[job.name]
-    return compile_mapping(loaded.settings, file=str(loaded.document.path), lines=loaded.document.lines)
+    declared = job.source.attributes
+    return compile_mapping(
+        loaded.settings,
+        file=str(loaded.document.path),
+        lines=loaded.document.lines,
+        user_attributes=declared.users if declared else None,
+        group_attributes=declared.groups if declared else None,
+        default_domain=job.default_domain is not None,
+    )
 
 
 def config_fingerprint(config: LoadedConfig, job: JobSettings) -> str:
@@ -265,7 +274,7 @@ async def _run(
             mapping,
             scope,
             assigned,
-            EvaluationContext(now=now),
+            EvaluationContext(now=now, default_domain=job.default_domain),
             provision_groups=job.provision_groups,
         )
         for skip in intake.skips:

@@ -54,6 +54,14 @@ def test_json_directory_reads_users_and_groups(tmp_path: Path) -> None:
     assert snapshot.skipped == ()
 
 
+def test_app_role_assignments_may_hold_objects(tmp_path: Path) -> None:
+    """appRoleAssignments is the one attribute whose values may be {id, value, displayName} objects."""
+    roles = [{"id": "a1", "value": "admin", "displayName": "Administrator"}, "reader"]
+    path = write_json(tmp_path / "dir.json", {"users": [{"id": "u1", "appRoleAssignments": roles}]})
+    (user,) = read(path).users
+    assert [dict(r) if not isinstance(r, str) else r for r in user.get("appRoleAssignments")] == roles
+
+
 def test_absent_sections_are_empty(tmp_path: Path) -> None:
     """A file with only users reads no groups, and vice versa, since either key may be left out."""
     assert read(write_json(tmp_path / "u.json", {"users": [{"id": "u1"}]})).groups == ()
@@ -120,6 +128,9 @@ BAD_USERS = [
     ({"id": "u9", "address": {"city": "Berlin"}}, "'address'", "u9"),
     ({"id": "u9", "emails": [{"value": "a@contoso.com"}]}, "'emails'", "u9"),
     ({"id": "u9", "tags": [["a"]]}, "'tags'", "u9"),
+    ({"id": "u9", "appRoleAssignments": "admin"}, "expected a list of app role assignments", "u9"),
+    ({"id": "u9", "appRoleAssignments": [{"value": ["a"]}]}, "nested value under 'value'", "u9"),
+    ({"id": "u9", "appRoleAssignments": [["a"]]}, "a list at [0]", "u9"),
     ("u9", "not a mapping", None),
     ({"id": "u1", "mail": "again@contoso.com"}, "duplicate id", "u1"),
 ]

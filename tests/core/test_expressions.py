@@ -425,6 +425,9 @@ def test_list_attribute_is_multi_valued() -> None:
         ("BitAnd(&H, 1)", "expected hex digits after '&H'", 8),
         ("Append([a],\n  Bogus())", 'unknown function "Bogus"', 15),
         ("ToLower(" * 65 + "[a]" + ")" * 65, "nested more than 64 calls deep", 1 + 8 * 64),
+        ('Replace([s], , "(", , "", , )', "Replace: invalid regexPattern: missing ), unterminated", 16),
+        ('Replace([s], , "(a+)+$", , "", , )', "Replace: regexPattern has a quantifier nested", 16),
+        ('Join(" ", "' + "x" * 10_000 + '")', "expression longer than 10000 characters", 10_001),
     ],
 )
 def test_parse_errors(text: str, message: str, column: int) -> None:
@@ -458,7 +461,7 @@ def test_parse_error_is_a_config_error() -> None:
             "comparison: expects a single value, got 2 values",
             9,
         ),
-        ('Replace([s], , "(", , "", , )', {"s": "x"}, CTX, "Replace: invalid regexPattern", 1),
+        ('Replace([s], , [p], , "", , )', {"s": "x", "p": "("}, CTX, "Replace: invalid regexPattern", 1),
         ('FormatDateTime([d], , "yyyy", "yyyy")', {"d": "20x1"}, CTX, "source does not match inputFormat", 1),
         ('FormatDateTime([d], , "MM/dd", "yyyy")', {"d": "13/40"}, CTX, "FormatDateTime: ValueError", 1),
         ("RandomString(3, 2, 2, 0, 0)", {}, CTX, "at least the sum of the minimums", 1),

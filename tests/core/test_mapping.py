@@ -164,9 +164,76 @@ def test_compile_errors_name_file_line_and_attribute(
     with pytest.raises(ConfigError) as caught:
         compiled(users, groups)
     assert caught.value.location == location
-    assert str(caught.value).startswith(f"{location}: ")
+    assert str(caught.value).startswith(f"{location} {fragments[0]}")
     for fragment in fragments:
         assert fragment in caught.value.message
+
+
+DECLARED = ["userPrincipalName", "givenName", "surname", "mail"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            {"target": "title", "expression": 'Join(" ", [givenName] [surname])'},
+            "m.yaml:11 users.title: Join(\" \", [givenName] [surname]) — expected ',' or ')', "
+            "found '[surname]' at column 23",
+        ),
+        (
+            {"target": "title", "expression": 'Join(" ", [givenName], [givnName])'},
+            'm.yaml:11 users.title: Join(" ", [givenName], [givnName]) — unknown source attribute '
+            "[givnName] at column 24; the source declares its attributes in the config (source.attributes)",
+        ),
+        (
+            {"target": "title", "source": "jobTitle"},
+            "m.yaml:11 users.title: unknown source attribute 'jobTitle'; the source declares its "
+            "attributes in the config (source.attributes)",
+        ),
+        (
+            {"target": "title", "expression": 'Replace([mail], , "(?<u>[a-", , "", , )'},
+            'm.yaml:11 users.title: Replace([mail], , "(?<u>[a-", , "", , ) — Replace: invalid '
+            "regexPattern: unterminated character set at column 19",
+        ),
+        (
+            {"target": "title", "expression": 'Join("@", [mail], DefaultDomain())'},
+            'm.yaml:11 users.title: Join("@", [mail], DefaultDomain()) — DefaultDomain() needs the '
+            "job's default_domain setting at column 19",
+        ),
+        (
+            {"target": "emails[type eq work].value", "source": "mail"},
+            "m.yaml:11 users.emails[type eq work].value: emails[type eq work].value — invalid target path: "
+            'the value filter needs a quoted string literal, as in [type eq "work"] at column 16',
+        ),
+    ],
+)
+def test_load_time_errors_read_file_line_attribute_expression_column(
+    entry: dict[str, Any], message: str
+) -> None:
+    """Every load-time refusal reads `FILE:LINE users.title: EXPR — message at column N`."""
+    with pytest.raises(ConfigError) as caught:
+        compile_mapping(
+            settings([USER_NAME, entry]),
+            file="m.yaml",
+            lines=LINES,
+            user_attributes=DECLARED,
+            default_domain=False,
+        )
+    assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("declared", "entry"),
+    [
+        (None, {"target": "title", "source": "anything"}),
+        (DECLARED, {"target": "title", "source": "GIVENNAME"}),
+        (DECLARED, {"target": "active", "expression": "Not([IsSoftDeleted])"}),
+        (DECLARED, {"target": "externalId", "expression": "[id]"}),
+    ],
+)
+def test_known_attributes_are_accepted(declared: list[str] | None, entry: dict[str, Any]) -> None:
+    """Undeclared sources accept any name; declared ones accept their names (any case) and computed ones."""
+    compile_mapping(settings([USER_NAME, entry]), file="m.yaml", user_attributes=declared)
 
 
 def test_compile_error_without_lines_names_the_file() -> None:

@@ -177,7 +177,9 @@ def test_validate_cites_the_config_line(validations: dict[str, Validation], case
     _, cited, fragments = CONFIG_ERRORS[case]
     validation = validations[case]
     stderr = _invalid(validation)
-    assert f"error: {validation.broken}:{_line_of(validation.text, cited)}: " in stderr, stderr
+    # `FILE:LINE: ...`, or for an expression the issue's `FILE:LINE users.title: EXPR — ... at column N`
+    where = f"error: {validation.broken}:{_line_of(validation.text, cited)}"
+    assert f"{where}: " in stderr or f"{where} " in stderr, stderr
     for fragment in fragments:
         assert fragment in stderr
 
@@ -189,7 +191,9 @@ def test_validate_cites_the_mapping_line(validations: dict[str, Validation], cas
     validation = validations[f"mapping:{case}"]
     stderr = _invalid(validation)
     assert validation.broken.name == "mapping.yaml"
-    assert f"error: {validation.broken}:{_line_of(validation.text, cited)}: " in stderr, stderr
+    # `FILE:LINE: ...`, or for an expression the issue's `FILE:LINE users.title: EXPR — ... at column N`
+    where = f"error: {validation.broken}:{_line_of(validation.text, cited)}"
+    assert f"{where}: " in stderr or f"{where} " in stderr, stderr
     for fragment in fragments:
         assert fragment in stderr
 

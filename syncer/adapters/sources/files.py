@@ -261,7 +261,7 @@ def _object(kind: ObjectKind, record: Any) -> SourceObject:
             raise _BadRecord(f"attribute name {name!r} is not a string", source_id)
         if kind is ObjectKind.GROUP and name == "members":
             continue
-        problem = _value_problem(value)
+        problem = _roles_problem(value) if name == APP_ROLES else _value_problem(value)
         if problem:
             raise _BadRecord(f"attribute {name!r} {problem}", source_id)
         attributes[name] = value
@@ -302,6 +302,26 @@ def _value_problem(value: Any) -> str | None:
     if isinstance(value, Mapping):
         return "is a nested mapping; attributes must be plain values or lists of them"
     return f"is {_type_name(value)}, not a JSON value"
+
+
+APP_ROLES = "appRoleAssignments"
+"""The one attribute whose values may be objects: ``{id, value, displayName}`` per assigned app role."""
+
+
+def _roles_problem(value: Any) -> str | None:
+    """Why an appRoleAssignments value is not a list of roles (flat objects or plain values)."""
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple):
+        return f"is {_type_name(value)}; expected a list of app role assignments"
+    for index, item in enumerate(value):
+        if isinstance(item, Mapping):
+            bad = next((k for k, v in item.items() if not isinstance(v, _SCALARS)), None)
+            if bad is not None:
+                return f"holds a nested value under {bad!r} at [{index}]; expected {{id, value, displayName}}"
+        elif not isinstance(item, _SCALARS):
+            return f"holds {_type_name(item)} at [{index}]; expected {{id, value, displayName}} or a value"
+    return None
 
 
 def _type_name(value: Any) -> str:
