@@ -157,7 +157,10 @@ def plan(
         result = run_cycle(load(), job, mode="plan")
         _show_plan(result, fmt)
         if out_file is not None:
-            out_file.write_text(render_json(result.plan), encoding="utf-8")
+            try:
+                out_file.write_text(render_json(result.plan), encoding="utf-8")
+            except OSError as exc:
+                fail(f"cannot write the plan to {out_file}: {exc.strerror or exc}")
             err.print(f"plan saved to {out_file}; apply it with: syncer apply {out_file}", markup=False)
     if detailed_exitcode and result.plan.changes:
         raise typer.Exit(2)

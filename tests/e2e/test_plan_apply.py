@@ -116,7 +116,9 @@ def test_apply_refuses_when_the_target_changed(workspace: Workspace) -> None:
     seeded = workspace.server.seed_user(userName=upn, title="Made in the app")
     stderr = _refused(workspace)
     assert "the target changed since the plan was made" in stderr
-    assert workspace.server.resources("Users") == [workspace.server.call("GET", f"/Users/{seeded['id']}")]
+    # nothing was sent: the server still holds only the seeded user, unmodified
+    [held] = workspace.server.resources("Users")
+    assert (held["id"], held["meta"]["version"]) == (seeded["id"], seeded["meta"]["version"])
     # planned again, the user is linked instead of created
     assert f"= link user {upn} (matched on userName)" in workspace.run("plan").stdout
 
