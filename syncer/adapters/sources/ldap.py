@@ -134,7 +134,7 @@ class LdapSource:
 
     def _connect(self) -> Connection:
         s = self.settings
-        timeout = s.timeout.total_seconds()
+        timeout = max(1, round(s.timeout.total_seconds()))  # ldap3 packs it into a C struct: int only
         server = Server(
             self.host,
             port=self.port,

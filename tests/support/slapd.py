@@ -1,0 +1,201 @@
+"""A real OpenLDAP ``slapd`` on 127.0.0.1 for the tests, from Debian's package (2.5).
+
+It writes a ``slapd.conf`` into a temp dir (``back_mdb``, the ``memberof`` and ``ppolicy``
+overlays loaded from the package's module path), starts slapd on a free port with
+``-h ldap://127.0.0.1:PORT/`` and stops it by the PID in its pidfile. ``reset()`` empties the
+directory below the suffix and loads an LDIF through ``ldapadd``, so overlays see every entry.
+
+``make test`` installs ``slapd`` and ``ldap-utils`` when they are missing.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+SUFFIX = "dc=example,dc=org"
+ROOT_DN = f"cn=admin,{SUFFIX}"
+ROOT_PW = "slapd-test-secret"
+
+
+def _binary(name: str) -> str:
+    found = shutil.which(name) or next((p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.access(p, os.X_OK)), None)
+    if found is None:
+        raise RuntimeError(
+            f"{name} not found: install Debian's slapd and ldap-utils (make test does it when run as root)"
+        )
+    return found
+
+
+def _module_dir() -> str:
+    for pattern in ("/usr/lib/ldap/back_mdb.so", "/usr/lib/*/ldap/back_mdb.so", "/usr/lib*/openldap/back_mdb.so"):
+        hits = glob.glob(pattern)
+        if hits:
+            return str(Path(hits[0]).parent)
+    listing = subprocess.run(["dpkg", "-L", "slapd"], capture_output=True, text=True, check=False).stdout
+    for line in listing.splitlines():
+        if line.endswith("/back_mdb.so"):
+            return str(Path(line).parent)
+    raise RuntimeError("slapd's back_mdb.so module was not found")
+
+
+def _schema_dir() -> str:
+    for candidate in ("/etc/ldap/schema", "/etc/openldap/schema"):
+        if Path(candidate, "core.schema").exists():
+            return candidate
+    raise RuntimeError("OpenLDAP's schema folder (core.schema) was not found")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Slapd:
+    """One slapd process with its own config and database in a temp dir."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="syncer-slapd-"))
+        self.port = free_port()
+        self.slapd = _binary("slapd")
+        self.ldapadd_bin = _binary("ldapadd")
+        self.ldapmodify_bin = _binary("ldapmodify")
+        self.ldapdelete_bin = _binary("ldapdelete")
+        self.ldapsearch_bin = _binary("ldapsearch")
+        (self.dir / "db").mkdir()
+        self.password_file = self.dir / "rootpw"
+        self.password_file.write_text(ROOT_PW)  # ldap-utils' -y reads it verbatim (no newline)
+        schema = _schema_dir()
+        includes = "".join(
+            f"include {schema}/{name}.schema\n" for name in ("core", "cosine", "inetorgperson", "nis")
+        )
+        (self.dir / "slapd.conf").write_text(
+            f"""{includes}modulepath {_module_dir()}
+moduleload back_mdb
+moduleload memberof
+moduleload ppolicy
+pidfile {self.dir}/slapd.pid
+argsfile {self.dir}/slapd.args
+sizelimit unlimited
+database mdb
+maxsize 268435456
+dbnosync
+suffix "{SUFFIX}"
+rootdn "{ROOT_DN}"
+rootpw {ROOT_PW}
+directory {self.dir}/db
+index objectClass eq
+index entryUUID eq
+index uid,cn,mail eq
+overlay memberof
+overlay ppolicy
+"""
+        )
+
+    @property
+    def url(self) -> str:
+        return f"ldap://127.0.0.1:{self.port}"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.dir / "slapd.pid"
+
+    def start(self) -> None:
+        subprocess.run(
+            [self.slapd, "-f", str(self.dir / "slapd.conf"), "-h", f"ldap://127.0.0.1:{self.port}/"],
+            check=True,
+            capture_output=True,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.pidfile.exists() and self._accepts():
+                return
+            time.sleep(0.02)
+        raise RuntimeError(f"slapd did not start on port {self.port}")
+
+    def _accepts(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    @property
+    def running(self) -> bool:
+        return self.pidfile.exists() and self._accepts()
+
+    def stop(self) -> None:
+        """SIGTERM the PID in the pidfile and wait until slapd has gone (it removes the pidfile)."""
+        if not self.pidfile.exists():
+            return
+        pid = int(self.pidfile.read_text().split()[0])
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.02)
+        os.kill(pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> Slapd:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # --- data ------------------------------------------------------------------------------------
+
+    def _tool(self, binary: str, *args: str, stdin: str | None = None) -> str:
+        result = subprocess.run(
+            [binary, "-x", "-H", self.url, "-D", ROOT_DN, "-y", str(self.password_file), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"{Path(binary).name} {' '.join(args)}: {result.stderr.strip()}")
+        return result.stdout
+
+    def add(self, ldif: str) -> None:
+        self._tool(self.ldapadd_bin, stdin=ldif)
+
+    def modify(self, ldif: str) -> None:
+        self._tool(self.ldapmodify_bin, stdin=ldif)
+
+    def reset(self, ldif: str) -> None:
+        """Everything below the suffix replaced by ``ldif`` (the suffix entry itself is kept)."""
+        children = self._tool(
+            self.ldapsearch_bin, "-LLL", "-b", SUFFIX, "-s", "one", "(objectClass=*)", "1.1"
+        )
+        dns = [line[4:] for line in children.splitlines() if line.startswith("dn: ")]
+        if dns:
+            self._tool(self.ldapdelete_bin, "-r", *dns)
+        if not self._tool(self.ldapsearch_bin, "-LLL", "-b", SUFFIX, "-s", "base", "1.1").strip():
+            raise RuntimeError("the suffix entry is missing")
+        self.add(ldif)
+
+    def init_suffix(self) -> None:
+        self.add(f"dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example\n")
