@@ -83,7 +83,10 @@ def _user(n: int) -> str:
 
 
 def _group_of_names(cn: str, members: list[str]) -> str:
-    return "\n".join([f"dn: cn={cn},{GROUPS}", "objectClass: groupOfNames", f"cn: {cn}"] + [f"member: {m}" for m in members])
+    return "\n".join(
+        [f"dn: cn={cn},{GROUPS}", "objectClass: groupOfNames", f"cn: {cn}"]
+        + [f"member: {m}" for m in members]
+    )
 
 
 def directory_ldif() -> str:
@@ -124,7 +127,10 @@ def directory_ldif() -> str:
 
 def lock_ldif(n: int) -> str:
     """ppolicy's administrative lock (``000001010000Z``) on one user."""
-    return f"dn: {user_dn(n)}\nchangetype: modify\nadd: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n"
+    return (
+        f"dn: {user_dn(n)}\nchangetype: modify\n"
+        "add: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n"
+    )
 
 
 def unlock_ldif(n: int) -> str:

@@ -27,7 +27,9 @@ ROOT_PW = "slapd-test-secret"
 
 
 def _binary(name: str) -> str:
-    found = shutil.which(name) or next((p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.access(p, os.X_OK)), None)
+    found = shutil.which(name) or next(
+        (p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.access(p, os.X_OK)), None
+    )
     if found is None:
         raise RuntimeError(
             f"{name} not found: install Debian's slapd and ldap-utils (make test does it when run as root)"
@@ -36,7 +38,11 @@ def _binary(name: str) -> str:
 
 
 def _module_dir() -> str:
-    for pattern in ("/usr/lib/ldap/back_mdb.so", "/usr/lib/*/ldap/back_mdb.so", "/usr/lib*/openldap/back_mdb.so"):
+    for pattern in (
+        "/usr/lib/ldap/back_mdb.so",
+        "/usr/lib/*/ldap/back_mdb.so",
+        "/usr/lib*/openldap/back_mdb.so",
+    ):
         hits = glob.glob(pattern)
         if hits:
             return str(Path(hits[0]).parent)
