@@ -78,7 +78,9 @@ class Slapd:
         self.ldapmodify_bin = _binary("ldapmodify")
         self.ldapdelete_bin = _binary("ldapdelete")
         self.ldapsearch_bin = _binary("ldapsearch")
+        self.tls_port = free_port()
         (self.dir / "db").mkdir()
+        self.ca_file = self._certificates()
         self.password_file = self.dir / "rootpw"
         self.password_file.write_text(ROOT_PW)  # ldap-utils' -y reads it verbatim (no newline)
         schema = _schema_dir()
@@ -86,7 +88,10 @@ class Slapd:
             f"include {schema}/{name}.schema\n" for name in ("core", "cosine", "inetorgperson", "nis")
         )
         (self.dir / "slapd.conf").write_text(
-            f"""{includes}modulepath {_module_dir()}
+            f"""{includes}TLSCACertificateFile {self.ca_file}
+TLSCertificateFile {self.dir}/server.pem
+TLSCertificateKeyFile {self.dir}/server.key
+modulepath {_module_dir()}
 moduleload back_mdb
 moduleload memberof
 moduleload ppolicy
@@ -108,9 +113,54 @@ overlay ppolicy
 """
         )
 
+    def _certificates(self) -> Path:
+        """A throwaway CA and a server certificate for 127.0.0.1 and localhost (EC keys: fast)."""
+        d = self.dir
+        key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        for args in (
+            [
+                "req",
+                "-x509",
+                *key,
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=syncer test CA",
+            ],
+            ["req", *key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"],
+            [
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.pem",
+                "-days",
+                "2",
+                "-extfile",
+                "san.ext",
+            ],
+        ):
+            subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+        return d / "ca.pem"
+
     @property
     def url(self) -> str:
         return f"ldap://127.0.0.1:{self.port}"
+
+    @property
+    def ldaps_url(self) -> str:
+        return f"ldaps://127.0.0.1:{self.tls_port}"
 
     @property
     def pidfile(self) -> Path:
@@ -118,7 +168,13 @@ overlay ppolicy
 
     def start(self) -> None:
         subprocess.run(
-            [self.slapd, "-f", str(self.dir / "slapd.conf"), "-h", f"ldap://127.0.0.1:{self.port}/"],
+            [
+                self.slapd,
+                "-f",
+                str(self.dir / "slapd.conf"),
+                "-h",
+                f"ldap://127.0.0.1:{self.port}/ ldaps://127.0.0.1:{self.tls_port}/",
+            ],
             check=True,
             capture_output=True,
         )

@@ -13,6 +13,7 @@ Decoding and resolving entries is in :mod:`.ldapentries`, which needs no server 
 from __future__ import annotations
 
 import contextlib
+import re
 import ssl
 import time
 from collections.abc import Iterator
@@ -221,8 +222,11 @@ class LdapSource:
         s = self.settings
         cookie: Any = None
         references = 0
+        what = f"the {kind} search under {search.base!r}"
         while True:
-            connection.search(
+            self._run(
+                connection,
+                what,
                 search.base,
                 s.filter_for("users" if kind == "users" else "groups"),
                 search_scope=SUBTREE if search.scope == "subtree" else LEVEL,
@@ -233,8 +237,6 @@ class LdapSource:
                 paged_criticality=True,  # a server that cannot page must say so, not truncate
                 paged_cookie=cookie,
             )
-            self.pages += 1
-            _check_result(connection, f"{kind} search under {search.base!r}")
             # taken before yielding: the caller may search again (ranged values) between entries
             page = list(connection.response or [])
             controls = (connection.result or {}).get("controls") or {}
@@ -250,20 +252,29 @@ class LdapSource:
             # AD answers a domain-root search with references to its DNS and configuration partitions
             log.debug("ldap_references_not_followed", search=kind, count=references)
 
+    def _run(self, connection: Connection, what: str, base: str, search_filter: str, **kwargs: Any) -> None:
+        """One search request; any failure, result code or dropped connection, names the search."""
+        try:
+            connection.search(base, search_filter, **kwargs)
+        except LDAPException as exc:
+            raise SourceError(f"{self.where}: {what} failed: {_describe(exc)}") from exc
+        self.pages += 1
+        _check_result(connection, f"{self.where}: {what}")
+
     def _complete_ranges(self, connection: Connection, entry: RawEntry) -> RawEntry:
         """A group with every value of its ranged attributes (AD's ``member;range=...``)."""
         attributes, pending = split_ranges(entry.attributes)
         for name, start in pending.items():
             next_start: int | None = start
             while next_start is not None:
-                connection.search(
+                self._run(
+                    connection,
+                    f"the ranged read of {name} on {entry.dn!r}",
                     entry.dn,
                     "(objectClass=*)",
                     search_scope=BASE,
                     attributes=[f"{name};range={next_start}-*"],
                 )
-                self.pages += 1
-                _check_result(connection, f"ranged read of {name} on {entry.dn!r}")
                 found = [i for i in connection.response or [] if i.get("type") == "searchResEntry"]
                 if not found:
                     gone = f"{entry.dn!r} vanished while its {name} values were read"
@@ -301,7 +312,12 @@ def _describe(exc: LDAPException) -> str:
         message = (exc.message or "").strip()
         return f"{exc.description}" + (f" ({message})" if message else "")
     text = str(exc) or type(exc).__name__
-    return text.splitlines()[0]
+    verify = re.search(r"certificate verify failed: ([^(']+)", text)
+    if verify:
+        reason = verify.group(1).strip()
+        return f"TLS certificate verification failed ({reason}); set ca_file to the CA that signed it"
+    # ldap3 wraps socket errors in tuple reprs: ("('socket ... error',)",)
+    return re.sub(r"^[(\"',]+|[)\"',]+$", "", text.splitlines()[0])
 
 
 def _unbind(connection: Connection) -> None:
