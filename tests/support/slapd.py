@@ -79,6 +79,7 @@ class Slapd:
         self.ldapdelete_bin = _binary("ldapdelete")
         self.ldapsearch_bin = _binary("ldapsearch")
         self.tls_port = free_port()
+        self._stopping: int | None = None
         (self.dir / "db").mkdir()
         self.ca_file = self._certificates()
         self.password_file = self.dir / "rootpw"
@@ -194,17 +195,28 @@ overlay ppolicy
 
     @property
     def running(self) -> bool:
+        if self._stopping is not None:
+            self.stop()  # terminated from a relay: wait for it to be gone before anyone restarts it
         return self.pidfile.exists() and self._accepts()
 
-    def stop(self) -> None:
-        """SIGTERM the PID in the pidfile and wait until slapd has gone (it removes the pidfile)."""
+    def terminate(self) -> int | None:
+        """SIGTERM the PID in the pidfile without waiting (safe to call from a relay thread)."""
         if not self.pidfile.exists():
-            return
+            return None
         pid = int(self.pidfile.read_text().split()[0])
         try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
+            return None
+        self._stopping = pid
+        return pid
+
+    def stop(self) -> None:
+        """SIGTERM the PID in the pidfile and wait until slapd has gone (it removes the pidfile)."""
+        pid = self.terminate() or self._stopping
+        if pid is None:
             return
+        self._stopping = None
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
