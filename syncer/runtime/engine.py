@@ -20,7 +20,6 @@ import structlog
 from syncer.adapters.scim.client import RequestStats, ScimClient
 from syncer.adapters.sources.base import Source
 from syncer.adapters.sources.files import FileSource
-from syncer.adapters.sources.ldap import LdapSource
 from syncer.adapters.sources.scim import ScimSource
 from syncer.adapters.state.store import StateStore
 from syncer.core.changes import Plan, PlanInputs, Skip
@@ -84,6 +83,8 @@ def open_source(config: LoadedConfig, job: JobSettings) -> Source:
     """The job's source, by its ``type``; connects to nothing, so ``syncer validate`` stays offline."""
     source = job.source
     if isinstance(source, LdapSourceSettings):
+        from syncer.adapters.sources.ldap import LdapSource  # ldap3 loads only for jobs that use it
+
         where = ("source", "password_file")
         password = read_secret(config, job, source.password, source.password_file, where)
         ca_file = config.resolve(source.ca_file) if source.ca_file else None

@@ -1,7 +1,8 @@
 """A real OpenLDAP ``slapd`` on 127.0.0.1 for the tests, from Debian's package (2.5).
 
-It writes a ``slapd.conf`` into a temp dir (``back_mdb``, the ``memberof`` and ``ppolicy``
-overlays loaded from the package's module path), starts slapd on a free port with
+It writes a ``slapd.conf`` into a temp dir (``back_mdb``, the ``memberof``, ``ppolicy`` and
+``refint`` overlays loaded from the package's module path: refint rewrites member DNs on renames,
+as production directories do), starts slapd on a free port with
 ``-h ldap://127.0.0.1:PORT/`` and stops it by the PID in its pidfile. ``reset()`` empties the
 directory below the suffix and loads an LDIF through ``ldapadd``, so overlays see every entry.
 
@@ -96,6 +97,7 @@ modulepath {_module_dir()}
 moduleload back_mdb
 moduleload memberof
 moduleload ppolicy
+moduleload refint
 pidfile {self.dir}/slapd.pid
 argsfile {self.dir}/slapd.args
 sizelimit unlimited
@@ -111,6 +113,8 @@ index entryUUID eq
 index uid,cn,mail eq
 overlay memberof
 overlay ppolicy
+overlay refint
+refint_attributes member uniqueMember manager
 """
         )
 
