@@ -94,11 +94,14 @@ class LdapSearchSettings(_Strict):
     """Where one kind of object lives in the directory: a search base, a filter and a scope.
 
     ``filter`` defaults by flavour (see :data:`LDAP_DEFAULT_FILTERS`) so the common case needs only the base.
+    ``attributes`` limits what is read (default: every user attribute, ``*``); the anchor, the
+    disabled marker and group member attributes are always read, since correctness needs them.
     """
 
     base: str
     filter: str | None = None
     scope: Literal["subtree", "one"] = "subtree"
+    attributes: list[str] | None = None
 
 
 LDAP_DEFAULT_FILTERS: dict[str, dict[str, str]] = {

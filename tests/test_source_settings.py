@@ -124,3 +124,14 @@ def test_a_missing_password_variable_is_refused_at_its_line(
     )
     with pytest.raises(ConfigError, match=r"config.yaml:7: environment variable LDAP_PASSWORD is not set"):
         load_config(_config(tmp_path, source))
+
+
+@pytest.mark.parametrize("example", ["openldap.yaml", "active-directory.yaml"])
+def test_the_example_configs_load(example: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """examples/openldap.yaml and examples/active-directory.yaml are valid configs with ldap.yaml."""
+    for name in ("LDAP_PASSWORD", "AD_PASSWORD", "SCIM_TOKEN"):
+        monkeypatch.setenv(name, "x")
+    config = load_config(ROOT / "examples" / example)
+    [job] = config.settings.jobs
+    assert isinstance(job.source, LdapSourceSettings) and job.source.verify_tls
+    assert config.mappings[job.name].document.path.name == "ldap.yaml"

@@ -171,3 +171,10 @@ def test_the_fingerprint_moves_only_when_the_directory_does(slapd: Slapd) -> Non
     assert first.fingerprint == second.fingerprint
     slapd.modify(f"dn: uid=user003,ou=staff,{PEOPLE}\nchangetype: modify\nreplace: title\ntitle: Boss\n")
     assert _source(slapd.url).read().fingerprint != first.fingerprint
+
+
+def test_a_chosen_attribute_list_still_reads_what_correctness_needs(slapd: Slapd) -> None:
+    """users.attributes limits the read, but the anchor and the lock marker always come along."""
+    users = _by_uid(_source(slapd.url, users={"base": PEOPLE, "attributes": ["uid", "mail"]}).read())
+    assert set(users[uid(7)].attributes) == {"uid", "mail", "entryUUID", "accountEnabled", "dn", "id"}
+    assert users[LOCKED].get("accountEnabled") is False

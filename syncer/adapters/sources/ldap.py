@@ -208,7 +208,9 @@ class LdapSource:
 
     def _attributes(self, kind: str) -> list[str]:
         s = self.settings
-        wanted = ["*", s.anchor_attribute]
+        search = s.users if kind == "users" else s.groups
+        chosen = search.attributes if search is not None and search.attributes is not None else ["*"]
+        wanted = [*chosen, s.anchor_attribute]
         if kind == "users" and s.disabled_by:
             wanted.append(s.disabled_by)
         if kind == "users" and s.flavour == "active_directory":
