@@ -244,8 +244,8 @@ def normalize_dn(dn: str) -> str:
     """
     if "\\" not in dn and "+" not in dn:
         # the common case, no escapes and no multi-valued RDNs: 4x faster on a 100k-user directory
-        pairs = (rdn.partition("=") for rdn in dn.split(","))
-        return ",".join(f"{k.strip().lower()}={v.strip().lower()}" for k, _, v in pairs if k.strip())
+        simple = (rdn.partition("=") for rdn in dn.split(","))
+        return ",".join(f"{k.strip().lower()}={v.strip().lower()}" for k, _, v in simple if k.strip())
     rdns = []
     for rdn in _split(dn.strip(), ","):
         if not rdn.strip():
