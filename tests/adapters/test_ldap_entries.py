@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from syncer.adapters.sources.ldap import LdapSource
 from syncer.adapters.sources.ldapentries import (
     AttributeRule,
     AttributeType,
@@ -22,6 +23,8 @@ from syncer.adapters.sources.ldapentries import (
     split_ranges,
     unique_member_dn,
 )
+from syncer.errors import SourceError
+from syncer.settings import LdapSourceSettings
 
 # objectGUID as AD sends it: the first three fields little-endian (MS-DTYP 2.3.4.2)
 AD_GUID_BYTES = bytes.fromhex("785634123412785612345678" + "9abcdef0")
@@ -312,3 +315,57 @@ def test_the_fingerprint_ignores_the_order_entries_came_in() -> None:
     two = build_snapshot([_ad_user(2), _ad_user(1)], [], AD, AD_SCHEMA).fingerprint
     three = build_snapshot([_ad_user(2), _ad_user(1, uac=514)], [], AD, AD_SCHEMA).fingerprint
     assert one == two != three
+
+
+class _RecordedDomainController:
+    """Replays what AD answered to the follow-up ``member;range=N-*`` reads of one group (no server)."""
+
+    def __init__(self, replies: dict[str, dict[str, list[bytes]]]) -> None:
+        self.replies = replies
+        self.asked: list[str] = []
+        self.response: list[dict[str, object]] = []
+        self.result: dict[str, object] = {}
+
+    def search(self, base: str, search_filter: str, **kwargs: object) -> None:
+        [attribute] = kwargs["attributes"]  # type: ignore[misc]
+        self.asked.append(attribute)
+        self.response = [
+            {"type": "searchResEntry", "dn": base, "raw_attributes": self.replies.get(attribute, {})}
+        ]
+        self.result = {"result": 0}
+
+
+def _members(start: int, stop: int) -> list[bytes]:
+    return [f"CN=U{i},OU=Staff,DC=corp".encode() for i in range(start, stop)]
+
+
+def _ad_source() -> LdapSource:
+    settings = LdapSourceSettings.model_validate(
+        {"type": "ldap", "url": "ldaps://dc1", "flavour": "active_directory", "users": {"base": "DC=corp"}}
+    )
+    return LdapSource(settings, password=None, ca_file=None)
+
+
+def test_ranged_member_reads_continue_until_the_last_range() -> None:
+    """A 3,200-member AD group is completed with reads from 1500 and 3000, in that order, losing nothing."""
+    group = RawEntry(
+        "CN=Big,OU=Groups,DC=corp",
+        {"objectGUID": [_guid(7)], "member": [], "member;range=0-1499": _members(0, 1500)},
+    )
+    dc = _RecordedDomainController(
+        {
+            "member;range=1500-*": {"member;range=1500-2999": _members(1500, 3000)},
+            "member;range=3000-*": {"member;range=3000-*": _members(3000, 3200)},
+        }
+    )
+    completed = _ad_source()._complete_ranges(dc, group)  # type: ignore[arg-type]
+    assert dc.asked == ["member;range=1500-*", "member;range=3000-*"]
+    assert completed.attributes["member"] == _members(0, 3200)
+
+
+def test_a_ranged_read_that_stops_short_fails_the_read() -> None:
+    """A follow-up without the ranged values raises SourceError: a group missing members never goes on."""
+    group = RawEntry("CN=Big,DC=corp", {"objectGUID": [_guid(7)], "member;range=0-1499": _members(0, 1500)})
+    dc = _RecordedDomainController({"member;range=1500-*": {"cn": [b"Big"]}})
+    with pytest.raises(SourceError, match="sent no member;range=1500"):
+        _ad_source()._complete_ranges(dc, group)  # type: ignore[arg-type]

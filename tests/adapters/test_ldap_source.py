@@ -135,6 +135,12 @@ def test_a_missing_search_base_fails_the_read(slapd: Slapd) -> None:
         _source(slapd.url, users={"base": f"ou=nobody,{PEOPLE}"}).read()
 
 
+def test_a_server_size_limit_fails_the_read_instead_of_truncating_it(slapd: Slapd) -> None:
+    """slapd's limit of 15 entries for anonymous clients ends the paged read with an error, not 15 users."""
+    with pytest.raises(SourceError, match=r"the users search .* failed: sizeLimitExceeded"):
+        _source(slapd.url, bind_dn=None, password=None, page_size=7).read()
+
+
 def test_slapd_stopped_mid_read_fails_the_whole_read(slapd: Slapd) -> None:
     """slapd stopped while the second page of users streams raises SourceError, never a partial snapshot."""
     with TriggerProxy(slapd.port, b"uid=user015,", slapd.terminate) as proxy:

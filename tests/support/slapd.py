@@ -111,6 +111,8 @@ directory {self.dir}/db
 index objectClass eq
 index entryUUID eq
 index uid,cn,mail eq
+# anonymous clients get at most 15 entries per search, paged or not: a real partial read to test
+limits anonymous size.soft=15 size.hard=15 size.prtotal=15
 overlay memberof
 overlay ppolicy
 overlay refint

@@ -300,12 +300,16 @@ def _unique_definitions(types: Any) -> Iterator[tuple[str, Any]]:
 
 
 def _check_result(connection: Connection, what: str) -> None:
-    """``raise_exceptions`` covers result codes; this covers a reply that never came."""
+    """Fail on any result but success.
+
+    ``raise_exceptions`` is not enough: ldap3 lets sizeLimitExceeded and timeLimitExceeded
+    through as if they were answers, and those are exactly the searches that stop part-way.
+    """
     result = connection.result or {}
     code = result.get("result")
     if code != 0:
         description = result.get("description") or f"result code {code}"
-        raise SourceError(f"{what}: {description} {result.get('message') or ''}".rstrip())
+        raise SourceError(f"{what} failed: {description} {result.get('message') or ''}".rstrip())
 
 
 def _describe(exc: LDAPException) -> str:
