@@ -64,6 +64,7 @@ def main() -> None:
                 "type": "ldap",
                 "url": server.url,
                 "bind_dn": ROOT_DN,
+                "password": ROOT_PW,
                 "users": {"base": f"ou=people,{SUFFIX}"},
                 "groups": {"base": f"ou=groups,{SUFFIX}"},
                 "page_size": args.page_size,

@@ -156,8 +156,12 @@ class LdapSourceSettings(_Strict):
     def _consistent(self) -> LdapSourceSettings:
         if self.password is not None and self.password_file is not None:
             raise ValueError("give password or password_file, not both")
-        if (self.password is not None or self.password_file is not None) and not self.bind_dn:
+        has_password = self.password is not None or self.password_file is not None
+        if has_password and not self.bind_dn:
             raise ValueError("a password needs a bind_dn")
+        if self.bind_dn and not has_password:
+            # a DN with an empty password is an "unauthenticated bind": anonymous in disguise
+            raise ValueError("bind_dn needs password or password_file (leave bind_dn out for anonymous)")
         if self.start_tls and self.url.startswith("ldaps://"):
             raise ValueError("start_tls is for ldap:// URLs; ldaps:// is TLS from the first byte")
         return self

@@ -54,6 +54,7 @@ def test_ldap_defaults_follow_the_flavour() -> None:
         ({"url": "http://h"}, "expected ldap://host"),
         ({"url": "ldap://h/ou=x"}, "expected ldap://host"),
         ({"password": "p"}, "a password needs a bind_dn"),
+        ({"bind_dn": "cn=a"}, "bind_dn needs password or password_file"),
         ({"bind_dn": "cn=a", "password": "p", "password_file": "f"}, "give password or password_file"),
         ({"url": "ldaps://h", "start_tls": True}, "start_tls is for ldap://"),
         ({"flavour": "novell"}, "openldap"),

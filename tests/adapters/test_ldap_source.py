@@ -34,6 +34,7 @@ def _source(
         "type": "ldap",
         "url": url,
         "bind_dn": ROOT_DN,
+        "password": password,
         "users": {"base": PEOPLE},
         "groups": {"base": GROUPS},
         **settings,
