@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck layers unit schemas bench clean
+.PHONY: demo test lint typecheck layers unit schemas bench clean ldap-tools
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,19 @@ typecheck: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports
 
-unit: $(STAMP)
+# The LDAP tests start a real OpenLDAP slapd (with a TLS certificate made by openssl): install
+# Debian's slapd, ldap-utils and openssl when missing (quietly; as root, or with sudo).
+# slapd lives in /usr/sbin, often not on a user's PATH.
+ldap-tools:
+	@if { ! command -v slapd && ! test -x /usr/sbin/slapd; } >/dev/null 2>&1 \
+		|| ! command -v ldapadd >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then \
+		echo "installing slapd, ldap-utils and openssl for the LDAP tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends slapd ldap-utils openssl >/dev/null; \
+	fi
+
+unit: $(STAMP) ldap-tools
 	$(BIN)/python -m pytest -p no:cacheprovider
 
 test: lint typecheck layers unit

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from syncer.errors import ConfigError
 from syncer.settings import ConfigSettings, JobSettings, MappingFileSettings
@@ -23,6 +23,7 @@ from syncer.settings import ConfigSettings, JobSettings, MappingFileSettings
 Lines = dict[tuple[Any, ...], int]
 M = TypeVar("M", bound=BaseModel)
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SOURCE_TYPES = frozenset({"file", "ldap", "scim"})
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,14 @@ def _validation_errors(doc: YamlDocument, exc: ValidationError) -> ConfigError:
     messages = []
     for error in exc.errors():
         loc = tuple(error["loc"])
-        # pydantic adds the union member's tag to loc (e.g. 'FileSourceSettings'); drop it for lookup
-        clean = tuple(part for part in loc if not (isinstance(part, str) and part.endswith("Settings")))
+        # pydantic adds the union member's tag to loc ('FileSourceSettings', or the discriminator
+        # value right after 'source': ('jobs', 0, 'source', 'ldap', 'url')); drop it for lookup
+        clean = tuple(
+            part
+            for index, part in enumerate(loc)
+            if not (isinstance(part, str) and part.endswith("Settings"))
+            and not (index > 0 and loc[index - 1] == "source" and part in _SOURCE_TYPES)
+        )
         dotted = ".".join(str(p) for p in clean) or "(top level)"
         message = error["msg"]
         if error["type"] == "extra_forbidden":
@@ -153,19 +160,34 @@ def load_config(path: Path) -> LoadedConfig:
     return LoadedConfig(path=path, settings=settings, document=doc, mappings=mappings)
 
 
+def read_secret(
+    config: LoadedConfig,
+    job: JobSettings,
+    value: SecretStr | None,
+    file: Path | None,
+    loc: tuple[str, ...],
+) -> str | None:
+    """A secret from the config (already ``${ENV}``-expanded) or from its ``*_file``; never echoed.
+
+    ``loc`` is where the ``*_file`` key sits under the job (``("target", "token_file")``), so an
+    unreadable file is reported at its line.
+    """
+    if value is not None:
+        return value.get_secret_value()
+    if file is None:
+        return None
+    path = config.resolve(file)
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        where = config.document.where(("jobs", config.settings.jobs.index(job), *loc))
+        raise ConfigError(f"cannot read {loc[-1]} {path}: {exc.strerror or exc}", where) from exc
+    if not secret:
+        raise ConfigError(f"{loc[-1]} {path} is empty")
+    return secret
+
+
 def read_token(config: LoadedConfig, job: JobSettings) -> str | None:
-    """The bearer token from the config (already ``${ENV}``-expanded) or from ``token_file``."""
+    """The target's bearer token from the config or from ``token_file``."""
     target = job.target
-    if target.token is not None:
-        return target.token.get_secret_value()
-    if target.token_file is not None:
-        token_path = config.resolve(target.token_file)
-        try:
-            token = token_path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            where = config.document.where(("jobs", config.settings.jobs.index(job), "target", "token_file"))
-            raise ConfigError(f"cannot read token_file {token_path}: {exc.strerror or exc}", where) from exc
-        if not token:
-            raise ConfigError(f"token_file {token_path} is empty")
-        return token
-    return None
+    return read_secret(config, job, target.token, target.token_file, ("target", "token_file"))

@@ -18,7 +18,9 @@ from typing import Any, Literal
 import structlog
 
 from syncer.adapters.scim.client import RequestStats, ScimClient
+from syncer.adapters.sources.base import Source
 from syncer.adapters.sources.files import FileSource
+from syncer.adapters.sources.scim import ScimSource
 from syncer.adapters.state.store import StateStore
 from syncer.core.changes import DeleteObject, DisableUser, Plan, PlanInputs, Skip
 from syncer.core.expressions import EvaluationContext
@@ -38,11 +40,18 @@ from syncer.core.rendering import fingerprint
 from syncer.core.safety import empty_source_refusal, hold_deprovisioning, removal_key, shrink_refusal
 from syncer.core.scimpath import equality_filter, flatten
 from syncer.core.scoping import AssignedScope, Assignment, JobScope, compile_filter, resolve_assignment
-from syncer.errors import NotFoundError, PlanRefused, SourceError, TargetError, TlsError, UnauthorizedError
-from syncer.runtime.configfile import LoadedConfig, read_token
+from syncer.errors import (
+    NotFoundError,
+    PlanRefused,
+    SourceError,
+    TargetError,
+    TlsError,
+    UnauthorizedError,
+)
+from syncer.runtime.configfile import LoadedConfig, read_secret, read_token
 from syncer.runtime.executor import ApplyReport, Executor
 from syncer.runtime.notify import notification_events, send_notification
-from syncer.settings import JobSettings
+from syncer.settings import JobSettings, LdapSourceSettings, ScimSourceSettings
 from syncer.types import Desired, EscrowEntry, JobState, ObjectKind, SourceSnapshot, Status, TargetObject
 
 log = structlog.get_logger("syncer.engine")
@@ -79,7 +88,7 @@ def state_url(config: LoadedConfig) -> str:
 def compiled_mapping(config: LoadedConfig, job: JobSettings) -> CompiledMapping:
     """The job's mapping, checked against the source's declared attributes and the job's settings."""
     loaded = config.mappings[job.name]
-    declared = job.source.attributes
+    declared = getattr(job.source, "attributes", None)  # only the file source declares its attributes
     return compile_mapping(
         loaded.settings,
         file=str(loaded.document.path),
@@ -153,10 +162,43 @@ def assigned_scope(job: JobSettings, scope: JobScope, snapshot: SourceSnapshot) 
         raise SourceError(f"job {job.name}: {exc}; nothing was changed") from exc
 
 
-def open_source(config: LoadedConfig, job: JobSettings) -> FileSource:
+def open_source(config: LoadedConfig, job: JobSettings) -> Source:
+    """The job's source, by its ``type``; connects to nothing, so ``syncer validate`` stays offline."""
     source = job.source
+    if isinstance(source, LdapSourceSettings):
+        from syncer.adapters.sources.ldap import LdapSource  # ldap3 loads only for jobs that use it
+
+        where = ("source", "password_file")
+        password = read_secret(config, job, source.password, source.password_file, where)
+        ca_file = config.resolve(source.ca_file) if source.ca_file else None
+        return LdapSource(source, password=password, ca_file=ca_file)
+    if isinstance(source, ScimSourceSettings):
+        return _scim_source(config, job, source)
     groups = config.resolve(source.groups_path) if source.groups_path else None
     return FileSource(config.resolve(source.path), groups, csv_delimiter=source.csv_delimiter)
+
+
+def _scim_source(config: LoadedConfig, job: JobSettings, source: ScimSourceSettings) -> ScimSource:
+    """A SCIM source reading through the SCIM client: the runtime wires the two adapters together.
+
+    ``adapters.sources`` may not import ``adapters.scim``; the source takes any reader with
+    ``list()`` and ``aclose()``, and this is where the real client is handed to it.
+    """
+    token = read_secret(config, job, source.token, source.token_file, ("source", "token_file"))
+    verify: bool | str = str(config.resolve(source.ca_file)) if source.ca_file else source.verify_tls
+
+    def reader() -> ScimClient:
+        return ScimClient(
+            source.url,
+            token,
+            timeout=source.timeout.total_seconds(),
+            concurrency=1,  # pages are read one after the other
+            verify=verify,
+            retries=source.retries,
+            user_agent="syncer/0.1 (source)",
+        )
+
+    return ScimSource(reader, url=source.url, page_size=source.page_size, groups=source.groups)
 
 
 def open_client(config: LoadedConfig, job: JobSettings) -> ScimClient:
@@ -249,7 +291,8 @@ async def _run(
         health = read_health(store, job.name)
         if health.disabled_reason and mode == "sync":
             raise PlanRefused(f"job {job.name} is disabled: {health.disabled_reason}")
-        snapshot = open_source(config, job).read()
+        # a blocking read (LDAP, a SCIM source with its own event loop) runs off this loop
+        snapshot = await asyncio.to_thread(open_source(config, job).read)
         assigned = assigned_scope(job, scope, snapshot)
         state = store.load(job.name)
         refusal = empty_source_refusal(snapshot, state)

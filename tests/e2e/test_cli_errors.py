@@ -115,7 +115,7 @@ MAPPING_ERRORS = {
     "bad-target-path": (
         _replace("  - target: title\n", "  - target: title[[x\n"),
         "- target: title[[x",
-        ["invalid target path 'title[[x'", "column"],
+        ["invalid target path", "title[[x", "column"],
     ),
 }
 

@@ -13,7 +13,8 @@ from syncer.core.mapping import SOFT_DELETED
 from syncer.core.scimpath import get_value, parse_path
 from tests.e2e.conftest import ROOT, Workspace
 
-PRESETS = sorted((ROOT / "mappings").glob("*.yaml"))
+# the presets for an Entra-shaped directory; ldap.yaml and scim-to-scim.yaml are tested with their sources
+PRESETS = [ROOT / "mappings" / "asana.yaml", ROOT / "mappings" / "scim-default.yaml"]
 
 
 def _expected(entry: dict[str, Any], user: dict[str, Any]) -> Any:
