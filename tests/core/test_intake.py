@@ -104,7 +104,9 @@ def intake(
 FAILED = Skip(U, "dan", "dan", "AttributeMappingFailure", Status.FAILURE, TITLE_FAILS)
 
 ONE_USER = [
-    pytest.param(source_user("ann", title="Lead"), [desired_user("ann", title="Lead")], {}, [], id="in-scope"),
+    pytest.param(
+        source_user("ann", title="Lead"), [desired_user("ann", title="Lead")], {}, [], id="in-scope"
+    ),
     pytest.param(
         source_user("bob", accountEnabled=False),
         [desired_user("bob", soft_deleted=True)],
@@ -141,7 +143,7 @@ ONE_USER = [
 def test_where_a_user_lands(
     obj: SourceObject, users: list[Desired], outside: dict[Any, OutOfScope], skips: list[Skip]
 ) -> None:
-    """An in-scope user is mapped, an out-of-scope one is recorded with its reason, an unmappable one protected."""
+    """An in-scope user is mapped, an out-of-scope one is recorded with its reason, an unmappable one kept."""
     result = intake((obj,))
     assert list(result.users) == users
     assert dict(result.out_of_scope) == outside
@@ -168,7 +170,9 @@ def test_every_object_lands_in_exactly_one_place() -> None:
         users=(desired_user("ann"),),
         groups=(desired_group("Sales", "ann", "bob", "cat", "dan", "eve", "fay"),),
         skips=(
-            Skip(U, "fay", "fay", "ImportSkipped", Status.SKIPPED, "users.csv:7: row has 3 cells, header has 4"),
+            Skip(
+                U, "fay", "fay", "ImportSkipped", Status.SKIPPED, "users.csv:7: row has 3 cells, header has 4"
+            ),
             Skip(G, "old", "old", "ImportSkipped", Status.SKIPPED, "groups.json:2: no displayName"),
             FAILED,
         ),

@@ -614,7 +614,7 @@ def test_members_that_are_not_entitled_are_not_added() -> None:
 
 
 def test_a_soft_deleted_linked_member_is_disabled_and_loses_its_memberships() -> None:
-    """A linked member who is disabled in the source is disabled and removed from the groups syncer gave it."""
+    """A linked member who is disabled in the source is disabled and loses the groups syncer gave it."""
     gina = user("gina", soft_deleted=True)
     sales = group("Sales", "gina")
     result = plan([gina], [sales], links=[link(user("gina")), link(sales, members=["gina"])])

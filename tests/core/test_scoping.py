@@ -474,7 +474,7 @@ def test_two_groups_with_the_same_name_are_both_assigned() -> None:
 
 @pytest.mark.parametrize("name", ["Nope", "sales", "G-SALES"])
 def test_an_unknown_assigned_group_is_an_error(name: str) -> None:
-    """An assigned group that matches no id or displayName (case-sensitive) raises instead of selecting nobody."""
+    """An assigned group that matches no id or displayName (case-sensitive) is an error."""
     with pytest.raises(ValueError, match=f"assigned group '{name}' is not in the source"):
         resolve_assignment(Assignment(("Sales", name)), GROUPS)
 
@@ -483,7 +483,9 @@ def test_an_unknown_assigned_group_is_an_error(name: str) -> None:
 
 CONFIG_FILTER = scoping([eq("country", "NL")], label="config scoping filter")
 MAPPING_FILTER = scoping([eq("department", "sales")], label="mapping scoping filter")
-GROUP_FILTER = scoping([{"attribute": "displayName", "operator": "ENDS_WITH", "value": "-app"}], label="groups")
+GROUP_FILTER = scoping(
+    [{"attribute": "displayName", "operator": "ENDS_WITH", "value": "-app"}], label="groups"
+)
 ASSIGNED = resolve_assignment(Assignment(("Sales",)), GROUPS)
 EVERYONE = resolve_assignment(Assignment(), GROUPS)
 BOTH = JobScope(users=(CONFIG_FILTER, MAPPING_FILTER), groups=(GROUP_FILTER,))
@@ -547,7 +549,9 @@ OUT_OF_SCOPE_TABLE = [
 
 
 @pytest.mark.parametrize(("scope", "obj", "assigned", "reason"), OUT_OF_SCOPE_TABLE)
-def test_out_of_scope(scope: JobScope, obj: SourceObject, assigned: AssignedScope, reason: str | None) -> None:
+def test_out_of_scope(
+    scope: JobScope, obj: SourceObject, assigned: AssignedScope, reason: str | None
+) -> None:
     """An object is in scope when assigned and every filter of its kind (config AND mapping) passes."""
     assert scope.out_of_scope(obj, attributes_of(obj), assigned) == reason
 
