@@ -196,6 +196,7 @@ async def _run(
     saved: Mapping[str, Any] | None,
     clock: Callable[[], datetime],
     on_progress: Callable[[int, int], None] | None,
+    stop: Callable[[], str | None] | None = None,
 ) -> CycleResult:
     mapping = compiled_mapping(config, job)
     scope = compiled_scope(config, job)
@@ -272,7 +273,8 @@ async def _run(
                     "the target changed since the plan was made (matching now finds different objects); "
                     "run `syncer plan` again and review the new plan"
                 )
-            if mode == "plan":
+            if mode == "plan" or (stop is not None and stop()):
+                # (a daemon stopping before anything was sent: nothing to send, nothing to record)
                 return CycleResult(plan=plan, requests=client.stats)
             run_id = store.begin_run(job.name, initial=initial, dry_run=False, started_at=clock())
             structlog.contextvars.bind_contextvars(job=job.name, cycle=run_id)
@@ -289,6 +291,7 @@ async def _run(
                     concurrency=job.target.concurrency,
                     clock=clock,
                     on_progress=on_progress,
+                    should_stop=stop,
                 )
                 try:
                     report = await executor.apply(plan)
@@ -389,7 +392,14 @@ def run_cycle(
     saved_plan: Mapping[str, Any] | None = None,
     clock: Callable[[], datetime] = utc_now,
     on_progress: Callable[[int, int], None] | None = None,
+    stop: Callable[[], str | None] | None = None,
 ) -> CycleResult:
-    """Run one cycle of a job: ``plan`` stops after planning, ``sync`` applies the plan."""
+    """Run one cycle of a job: ``plan`` stops after planning, ``sync`` applies the plan.
+
+    ``stop`` (the daemon's) returns a reason once the process is stopping: requests in flight
+    finish and are recorded, the rest are not sent, and the run ends as ``stopped``.
+    """
     job = config.settings.job(job_name)
-    return asyncio.run(_run(config, job, mode=mode, saved=saved_plan, clock=clock, on_progress=on_progress))
+    return asyncio.run(
+        _run(config, job, mode=mode, saved=saved_plan, clock=clock, on_progress=on_progress, stop=stop)
+    )

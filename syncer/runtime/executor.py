@@ -129,6 +129,7 @@ class Executor:
         concurrency: int,
         clock: Callable[[], datetime],
         on_progress: Callable[[int, int], None] | None = None,
+        should_stop: Callable[[], str | None] | None = None,
     ) -> None:
         self.job = job
         self.run_id = run_id
@@ -140,6 +141,7 @@ class Executor:
         self.concurrency = concurrency
         self.clock = clock
         self.on_progress = on_progress
+        self.should_stop = should_stop
         self.outcomes: dict[Key, _Outcome] = {}
         self.pending_references: dict[Key, frozenset[str]] = {}
         self.stopped: str | None = None
@@ -307,6 +309,9 @@ class Executor:
         key = (change.kind, change.source_id)
         outcome = self.outcomes[key]
         try:
+            if self.stopped is None and self.should_stop is not None:
+                # the daemon is stopping: what is in flight finishes, nothing new is sent
+                self.stopped = self.should_stop()
             if self.stopped:
                 outcome.fail("CycleStopped", f"not sent: {self.stopped}")
             elif isinstance(change, CreateObject):
