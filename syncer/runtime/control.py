@@ -265,3 +265,10 @@ def overview(store: StateStore, job: JobSettings, now: datetime) -> JobOverview:
 
 def record_next_cycle(store: StateStore, job: str, at: datetime | None, owner: str) -> None:
     store.set_flag(job, NEXT_CYCLE, {"at": at.isoformat(), "by": owner} if at else None)
+
+
+def job_overview(config: LoadedConfig, name: str, now: datetime | None = None) -> JobOverview:
+    """:func:`overview` of a job by name, opening the state for the one read."""
+    job = config.settings.job(name)
+    with StateStore(state_url(config)) as store:
+        return overview(store, job, now or datetime.now().astimezone())

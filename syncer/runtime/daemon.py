@@ -45,7 +45,7 @@ from syncer.runtime.control import config_hold, overview, read_health, record_ne
 from syncer.runtime.engine import check_job, run_cycle, state_url
 from syncer.runtime.metrics import Metrics, MetricsServer
 from syncer.runtime.progress import ProgressTracker, ProgressView, Throttle
-from syncer.settings import JobSettings
+from syncer.settings import JobSettings, ScheduleSettings
 
 log = structlog.get_logger("syncer.daemon")
 PRUNE_ID = "prune-provisioning-log"
@@ -82,6 +82,7 @@ class Daemon:
         )
         self.scheduler.add_listener(self._overlapped, EVENT_JOB_MAX_INSTANCES)
         self.server: MetricsServer | None = None
+        self._schedules: dict[str, ScheduleSettings] = {}
         # APScheduler logs through the stdlib: its job-level chatter would break the JSON lines
         aps = logging.getLogger("apscheduler")
         aps.addHandler(logging.NullHandler())
@@ -168,6 +169,7 @@ class Daemon:
             name = existing.id.removeprefix("job:")
             if existing.id.startswith("job:") and name not in wanted:
                 existing.remove()
+                self._schedules.pop(name, None)
                 log.info("job_unscheduled", job=name)
         now = self.clock()
         for name, job in wanted.items():
@@ -177,9 +179,9 @@ class Daemon:
                 timezone=UTC,
             )
             current = self.scheduler.get_job(_job_id(name))
-            if current is not None and getattr(current, "_syncer_schedule", None) == job.schedule:
+            if current is not None and self._schedules.get(name) == job.schedule:
                 continue
-            added = self.scheduler.add_job(
+            self.scheduler.add_job(
                 self._tick,
                 trigger,
                 args=[name],
@@ -188,7 +190,7 @@ class Daemon:
                 replace_existing=True,
                 next_run_time=now,
             )
-            added._syncer_schedule = job.schedule
+            self._schedules[name] = job.schedule
             log.info("job_scheduled", job=name, interval_s=job.schedule.interval.total_seconds())
         retention = config.settings.provisioning_log
         if first or self.scheduler.get_job(PRUNE_ID) is None:

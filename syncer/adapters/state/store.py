@@ -242,9 +242,10 @@ class StateStore:
         with self._guard("has_state"), self._engine.connect() as conn:
             reset_seq = conn.execute(sa.select(jobs.c.reset_seq).where(jobs.c.job == job)).scalar()
             never_reset = reset_seq is None
-            if never_reset and conn.execute(
-                sa.select(links.c.source_id).where(links.c.job == job).limit(1)
-            ).first():
+            if (
+                never_reset
+                and conn.execute(sa.select(links.c.source_id).where(links.c.job == job).limit(1)).first()
+            ):
                 return True
             reset_seq = reset_seq or 0
             done = sa.select(runs.c.seq).where(
