@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -118,7 +119,7 @@ def get(url: str) -> tuple[int, str]:
 
 
 def test_daemon_runs_cycles_reloads_serves_metrics_and_stops_cleanly(workspace: Workspace) -> None:
-    """Cycles every second without overlap, a source change lands, a bad SIGHUP is survived, SIGTERM exits 0."""
+    """Cycles run every second without overlap, pick up changes, survive a bad SIGHUP; SIGTERM exits 0."""
     port = _free_port()
     _configure(workspace, metrics_port=port)
     base = f"http://127.0.0.1:{port}"
@@ -156,7 +157,8 @@ def test_daemon_runs_cycles_reloads_serves_metrics_and_stops_cleanly(workspace: 
         )
         with workspace.sql_connection() as db:
             db.execute(
-                "insert into job_flags (job, key, value, updated_at) values ('e2e', 'quarantine', ?, '2099-01-01')",
+                "insert into job_flags (job, key, value, updated_at) "
+                "values ('e2e', 'quarantine', ?, '2099-01-01')",
                 (quarantine,),
             )
         status, body = get(f"{base}/healthz")
@@ -180,7 +182,7 @@ def test_daemon_runs_cycles_reloads_serves_metrics_and_stops_cleanly(workspace: 
     assert not d.named("not-json") and not d.named("cycle_crashed")
     runs = finished_runs(workspace)
     assert {r[1] for r in runs} <= {"succeeded"}
-    for earlier, later in zip(runs, runs[1:], strict=False):
+    for earlier, later in itertools.pairwise(runs):
         assert earlier[3] <= later[2], "two cycles of one job overlapped"
     assert workspace.sql("select count(*) from runs where finished_at is null") == [(0,)]
 
@@ -201,7 +203,8 @@ def test_sigterm_mid_cycle_finishes_in_flight_requests_and_loses_nothing(workspa
     if last[1] == "stopped":
         assert (
             workspace.sql(
-                f"select count(*) from provisioning_log where run_id = '{last[0]}' and reason = 'CycleStopped'"
+                "select count(*) from provisioning_log "
+                f"where run_id = '{last[0]}' and reason = 'CycleStopped'"
             )[0][0]
             > 0
         )
@@ -221,7 +224,7 @@ def test_two_daemons_on_one_state_never_run_one_job_at_once(workspace: Workspace
         wait_for("several cycles", lambda: len(finished_runs(workspace)) >= 5)
         assert first.stop() == 0 and second.stop() == 0
     runs = sorted(finished_runs(workspace), key=lambda r: r[2])
-    for earlier, later in zip(runs, runs[1:], strict=False):
+    for earlier, later in itertools.pairwise(runs):
         assert earlier[3] <= later[2], "two daemons ran the job at once"
     skipped = [e for d in (first, second) for e in d.named("cycle_skipped") if "lease" in e["reason"]]
     ran = [d for d in (first, second) if d.named("cycle_started")]
