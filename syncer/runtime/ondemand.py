@@ -115,8 +115,7 @@ async def _provision(
     attributes = source_view(obj)
     members: tuple[str, ...] = ()
     if obj.kind is ObjectKind.GROUP:
-        raw = obj.attributes.get("members") or ()
-        members = tuple(str(m) for m in (raw if isinstance(raw, tuple | list) else (raw,)))
+        members = obj.members
         if len(members) > MAX_GROUP_MEMBERS:
             step(
                 "Import",
@@ -139,10 +138,15 @@ async def _provision(
         snapshot, mapping, scope, assigned, EvaluationContext(now=now), provision_groups=job.provision_groups
     )
     chosen: set[Key] = {(obj.kind, obj.id)} | {(ObjectKind.USER, m) for m in members}
-    desired_keys = {(d.kind, d.source_id) for d in (*intake.users, *intake.groups)}
+    found = next(
+        (d for d in (*intake.users, *intake.groups) if (d.kind, d.source_id) == (obj.kind, obj.id)), None
+    )
+    active = found is None or not found.soft_deleted
     explained = scope.explain(obj, attributes, assigned)
-    in_scope = (obj.kind, obj.id) in desired_keys
-    step("Determine if in scope", "Success" if in_scope else "Skipped", *explained)
+    if obj.kind is ObjectKind.USER:
+        explained.insert(0, f"active in the source: {'yes' if active else 'no (IsSoftDeleted)'}")
+    entitled = found is not None and active
+    step("Determine if in scope", "Success" if entitled else "Skipped", *explained)
 
     with StateStore(state_url(config)) as store:
         state = store.load(job.name)
