@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,3 +85,27 @@ def test_two_stores_on_one_file_share_the_lease(tmp_path: Path) -> None:
         ttl = datetime.timedelta(minutes=2)
         assert first.acquire_lease("job:a", "p1", ttl=ttl, now=T0)
         assert not second.acquire_lease("job:a", "p2", ttl=ttl, now=T0)
+
+
+def test_two_processes_can_open_a_new_state_at_once(tmp_path: Path) -> None:
+    """Two stores creating one new SQLite state at the same moment both open it (no 'already exists')."""
+    for attempt in range(4):
+        url = f"sqlite:///{tmp_path / f'new{attempt}.db'}"
+        barrier = threading.Barrier(3)
+        errors: list[BaseException] = []
+
+        def open_it(
+            url: str = url, barrier: threading.Barrier = barrier, errors: list[BaseException] = errors
+        ) -> None:
+            barrier.wait()
+            try:
+                StateStore(url).close()
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []

@@ -16,6 +16,7 @@ import datetime
 import hashlib
 import json
 import re
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
@@ -33,6 +34,7 @@ RUNNING = "running"
 """The status of a run between :meth:`StateStore.begin_run` and :meth:`StateStore.finish_run`."""
 
 _BUSY_TIMEOUT_MS = 30_000
+_CREATE_ATTEMPTS = 4
 
 
 def fingerprint(job_links: Iterable[Link]) -> str:
@@ -106,11 +108,18 @@ class StateStore:
             raise StateError(f"state store: open failed on {self._url}: {_reason(exc)}") from exc
         if self._engine.dialect.name == "sqlite":
             sa.event.listen(self._engine, "connect", _sqlite_pragmas)
-        try:
-            schema.metadata.create_all(self._engine)
-        except SQLAlchemyError as exc:
-            self._engine.dispose()
-            raise StateError(f"state store: open failed on {self._url}: {_reason(exc)}") from exc
+        # Two processes opening a new state at once (a daemon and a standby, or `syncer sync`) race:
+        # one creates a table the other has just found missing, or holds the lock. Once more sees
+        # the tables in place.
+        for attempt in range(1, _CREATE_ATTEMPTS + 1):
+            try:
+                schema.metadata.create_all(self._engine)
+                break
+            except SQLAlchemyError as exc:
+                if attempt == _CREATE_ATTEMPTS:
+                    self._engine.dispose()
+                    raise StateError(f"state store: open failed on {self._url}: {_reason(exc)}") from exc
+                time.sleep(0.1 * attempt)
 
     @classmethod
     def open(cls, url: str) -> StateStore:
