@@ -29,12 +29,17 @@ from syncer.errors import (
     TransientTargetError,
     UnauthorizedError,
 )
+from syncer.runtime import control, provlog, tester
 from syncer.runtime import logging as runtime_logging
-from syncer.runtime import tester
 from syncer.runtime.configfile import LoadedConfig, load_config
 from syncer.runtime.connection import test_connection
+from syncer.runtime.control import approve_config, duration, job_overview
+from syncer.runtime.daemon import Daemon
 from syncer.runtime.engine import CycleResult, check_job, run_cycle, utc_now
-from syncer.runtime.operations import approve_deletions, explain_scope, job_status, restart
+from syncer.runtime.ondemand import provision_on_demand
+from syncer.runtime.operations import approve_deletions, explain_scope, job_status
+from syncer.runtime.progress import ProgressTracker, ProgressView
+from syncer.runtime.provlog import LogQuery
 from syncer.settings import SCHEMA_MODELS, json_schema
 
 app = typer.Typer(
@@ -195,18 +200,28 @@ def plan(
         raise typer.Exit(2)
 
 
-def _progress_runner(label: str) -> tuple[Callable[[int, int], None] | None, Progress | None]:
+def _progress_runner(label: str) -> tuple[ProgressTracker | None, Progress | None]:
+    """A bar on a terminal: phase, changes done of total, requests per second, errors; none otherwise."""
     if not sys.stderr.isatty():
         return None, None
     progress = Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
+        TextColumn(label),
+        TextColumn("{task.fields[phase]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:.0f} req/s, {task.fields[errors]} errors"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     )
-    task = progress.add_task(label, total=None)
+    task = progress.add_task(label, total=None, phase="reading and matching", rate=0.0, errors=0)
 
-    def update(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
+    def update(view: ProgressView) -> None:
+        progress.update(
+            task, completed=view.done, total=view.total, phase=view.phase, rate=view.rate, errors=view.errors
+        )
 
-    return update, progress
+    return ProgressTracker(update), progress
 
 
 def _report(result: CycleResult) -> None:
@@ -227,11 +242,11 @@ def _report(result: CycleResult) -> None:
 
 
 def _sync(config: LoadedConfig, job: str | None, saved: dict[str, Any] | None) -> CycleResult:
-    update, progress = _progress_runner("syncing")
-    if progress is None:
+    tracker, progress = _progress_runner("syncing")
+    if progress is None or tracker is None:
         return run_cycle(config, job, mode="sync", saved_plan=saved)
-    with progress:
-        return run_cycle(config, job, mode="sync", saved_plan=saved, on_progress=update)
+    with progress, tracker.observing():
+        return run_cycle(config, job, mode="sync", saved_plan=saved, on_progress=tracker.on_progress)
 
 
 @app.command()
@@ -338,6 +353,7 @@ def main() -> None:
 def _status_lines(config: LoadedConfig, name: str) -> list[str]:
     status = job_status(config, name, datetime.now(UTC))
     lines = [f"job {status.job}: {status.links} objects linked"]
+    lines.extend(_standing_lines(config, name))
     run = status.last_run
     if run is None:
         lines.append("  last run: none (the next cycle is the initial one)")
@@ -397,11 +413,16 @@ def _status_lines(config: LoadedConfig, name: str) -> list[str]:
 @app.command()
 def status(
     job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (default: every job).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
-    """Last run, quarantine and held deletions of each job."""
+    """State, last and next cycle, quarantine, escrow and held deletions of each job."""
+    _check_format(fmt)
     with errors_to_exit():
         config = load()
         names = [config.settings.job(job).name] if job else [j.name for j in config.settings.jobs]
+        if fmt == "json":
+            out.print(json.dumps(_standing_json(config, names), indent=2), markup=False)
+            return
         for name in names:
             for line in _status_lines(config, name):
                 out.print(line, markup=False)
@@ -426,20 +447,216 @@ def approve_deletions_command(
         )
 
 
-@app.command("restart")
-def restart_command(
-    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
-    full: Annotated[
-        bool, typer.Option("--full", help="Also forget the links: the next cycle re-matches.")
-    ] = False,
-) -> None:
-    """Clear escrow, quarantine, held deletions and change tracking; the next cycle is an initial one."""
+# --- day-2 operations: the daemon, the provisioning log, on demand, job control -------------------
+
+
+def _standing_lines(config: LoadedConfig, name: str) -> list[str]:
+    view = job_overview(config, name)
+    lines = [f"  state: {view.state}" + (f" ({view.reason})" if view.reason else "")]
+    run = view.last_run
+    if run is not None and run.finished_at is not None:
+        lines.append(f"  last cycle took {duration(run)} s")
+    if view.last_success is not None:
+        lines.append(f"  last successful cycle: {view.last_success.isoformat(timespec='seconds')}")
+    when = view.next_cycle.isoformat(timespec="seconds") if view.next_cycle else "none (not scheduled)"
+    lines.append(f"  next cycle: {when}")
+    lines.append(f"  escrow: {view.escrow} objects")
+    return lines
+
+
+def _standing_json(config: LoadedConfig, names: list[str]) -> list[dict[str, Any]]:
+    result = []
+    for name in names:
+        data = job_overview(config, name).as_json()
+        status = job_status(config, name, datetime.now(UTC))
+        data["heldDeletions"] = status.held
+        data["approved"] = {"deletions": status.approved, "shrink": status.shrink_approved}
+        data["sourceRefused"] = status.shrink_refused
+        result.append(data)
+    return result
+
+
+def _job_name(config: LoadedConfig, job: str | None) -> str:
+    return config.settings.job(job).name
+
+
+@app.command()
+def run() -> None:
+    """The daemon: every job on its schedule until SIGTERM/SIGINT; SIGHUP reloads the config."""
     with errors_to_exit():
         config = load()
-        name = config.settings.job(job).name
-        restart(config, name, full=full)
-        what = "links, " if full else ""
-        out.print(
-            f"job {name} restarted: {what}escrow, quarantine, held deletions and change tracking cleared.",
-            markup=False,
+        for job in config.settings.jobs:
+            check_job(config, job)
+        daemon = Daemon(options.config, config)
+    raise typer.Exit(daemon.run())
+
+
+@app.command()
+def logs(
+    job: Annotated[str | None, typer.Option("--job", "-j", help="Only this job.")] = None,
+    run_id: Annotated[str | None, typer.Option("--run", help="Only this cycle (run id).")] = None,
+    status: Annotated[
+        list[str] | None, typer.Option("--status", help="success, failure, skipped or warning (repeatable).")
+    ] = None,
+    action: Annotated[
+        list[str] | None,
+        typer.Option("--action", help="create, update, disable, delete, stageddelete or other (repeatable)."),
+    ] = None,
+    since: Annotated[str | None, typer.Option("--since", help="2h, 7d, or an ISO time.")] = None,
+    source_id: Annotated[str | None, typer.Option("--id", help="Only this source object id.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="The newest N records (table default: 200).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json (JSON lines) or csv.")] = "table",
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the three CSV files.")] = None,
+) -> None:
+    """The provisioning log: one record per object per cycle, Entra's fields; CSV as Entra's download."""
+    if fmt not in ("table", "json", "csv"):
+        fail(f"--format must be table, json or csv, not {fmt!r}")
+    if fmt == "csv" and out_dir is None:
+        fail("--format csv writes three files (records, steps, modified properties): give --out DIR")
+    with errors_to_exit():
+        config = load()
+        try:
+            q = LogQuery(
+                job=_job_name(config, job) if job else None,
+                run_id=run_id,
+                statuses=provlog.parse_statuses(status or []),
+                actions=provlog.parse_actions(action or []),
+                since=provlog.parse_since(since, utc_now()) if since else None,
+                source_id=source_id,
+                limit=limit if limit is not None else (200 if fmt == "table" else None),
+            )
+        except ValueError as exc:
+            fail(str(exc))
+        entries = provlog.query(config, q)
+        if fmt == "json":
+            for entry in entries:
+                out.print(json.dumps(provlog.entra_record(entry), sort_keys=True), markup=False)
+        elif fmt == "csv" and out_dir is not None:
+            try:
+                paths = provlog.write_csv(entries, out_dir)
+            except OSError as exc:
+                fail(f"{out_dir}: cannot write the CSV files: {exc.strerror or exc}")
+            err.print(f"{len(entries)} records written to:", markup=False)
+            for path in paths:
+                out.print(str(path), markup=False)
+        else:
+            _log_table(entries)
+
+
+def _log_table(entries: list[Any]) -> None:
+    """One line per record, columns aligned, never wrapped (greppable, and wide values stay whole)."""
+    if not entries:
+        out.print("no provisioning-log records match", markup=False)
+        return
+    header = (
+        "TIME (UTC)",
+        "JOB",
+        "CYCLE",
+        "ACTION",
+        "STATUS",
+        "KIND",
+        "IDENTITY",
+        "SOURCE ID",
+        "TARGET ID",
+        "REASON",
+    )
+    rows = [header] + [
+        (
+            e.time.strftime("%Y-%m-%d %H:%M:%S"),
+            e.job,
+            e.run_id[:12],
+            e.action.value,
+            e.status.value,
+            e.kind.value,
+            e.display or "-",
+            e.source_id,
+            e.target_id or "-",
+            e.reason or "",
         )
+        for e in entries
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        out.print(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip(), markup=False
+        )
+
+
+@app.command()
+def provision(
+    source_id: Annotated[
+        str, typer.Option("--id", help="The source id of a user, or a group (up to 5 members).")
+    ],
+    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+) -> None:
+    """Provision on demand: one object through import, scoping, matching and action, now."""
+    with errors_to_exit():
+        config = load()
+        result = provision_on_demand(config, _job_name(config, job), source_id)
+    for number, step in enumerate(result.steps, start=1):
+        out.print(f"{number}. {step.name}: {step.status}", markup=False)
+        for line in step.lines:
+            out.print(f"   {line}", markup=False)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command("approve-config")
+def approve_config_command(
+    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+) -> None:
+    """Accept a changed mapping or scope, so the daemon runs the cycle hold_on_config_change held."""
+    with errors_to_exit():
+        config = load()
+        settings = config.settings.job(job)
+        released = approve_config(config, settings)
+    if released:
+        out.print(
+            f"job {settings.name}: the config change is approved; the next cycle runs it.", markup=False
+        )
+    else:
+        out.print(f"job {settings.name}: no cycle was held; the current config is recorded.", markup=False)
+
+
+@app.command()
+def restart(
+    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Also drop the links: every object is matched again.")
+    ] = False,
+) -> None:
+    """Clear escrow, quarantine and change tracking: the next cycle is an initial one."""
+    with errors_to_exit():
+        config = load()
+        name = _job_name(config, job)
+        control.restart(config, name, full=full)
+    what = (
+        "links, escrow, quarantine and change tracking" if full else "escrow, quarantine and change tracking"
+    )
+    out.print(f"job {name}: restarted ({what} cleared); the next cycle is an initial one.", markup=False)
+
+
+@app.command()
+def pause(
+    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+) -> None:
+    """Stop running the job's cycles; its state is kept (Entra's provisioning status Off)."""
+    with errors_to_exit():
+        config = load()
+        name = _job_name(config, job)
+        changed = control.pause(config, name, utc_now())
+    out.print(f"job {name}: {'paused' if changed else 'already paused'}.", markup=False)
+
+
+@app.command()
+def resume(
+    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+) -> None:
+    """Run the job's cycles again, from where it left off."""
+    with errors_to_exit():
+        config = load()
+        name = _job_name(config, job)
+        changed = control.resume(config, name)
+    out.print(f"job {name}: {'resumed' if changed else 'was not paused'}.", markup=False)

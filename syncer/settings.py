@@ -408,7 +408,25 @@ class NotifySettings(_Strict):
 
 
 class ScheduleSettings(_Strict):
+    """How often the daemon runs the job.
+
+    ``jitter`` spreads cycles (and several jobs, or several syncer instances) apart: each cycle
+    starts up to that much later than the interval says. ``None`` is 5% of the interval.
+    """
+
     interval: Duration = timedelta(minutes=40)
+    jitter: Duration | None = None
+
+    @field_validator("interval")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("the interval must be at least 1s")
+        return value
+
+    @property
+    def effective_jitter(self) -> timedelta:
+        return self.jitter if self.jitter is not None else self.interval * 0.05
 
 
 class JobSettings(_Strict):
@@ -425,10 +443,50 @@ class JobSettings(_Strict):
     quarantine: QuarantineSettings = QuarantineSettings()
     notify: NotifySettings = NotifySettings()
     provision_groups: bool = True
+    hold_on_config_change: bool = False
+    """The daemon holds the first cycle after a mapping or scope change until ``syncer approve-config``."""
+
+
+HealthCondition = Literal["quarantined", "disabled", "paused", "held"]
 
 
 class MetricsSettings(_Strict):
+    """The daemon's HTTP endpoint: Prometheus ``/metrics`` and ``/healthz``."""
+
     listen: str = "127.0.0.1:9464"
+    unhealthy_when: tuple[HealthCondition, ...] = ("quarantined", "disabled")
+    """Job states that turn ``/healthz`` into a 503 (with the reason)."""
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"expected HOST:PORT such as 127.0.0.1:9464, got {value!r}")
+        return value
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
+class DaemonSettings(_Strict):
+    """``syncer run``: stopping, the single-runner lease, progress events."""
+
+    stop_timeout: Duration = timedelta(seconds=30)
+    """After SIGTERM/SIGINT: how long in-flight requests may take before the daemon exits anyway."""
+    lease_ttl: Duration = timedelta(minutes=2)
+    """A job's lease (one runner per job across processes) expires this long after its last renewal."""
+    progress_every: Duration = timedelta(seconds=30)
+    """How often a running cycle logs a ``cycle_progress`` event."""
+
+
+class ProvisioningLogSettings(_Strict):
+    """How long provisioning-log records are kept (Entra: 30 days), and how often the daemon prunes."""
+
+    retention: Duration = timedelta(days=30)
+    prune_every: Duration = timedelta(hours=1)
 
 
 class ConfigSettings(_Strict):
@@ -436,6 +494,8 @@ class ConfigSettings(_Strict):
 
     state: str = "sqlite:///syncer-state.db"
     metrics: MetricsSettings | None = None
+    daemon: DaemonSettings = DaemonSettings()
+    provisioning_log: ProvisioningLogSettings = ProvisioningLogSettings()
     jobs: list[JobSettings] = Field(min_length=1)
 
     @model_validator(mode="after")

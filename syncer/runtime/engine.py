@@ -283,6 +283,7 @@ async def _run(
     saved: Mapping[str, Any] | None,
     clock: Callable[[], datetime],
     on_progress: Callable[[int, int], None] | None,
+    stop: Callable[[], str | None] | None = None,
 ) -> CycleResult:
     mapping = compiled_mapping(config, job)
     scope = compiled_scope(config, job)
@@ -388,6 +389,12 @@ async def _run(
                     )
                 if run_id is None:
                     return CycleResult(plan=plan, requests=client.stats)
+                if stop is not None and stop():
+                    # a daemon stopping before anything was sent: nothing sent, the run says why
+                    store.finish_run(
+                        run_id, finished_at=clock(), status="stopped", counts={"source.objects": objects}
+                    )
+                    return CycleResult(plan=plan, requests=client.stats, run_id=run_id)
                 interval = job.schedule.interval
                 executor = Executor(
                     job=job.name,
@@ -403,6 +410,7 @@ async def _run(
                     dialect=job.target.dialect,
                     escrowed=frozenset((e.kind, e.source_id) for e in escrow),
                     escrow_delay=lambda attempts: escrow_delay(attempts, interval),
+                    should_stop=stop,
                 )
                 try:
                     report = await executor.apply(plan)
@@ -425,7 +433,7 @@ async def _run(
                     finished_at=finished,
                     objects=max(1, len(users) + len(groups)),
                     failures=report.failures,
-                    fatal=report.stopped,
+                    fatal=report.refused,
                     held_deletions=bool(plan.held),
                 )
                 _after_cycle(store, job, health, outcome, report.failures)
@@ -578,7 +586,14 @@ def run_cycle(
     saved_plan: Mapping[str, Any] | None = None,
     clock: Callable[[], datetime] = utc_now,
     on_progress: Callable[[int, int], None] | None = None,
+    stop: Callable[[], str | None] | None = None,
 ) -> CycleResult:
-    """Run one cycle of a job: ``plan`` stops after planning, ``sync`` applies the plan."""
+    """Run one cycle of a job: ``plan`` stops after planning, ``sync`` applies the plan.
+
+    ``stop`` (the daemon's) returns a reason once the process is stopping: requests in flight
+    finish and are recorded, the rest are not sent, and the run ends as ``stopped``.
+    """
     job = config.settings.job(job_name)
-    return asyncio.run(_run(config, job, mode=mode, saved=saved_plan, clock=clock, on_progress=on_progress))
+    return asyncio.run(
+        _run(config, job, mode=mode, saved=saved_plan, clock=clock, on_progress=on_progress, stop=stop)
+    )

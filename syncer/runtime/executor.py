@@ -109,6 +109,7 @@ class ApplyReport:
     counts: Mapping[str, int]
     failures: int
     stopped: str | None
+    refused: str | None = None
 
 
 def _ref_text(value: Value) -> Value:
@@ -134,6 +135,7 @@ class Executor:
         dialect: str = "rfc",
         escrowed: frozenset[Key] = frozenset(),
         escrow_delay: Callable[[int], int] = lambda attempts: 0,
+        should_stop: Callable[[], str | None] | None = None,
     ) -> None:
         self.job = job
         self.run_id = run_id
@@ -149,9 +151,12 @@ class Executor:
         self.escrowed = escrowed
         self.escrow_delay = escrow_delay
         self.escrow_failures = 0
+        self.should_stop = should_stop
         self.outcomes: dict[Key, _Outcome] = {}
         self.pending_references: dict[Key, frozenset[str]] = {}
         self.stopped: str | None = None
+        self.refused: str | None = None
+        """Set when the target refused the credentials: the cycle stops and the job is quarantined."""
         self.done = 0
         self.total = 0
 
@@ -323,7 +328,7 @@ class Executor:
         )
         if plan.held:
             counts["StagedDelete.Skipped"] = len(plan.held)
-        return ApplyReport(counts=dict(counts), failures=failures, stopped=self.stopped)
+        return ApplyReport(counts=dict(counts), failures=failures, stopped=self.stopped, refused=self.refused)
 
     async def _run_phase(self, changes: Sequence[Change]) -> None:
         if not changes:
@@ -350,6 +355,9 @@ class Executor:
         key = (change.kind, change.source_id)
         outcome = self.outcomes[key]
         try:
+            if self.stopped is None and self.should_stop is not None:
+                # the daemon is stopping: what is in flight finishes, nothing new is sent
+                self.stopped = self.should_stop()
             if self.stopped:
                 outcome.fail("CycleStopped", f"not sent: {self.stopped}")
             elif isinstance(change, CreateObject):
@@ -370,6 +378,7 @@ class Executor:
                 outcome.detail = outcome.detail or str(exc)
         except UnauthorizedError as exc:
             self.stopped = f"the target refused the credentials ({exc})"
+            self.refused = self.stopped
             outcome.fail(exc.code, str(exc))
             log.error("cycle_stopped", reason=self.stopped)
         except TargetError as exc:

@@ -94,8 +94,3 @@ def explain_scope(config: LoadedConfig, job_name: str, source_id: str) -> list[s
         return [f"{source_id}: not imported: {skipped[0].location}: {skipped[0].reason}"]
     raise KeyError(f"no user or group with id {source_id!r} in the source")
 
-
-def restart(config: LoadedConfig, job_name: str, *, full: bool) -> None:
-    """Clear escrow, quarantine, held deletions and change tracking; ``full`` drops the links too."""
-    with StateStore(state_url(config)) as store:
-        store.reset(job_name, links=full)

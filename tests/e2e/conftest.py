@@ -105,6 +105,10 @@ jobs:
         with sqlite3.connect(self.state) as db:
             return list(db.execute(query))
 
+    def sql_connection(self) -> sqlite3.Connection:
+        """A connection for writes (``with`` commits); SQLite waits for a running daemon's writes."""
+        return sqlite3.connect(self.state, timeout=30)
+
 
 @pytest.fixture
 def workspace(tmp_path: Path, scim: ScimTestServer) -> Workspace:

@@ -9,12 +9,13 @@ else: not in a message, a log event or a ``repr``.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import random
 import ssl
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from types import MappingProxyType, TracebackType
@@ -48,6 +49,16 @@ MAX_RETRY_AFTER = 60.0
 """Longest Retry-After honoured: a target asking for an hour should fail this cycle, not stall it."""
 SCIM_JSON = "application/scim+json"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+RequestObserver = Callable[[str, int | None, float], None]
+request_observer: contextvars.ContextVar[RequestObserver | None] = contextvars.ContextVar(
+    "syncer_request_observer", default=None
+)
+"""Called with (method, status or ``None`` when no response came, seconds) after every attempt.
+
+A context variable rather than a constructor argument, so the daemon's metrics see the requests of
+every client a cycle opens without the engine passing anything along.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +135,6 @@ class ScimClient:
         self._paused_until = 0.0
         self._by_method: Counter[str] = Counter()
         self._by_status: Counter[int] = Counter()
-        self.latencies: list[tuple[str, int, float]] = []
-        """(method, status, milliseconds) of every response, for metrics."""
 
     @property
     def concurrency_now(self) -> int:
@@ -226,11 +235,12 @@ class ScimClient:
                     request.method, request.path, params=request.params, content=content, headers=headers
                 )
             except httpx.HTTPError as exc:
+                _observe(request.method, None, time.perf_counter() - started)
                 raise _translate(request, exc) from exc
             elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         finally:
             await self._slots.release()
-        self.latencies.append((request.method, response.status_code, elapsed_ms))
+        _observe(request.method, response.status_code, elapsed_ms / 1000)
         self._by_status[response.status_code] += 1
         log.debug(
             "scim.request",
@@ -286,6 +296,12 @@ class ScimClient:
             start += len(resources)
             if seen >= total:
                 return
+
+
+def _observe(method: str, status: int | None, seconds: float) -> None:
+    observer = request_observer.get()
+    if observer is not None:
+        observer(method, status, seconds)
 
 
 def _translate(request: ScimRequest, exc: httpx.HTTPError) -> TargetError:

@@ -140,6 +140,17 @@ escrow = sa.Table(
     sa.Column("last_failed_at", UTCDateTime, nullable=False),
 )
 
+# One row per job that some process is running a cycle of: the single-active-runner lease. A
+# daemon takes it with a conditional UPDATE (free, expired or already its own), renews it while
+# the cycle runs and clears it when done, so two daemons on one state never run one job at once.
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
 # run_id has no foreign key on purpose: an entry must be recordable even when the run row is not
 # (provision on demand, a test), and the log is an audit trail that should outlive run pruning.
 provisioning_log = sa.Table(

@@ -16,6 +16,7 @@ import datetime
 import hashlib
 import json
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
@@ -33,6 +34,7 @@ RUNNING = "running"
 """The status of a run between :meth:`StateStore.begin_run` and :meth:`StateStore.finish_run`."""
 
 _BUSY_TIMEOUT_MS = 30_000
+_CREATE_ATTEMPTS = 4
 
 
 def fingerprint(job_links: Iterable[Link]) -> str:
@@ -110,11 +112,18 @@ class StateStore:
             raise StateError(f"state store: open failed on {self._url}: {_reason(exc)}") from exc
         if self._engine.dialect.name == "sqlite":
             sa.event.listen(self._engine, "connect", _sqlite_pragmas)
-        try:
-            schema.metadata.create_all(self._engine)
-        except SQLAlchemyError as exc:
-            self._engine.dispose()
-            raise StateError(f"state store: open failed on {self._url}: {_reason(exc)}") from exc
+        # Two processes opening a new state at once (a daemon and a standby, or `syncer sync`) race:
+        # one creates a table the other has just found missing, or holds the lock. Once more sees
+        # the tables in place.
+        for attempt in range(1, _CREATE_ATTEMPTS + 1):
+            try:
+                schema.metadata.create_all(self._engine)
+                break
+            except SQLAlchemyError as exc:
+                if attempt == _CREATE_ATTEMPTS:
+                    self._engine.dispose()
+                    raise StateError(f"state store: open failed on {self._url}: {_reason(exc)}") from exc
+                time.sleep(0.1 * attempt)
 
     @classmethod
     def open(cls, url: str) -> StateStore:
@@ -239,13 +248,19 @@ class StateStore:
     def has_state(self, job: str) -> bool:
         """Whether ``job`` has history; ``False`` makes the next cycle the initial one.
 
-        History is any link, or any finished non-dry run since the last :meth:`reset`, so that a
-        full restart (which drops the links) also starts over with an initial cycle.
+        History is any finished non-dry run since the last :meth:`reset`, or, for a job never
+        reset, any link. So every restart, with or without the links, makes the next cycle the
+        initial one (Entra: "Restart provisioning" runs an initial cycle and keeps the links).
         """
         with self._guard("has_state"), self._engine.connect() as conn:
-            if conn.execute(sa.select(links.c.source_id).where(links.c.job == job).limit(1)).first():
+            reset_seq = conn.execute(sa.select(jobs.c.reset_seq).where(jobs.c.job == job)).scalar()
+            never_reset = reset_seq is None
+            if (
+                never_reset
+                and conn.execute(sa.select(links.c.source_id).where(links.c.job == job).limit(1)).first()
+            ):
                 return True
-            reset_seq = conn.execute(sa.select(jobs.c.reset_seq).where(jobs.c.job == job)).scalar() or 0
+            reset_seq = reset_seq or 0
             done = sa.select(runs.c.seq).where(
                 runs.c.job == job,
                 runs.c.finished_at.is_not(None),
@@ -263,7 +278,6 @@ class StateStore:
         table = schema.links
         with self._guard("reset"), self._engine.begin() as conn:
             conn.execute(sa.delete(schema.escrow).where(schema.escrow.c.job == job))
-            conn.execute(sa.delete(schema.job_flags).where(schema.job_flags.c.job == job))
             if links:
                 conn.execute(sa.delete(table).where(table.c.job == job))
             else:
@@ -408,3 +422,100 @@ class StateStore:
             rows = conn.execute(query).all()
         entries = [schema.entry_from_row(row) for row in rows]
         return entries if limit is None else entries[::-1]
+
+    def search_log(
+        self,
+        *,
+        job: str | None = None,
+        run_id: str | None = None,
+        statuses: Sequence[str] = (),
+        actions: Sequence[str] = (),
+        since: datetime.datetime | None = None,
+        source_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[ProvisioningLogEntry]:
+        """Records matching every given filter (statuses and actions: any of), oldest first.
+
+        With ``limit``, the newest ``limit`` matching records, still oldest first.
+        """
+        log = provisioning_log
+        query = sa.select(log)
+        if job is not None:
+            query = query.where(log.c.job == job)
+        if run_id is not None:
+            query = query.where(log.c.run_id == run_id)
+        if statuses:
+            query = query.where(log.c.status.in_(list(statuses)))
+        if actions:
+            query = query.where(log.c.action.in_(list(actions)))
+        if since is not None:
+            query = query.where(log.c.time >= since)
+        if source_id is not None:
+            query = query.where(log.c.source_id == source_id)
+        if limit is None:
+            query = query.order_by(log.c.time, log.c.id)
+        else:
+            query = query.order_by(log.c.time.desc(), log.c.id.desc()).limit(limit)
+        with self._guard("search_log"), self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        entries = [schema.entry_from_row(row) for row in rows]
+        return entries if limit is None else entries[::-1]
+
+    def prune_log(self, before: datetime.datetime, *, batch: int = 500) -> int:
+        """Delete provisioning-log records older than ``before``; returns how many.
+
+        Deletes in small transactions, so a running cycle that writes the log waits at most one
+        batch for the database, never the whole prune.
+        """
+        log = provisioning_log
+        removed = 0
+        while True:
+            with self._guard("prune_log"), self._engine.begin() as conn:
+                ids = (
+                    conn.execute(sa.select(log.c.id).where(log.c.time < before).limit(batch)).scalars().all()
+                )
+                if not ids:
+                    return removed
+                conn.execute(sa.delete(log).where(log.c.id.in_(ids)))
+            removed += len(ids)
+
+    # -- leases: one runner per job across processes --------------------------------------------
+
+    def acquire_lease(
+        self, name: str, owner: str, *, ttl: datetime.timedelta, now: datetime.datetime
+    ) -> bool:
+        """Take or renew the lease ``name`` for ``owner`` until ``now + ttl``.
+
+        True when ``owner`` holds it afterwards: it was free, expired, or already ``owner``'s.
+        """
+        table = schema.leases
+        free = sa.and_(table.c.name == name, sa.or_(table.c.owner == owner, table.c.expires_at < now))
+        with self._guard("acquire_lease"):
+            with self._engine.begin() as conn:
+                taken = conn.execute(
+                    sa.update(table).where(free).values(owner=owner, expires_at=now + ttl)
+                ).rowcount
+                if taken:
+                    return True
+                if conn.execute(sa.select(table.c.name).where(table.c.name == name)).first() is not None:
+                    return False
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(sa.insert(table).values(name=name, owner=owner, expires_at=now + ttl))
+            except IntegrityError:  # another process inserted it first
+                return False
+        return True
+
+    def release_lease(self, name: str, owner: str) -> None:
+        """Give the lease back, if ``owner`` still holds it."""
+        table = schema.leases
+        with self._guard("release_lease"), self._engine.begin() as conn:
+            conn.execute(sa.delete(table).where(table.c.name == name, table.c.owner == owner))
+
+    def lease_holder(self, name: str, now: datetime.datetime) -> str | None:
+        """Who holds the lease ``name`` now (an expired lease is held by nobody)."""
+        table = schema.leases
+        query = sa.select(table.c.owner).where(table.c.name == name, table.c.expires_at >= now)
+        with self._guard("lease_holder"), self._engine.connect() as conn:
+            owner: str | None = conn.execute(query).scalar()
+        return owner
