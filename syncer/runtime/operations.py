@@ -93,4 +93,3 @@ def explain_scope(config: LoadedConfig, job_name: str, source_id: str) -> list[s
     if skipped:
         return [f"{source_id}: not imported: {skipped[0].location}: {skipped[0].reason}"]
     raise KeyError(f"no user or group with id {source_id!r} in the source")
-
