@@ -226,9 +226,17 @@ def _progress_runner(label: str) -> tuple[ProgressTracker | None, Progress | Non
 
 def _report(result: CycleResult) -> None:
     counts = summary(result.plan)
+    done = result.report.counts if result.report else {}
+    # what was planned, less what failed: never report a create that did not happen
+    for key, action in (("create", "Create"), ("disable", "Disable"), ("delete", "Delete")):
+        counts[key] -= done.get(f"{action}.Failure", 0)
     requests = ", ".join(f"{m} {n}" for m, n in sorted(result.requests.by_method.items())) or "none"
     failures = result.report.failures if result.report else 0
     kind = "initial" if result.plan.initial else "incremental"
+    if failures:
+        err.print(
+            f"{failures} object(s) failed: `syncer logs --status failure --run {result.run_id}`", markup=False
+        )
     out.print(
         f"Synced job {result.plan.job} ({kind} cycle {result.run_id}): {counts['create']} created, "
         f"{counts['update']} updated, {counts['link']} linked, {counts['disable']} disabled, "

@@ -71,8 +71,8 @@ def send_notification(settings: NotifySettings, event: dict[str, Any]) -> None:
                 timeout=settings.webhook.timeout.total_seconds(),
             )
             response.raise_for_status()
-        except httpx.HTTPError as exc:
-            log.error("notification_failed", channel="webhook", event=event["event"], error=str(exc))
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is no HTTPError
+            log.error("notification_failed", channel="webhook", notification=event["event"], error=str(exc))
     if settings.email is not None:
         mail = settings.email
         message = EmailMessage()
@@ -88,7 +88,7 @@ def send_notification(settings: NotifySettings, event: dict[str, Any]) -> None:
                     smtp.login(mail.username, mail.password.get_secret_value())
                 smtp.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
-            log.error("notification_failed", channel="email", event=event["event"], error=str(exc))
+            log.error("notification_failed", channel="email", notification=event["event"], error=str(exc))
     if settings.command:
         try:
             subprocess.run(
@@ -100,4 +100,4 @@ def send_notification(settings: NotifySettings, event: dict[str, Any]) -> None:
                 capture_output=True,
             )
         except (OSError, subprocess.SubprocessError) as exc:
-            log.error("notification_failed", channel="command", event=event["event"], error=str(exc))
+            log.error("notification_failed", channel="command", notification=event["event"], error=str(exc))
