@@ -310,6 +310,8 @@ class TargetSettings(_Strict):
     verify_tls: bool = True
     ca_file: Path | None = None
     dialect: Literal["rfc", "entra"] = "rfc"
+    update_method: Literal["patch", "put"] = "patch"
+    """``put`` for targets without PATCH: read the resource, apply the changes, PUT it back."""
     rate_limit: Annotated[float | None, BeforeValidator(lambda v: parse_rate(v))] = None
     """Requests per second at most (``25/s``, ``1500/m``), so a known target limit is never hit."""
 

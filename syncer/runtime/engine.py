@@ -411,6 +411,7 @@ async def _run(
                     escrowed=frozenset((e.kind, e.source_id) for e in escrow),
                     escrow_delay=lambda attempts: escrow_delay(attempts, interval),
                     should_stop=stop,
+                    update_method=job.target.update_method,
                 )
                 try:
                     report = await executor.apply(plan)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 
 import structlog
 
@@ -32,6 +33,7 @@ from syncer.core.changes import (
     UpdateObject,
 )
 from syncer.core.mapping import CompiledMapping
+from syncer.core.patching import apply_operations
 from syncer.core.planning import diff_values
 from syncer.core.scimpath import (
     CORE_GROUP,
@@ -136,6 +138,7 @@ class Executor:
         escrowed: frozenset[Key] = frozenset(),
         escrow_delay: Callable[[int], int] = lambda attempts: 0,
         should_stop: Callable[[], str | None] | None = None,
+        update_method: str = "patch",
     ) -> None:
         self.job = job
         self.run_id = run_id
@@ -147,7 +150,8 @@ class Executor:
         self.concurrency = concurrency
         self.clock = clock
         self.on_progress = on_progress
-        self.dialect = dialect
+        self.dialect = dialect if update_method == "patch" else "rfc"
+        self.update_method = update_method
         self.escrowed = escrowed
         self.escrow_delay = escrow_delay
         self.escrow_failures = 0
@@ -393,6 +397,14 @@ class Executor:
 
     # --- one change each ----------------------------------------------------------------------
 
+    async def _modify(self, kind: ObjectKind, target_id: str, ops: list[dict[str, Any]]) -> None:
+        """PATCH the operations, or on a PUT-only target, GET, apply them locally and PUT."""
+        if self.update_method == "put":
+            current = await self.client.get(kind, target_id)
+            await self.client.put(kind, target_id, apply_operations(current, ops))
+        else:
+            await self.client.patch(kind, target_id, patch_body(ops))
+
     def _exported_values(self, values: Mapping[str, Value]) -> dict[str, Value]:
         return {p: v for p, v in values.items() if v is not None}
 
@@ -496,7 +508,7 @@ class Executor:
         )
         if changes:
             ops = build_patch_operations(changes, current=actual, dialect=self.dialect)
-            await self.client.patch(desired.kind, target_id, patch_body(ops))
+            await self._modify(desired.kind, target_id, ops)
         exported = {p: desired.attributes[p] for p in wanted if wanted[p] is not None}
         self._save(
             Link(
@@ -535,7 +547,7 @@ class Executor:
             }
             ops = build_patch_operations(sendable, current=current, dialect=self.dialect)
             try:
-                await self.client.patch(change.kind, target_id, patch_body(ops))
+                await self._modify(change.kind, target_id, ops)
             except NotFoundError:
                 outcome.steps.append(
                     Step("export", Status.WARNING, f"{target_id} is gone on the target; re-matching")
@@ -604,7 +616,7 @@ class Executor:
                 if change.add
                 else member_operations([], list(resolved.values()), dialect=self.dialect)
             )
-            await self.client.patch(ObjectKind.GROUP, target_id, patch_body(ops))
+            await self._modify(ObjectKind.GROUP, target_id, ops)
         group = self.links.get((ObjectKind.GROUP, change.group_source_id))
         if group is not None:
             members = set(group.members)
@@ -625,7 +637,7 @@ class Executor:
         outcome.target_id = change.target_id
         ops = build_patch_operations([AttributeChange("active", True, False)], dialect=self.dialect)
         try:
-            await self.client.patch(ObjectKind.USER, change.target_id, patch_body(ops))
+            await self._modify(ObjectKind.USER, change.target_id, ops)
         except NotFoundError:
             outcome.detail = "already gone on the target"
             self._drop(ObjectKind.USER, change.source_id)

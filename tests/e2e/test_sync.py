@@ -345,3 +345,34 @@ def test_duplicate_source_values_fail_both_objects(workspace: Workspace) -> None
     assert "DuplicateSourceEntries" in workspace.run("plan").stdout
     assert "2 failed" in result.stdout
     assert data["users"][12]["userPrincipalName"] not in workspace.users()
+
+
+def test_put_only_target_gets_the_same_result(workspace: Workspace) -> None:
+    """With update_method: put, updates, disables and member removals go out as GET + PUT, never PATCH."""
+    text = workspace.config.read_text().replace(
+        "      retries: 2\n", "      retries: 2\n      update_method: put\n"
+    )
+    workspace.config.write_text(text)
+    workspace.run("sync")
+    with workspace.server._counting.lock:
+        workspace.server._counting.counts.clear()
+    data = workspace.load()
+    title_user, leaver = data["users"][5], data["users"][6]
+    title_user["jobTitle"] = "Principal"
+    leaver["accountEnabled"] = False
+    engineering = next(g for g in data["groups"] if g["displayName"] == "Engineering")
+    dropped = engineering["members"][0]
+    engineering["members"] = engineering["members"][1:]
+    workspace.save(data)
+    workspace.run("sync")
+    counts = workspace.server.counts()
+    assert "PATCH" not in counts and counts.get("PUT", 0) >= 3
+    users = workspace.users()
+    assert users[title_user["userPrincipalName"]]["title"] == "Principal"
+    assert users[leaver["userPrincipalName"]]["active"] is False
+    dropped_id = users[_by_id(data)[dropped]["userPrincipalName"]]["id"]
+    assert dropped_id not in {m["value"] for m in workspace.groups()["Engineering"]["members"]}
+    with workspace.server._counting.lock:
+        workspace.server._counting.counts.clear()
+    workspace.run("sync")
+    assert workspace.server.writes() == 0

@@ -183,6 +183,11 @@ class ScimClient:
         data = await self.send(protocol.prepare_patch(kind, id, body))
         return data if isinstance(data, dict) else None
 
+    async def put(self, kind: ObjectKind, id: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Replace the whole resource; the resource when the target returns it."""
+        data = await self.send(protocol.prepare_put(kind, id, body))
+        return data if isinstance(data, dict) else None
+
     async def delete(self, kind: ObjectKind, id: str) -> None:
         await self.send(protocol.prepare_delete(kind, id))
 

@@ -109,6 +109,13 @@ def prepare_patch(kind: ObjectKind, id: str, body: Mapping[str, Any]) -> ScimReq
     )
 
 
+def prepare_put(kind: ObjectKind, id: str, body: Mapping[str, Any]) -> ScimRequest:
+    """A full replace (RFC 7644 §3.5.1), for targets that take PUT but not PATCH."""
+    return ScimRequest(
+        "PUT", _resource_path(kind, id), body=body, expected=frozenset({200, 204}), returns=Returns.OPTIONAL
+    )
+
+
 def prepare_delete(kind: ObjectKind, id: str) -> ScimRequest:
     return ScimRequest(
         "DELETE", _resource_path(kind, id), expected=frozenset({200, 204}), returns=Returns.OPTIONAL
