@@ -15,6 +15,8 @@ from syncer.core.changes import ChangeMembers, CreateObject, DeleteObject, Disab
 from syncer.types import Reference, Status, Value, thaw
 
 PLAN_FORMAT = 1
+OUT_OF_SCOPE_SHOWN = 50
+"""Out-of-scope objects listed in a text plan, with the clause that put each out; JSON has all."""
 
 
 def _show(value: Value, plan: Plan) -> str:
@@ -101,11 +103,19 @@ def render_text(plan: Plan, *, show_failures: bool = True) -> str:
             for s in plan.skips
             if s.status is Status.FAILURE
         )
+    outside = [s for s in plan.skips if s.reason == "NotEffectivelyEntitled" and s.detail]
+    lines.extend(
+        f"# not in scope: {s.kind.value} {s.display}: {s.detail}" for s in outside[:OUT_OF_SCOPE_SHOWN]
+    )
+    if len(outside) > OUT_OF_SCOPE_SHOWN:
+        lines.append(
+            f"# ... and {len(outside) - OUT_OF_SCOPE_SHOWN} more not in scope (`--format json` lists all)"
+        )
     if plan.held:
         lines.extend(f"# held: {change_line(change, plan)}" for change in plan.held)
         lines.append(
-            f"HELD: {plan.held_reason}. Check the source and the mapping; to release them, raise "
-            "deprovision.deletion_threshold for one cycle."
+            f"HELD: {plan.held_reason}. Check the source and the scope; to release exactly these, run "
+            f"`syncer approve-deletions --job {plan.job}`."
         )
     if not plan.changes:
         lines.append("No changes. The target is up to date.")

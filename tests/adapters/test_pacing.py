@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import pytest
@@ -23,7 +24,7 @@ def test_rate_limit_spaces_starts() -> None:
 
     starts = asyncio.run(main())
     assert starts[-1] - starts[0] >= 0.45 - 0.005
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert min(gaps) >= 0.045
 
 

@@ -82,12 +82,13 @@ def test_remove(dialect: str, body: str) -> None:
     [
         (
             "rfc",
-            HEAD + '[{"op":"add","path":"emails","value":[{"type":"work","primary":true,"value":"a@b.example"}]}]}',
+            HEAD + '[{"op":"add","path":"emails",'
+            '"value":[{"type":"work","primary":true,"value":"a@b.example"}]}]}',
         ),
         (
             "entra",
-            HEAD
-            + '[{"op":"Add","path":"emails","value":[{"type":"work","primary":"True","value":"a@b.example"}]}]}',
+            HEAD + '[{"op":"Add","path":"emails",'
+            '"value":[{"type":"work","primary":"True","value":"a@b.example"}]}]}',
         ),
     ],
 )

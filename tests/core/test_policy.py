@@ -74,7 +74,10 @@ def test_quarantine_reason(case: CycleOutcome, expected: str | None) -> None:
 
 def test_quarantine_reason_details() -> None:
     """The detail names what passed which threshold."""
-    assert quarantine_reason(outcome(fatal="401: bad token"), SMALL) == (QUARANTINE_EXCEPTION, "401: bad token")
+    assert quarantine_reason(outcome(fatal="401: bad token"), SMALL) == (
+        QUARANTINE_EXCEPTION,
+        "401: bad token",
+    )
     assert quarantine_reason(outcome(failures=11, objects=20), SMALL) == (
         ESCROW_PROPORTION,
         "11 of 20 objects failed (55%, more than 40% with at least 10)",
@@ -140,7 +143,9 @@ def test_next_health_clean_cycle_lifts() -> None:
 def test_next_health_disables_after_28_days() -> None:
     """Still failing 28 days after entering quarantine disables the job; a day less does not."""
     before = JobHealth(quarantine=Quarantine(QUARANTINE_EXCEPTION, T0, "401", attempts=20))
-    almost = next_health(before, outcome(fatal="401", at=T0 + timedelta(days=28) - timedelta(seconds=1)), SMALL)
+    almost = next_health(
+        before, outcome(fatal="401", at=T0 + timedelta(days=28) - timedelta(seconds=1)), SMALL
+    )
     assert almost.disabled_reason is None and almost.quarantine is not None
     assert almost.quarantine.attempts == 21
     after = next_health(before, outcome(fatal="401", at=T0 + timedelta(days=28)), SMALL)
@@ -152,7 +157,9 @@ def test_next_health_disables_after_28_days() -> None:
 
 def test_next_health_disabled_stays_disabled() -> None:
     """A disabled job stays as it is, even after a clean cycle."""
-    disabled = JobHealth(quarantine=Quarantine(QUARANTINE_EXCEPTION, T0, "401", attempts=30), disabled_reason="x")
+    disabled = JobHealth(
+        quarantine=Quarantine(QUARANTINE_EXCEPTION, T0, "401", attempts=30), disabled_reason="x"
+    )
     assert next_health(disabled, outcome(), SMALL) is disabled
     assert next_health(disabled, outcome(fatal="401"), SMALL) is disabled
 
@@ -164,15 +171,14 @@ def test_next_run_healthy_is_last_plus_interval() -> None:
 
 
 @pytest.mark.parametrize(
-    ("attempts", "delay"),
-    [(0, timedelta(hours=6)), (1, timedelta(hours=12)), (2, timedelta(hours=24)), (3, timedelta(hours=24))]
-    + [(10, timedelta(hours=24))],
+    ("attempts", "hours"),
+    [(0, 6), (1, 12), (2, 24), (3, 24), (10, 24)],
 )
-def test_next_run_quarantine_backoff(attempts: int, delay: timedelta) -> None:
+def test_next_run_quarantine_backoff(attempts: int, hours: int) -> None:
     """Quarantined, the job runs 6 h, 12 h, 24 h, then daily after its last cycle, whatever the interval."""
     health = JobHealth(quarantine=Quarantine(QUARANTINE_EXCEPTION, T0, attempts=attempts))
     last = T0 + timedelta(days=attempts)
-    assert next_run(health, last, INTERVAL, last + timedelta(minutes=1)) == last + delay
+    assert next_run(health, last, INTERVAL, last + timedelta(minutes=1)) == last + timedelta(hours=hours)
 
 
 def test_next_run_disabled_is_none() -> None:

@@ -329,7 +329,7 @@ def test_held_changes_are_shown_and_not_counted() -> None:
         '~ update user bob@contoso.com title: "Engineer" -> "Lead"\n'
         "# held: - disable user carol@contoso.com (disabled in the source)\n"
         "HELD: 1 objects would be disabled or deleted, threshold 0: none of them was sent. Check the source "
-        "and the mapping; to release them, raise deprovision.deletion_threshold for one cycle.\n"
+        "and the scope; to release exactly these, run `syncer approve-deletions --job asana`.\n"
         "Plan: 0 to create, 1 to update, 0 to link, 0 to disable, 0 to delete, "
         "0 members to add, 0 to remove; 0 unchanged or skipped, 0 failing.\n"
     )
@@ -343,3 +343,24 @@ def test_held_changes_are_part_of_the_fingerprint() -> None:
     data["held"].clear()
     with pytest.raises(ValueError, match="edited"):
         verify_saved(data)
+
+
+def test_out_of_scope_objects_are_listed_with_their_clause() -> None:
+    """Each object left out by scope is listed with the clause that failed, up to a bound, then counted."""
+    skips = tuple(
+        Skip(
+            ObjectKind.USER,
+            f"u{i}",
+            f"user{i}@contoso.com",
+            "NotEffectivelyEntitled",
+            detail="users scoping filter: group 1: department EQUALS 'Sales' (value 'Legal'): false",
+        )
+        for i in range(52)
+    )
+    text = render_text(Plan(job="asana", initial=False, changes=(), skips=skips, inputs=INPUTS))
+    assert (
+        "# not in scope: user user0@contoso.com: users scoping filter: group 1: department EQUALS 'Sales' "
+        "(value 'Legal'): false"
+    ) in text
+    assert text.count("# not in scope:") == 50
+    assert "# ... and 2 more not in scope (`--format json` lists all)" in text

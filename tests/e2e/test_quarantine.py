@@ -11,6 +11,7 @@ import io
 import json
 import re
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -128,9 +129,14 @@ class Status:
         value = self.line("next run (daemon):").removeprefix("next run (daemon): ").removesuffix(" UTC")
         return datetime.fromisoformat(value + "+00:00")
 
+    @property
+    def escrow_summary(self) -> str:
+        """The escrow line of the details ("escrow: empty" or "escrow: N object(s)")."""
+        return [line.strip() for line in self.lines if line.startswith("  escrow: ")][-1]
+
     def escrow(self) -> list[str]:
-        """The escrowed objects' lines."""
-        start = self.lines.index(next(line for line in self.lines if line.startswith("  escrow: ") and "(" in line))
+        """The escrowed objects' lines, under the escrow line of the details."""
+        start = max(i for i, line in enumerate(self.lines) if line.startswith("  escrow: "))
         return [line.strip() for line in self.lines[start + 1 :] if line.startswith("    ")]
 
 
@@ -148,7 +154,7 @@ def logged(stderr: str, event: str) -> list[dict[str, Any]]:
 
 
 def test_wrong_token_quarantines_with_backoff_and_a_clean_cycle_lifts_it(ws: Workspace) -> None:
-    """A refused token quarantines the job (next run 6 h, then 12 h after the cycle) with no write; the right one lifts it."""
+    """A refused token quarantines with no write, next run 6 h then 12 h after; the right token lifts it."""
     target_config(ws, token="wrong-token")
     result = ws.run("sync", expect=1)
     assert "refused the credentials (401)" in result.stderr
@@ -218,24 +224,40 @@ def test_quarantine_notifies_the_webhook(ws: Workspace, receiver: Receiver) -> N
     assert datetime.fromisoformat(event["since"]) == datetime.fromisoformat(event["at"])
 
 
+def test_a_failing_webhook_does_not_change_the_outcome(ws: Workspace) -> None:
+    """A webhook nobody listens on is logged; the sync still ends on the credentials error and quarantines."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
+    target_config(ws, token="wrong-token", extra_job=f"    notify: {{webhook: {{url: '{url}'}}}}\n")
+    result = ws.run("sync", expect=1)
+    assert "refused the credentials (401)" in result.stderr
+    assert "Traceback" not in result.stderr
+    [failed] = logged(result.stderr, "notification_failed")
+    assert (failed["channel"], failed["notification"]) == ("webhook", "quarantine")
+    assert status(ws).line("quarantine:").startswith(f"quarantine: {QUARANTINED} since ")
+
+
 # --- escrow ----------------------------------------------------------------------------------------
 
 
 def test_a_refused_user_is_escrowed_retried_with_backoff_and_cleared_on_success(
     ws: Workspace, gate: Gate
 ) -> None:
-    """One refused user is escrowed while everyone else is created; retried next cycle, then after one skipped cycle, then cleared."""
+    """A refused user is escrowed, others created; retried next cycle, then after a skipped one; cleared."""
     gate.refuse = REFUSED
     result = ws.run("sync", expect=1)
     assert "1 object(s) failed" in result.stderr
     assert "; 1 failed." in result.stdout
-    assert sorted(ws.users()) == sorted(u["userPrincipalName"] for u in ws.load()["users"] if u["userPrincipalName"] != REFUSED)
+    assert sorted(ws.users()) == sorted(
+        u["userPrincipalName"] for u in ws.load()["users"] if u["userPrincipalName"] != REFUSED
+    )
     [escrowed] = logged(result.stderr, "object_escrowed")
     assert escrowed["attempts"] == 1
 
     first = status(ws)
     assert first.line("quarantine:") == "quarantine: no"
-    assert first.line("escrow: 1") == "escrow: 1 object(s)"
+    assert first.escrow_summary == "escrow: 1 object(s)"
     assert first.escrow() == [
         f"user {REFUSED}: 1 attempt(s), retried next cycle; last Permanent: POST /Users: 400 invalidValue: no"
     ]
@@ -243,7 +265,8 @@ def test_a_refused_user_is_escrowed_retried_with_backoff_and_cleared_on_success(
     result = ws.run("sync", expect=1)  # retried at once: attempt 2
     assert [e["attempts"] for e in logged(result.stderr, "object_escrowed")] == [2]
     assert status(ws).escrow() == [
-        f"user {REFUSED}: 2 attempt(s), retried in 1 cycle(s); last Permanent: POST /Users: 400 invalidValue: no"
+        f"user {REFUSED}: 2 attempt(s), retried in 1 cycle(s); "
+        "last Permanent: POST /Users: 400 invalidValue: no"
     ]
 
     gate.refuse = None
@@ -256,7 +279,7 @@ def test_a_refused_user_is_escrowed_retried_with_backoff_and_cleared_on_success(
     assert "; 0 failed." in result.stdout
     assert REFUSED in ws.users()
     after = status(ws)
-    assert after.line("escrow: ") == "escrow: empty"
+    assert after.escrow_summary == "escrow: empty"
     assert len(ws.users()) == USERS
 
 
@@ -267,7 +290,7 @@ def test_restart_clears_escrow(ws: Workspace, gate: Gate) -> None:
     result = ws.run("restart")
     assert result.stdout.startswith("job e2e: restarted (escrow, quarantine and change tracking cleared)")
     after = status(ws)
-    assert after.line("escrow: ") == "escrow: empty"
+    assert after.escrow_summary == "escrow: empty"
     assert ws.sql("select count(*) from escrow") == [(0,)]
 
 
@@ -275,7 +298,7 @@ def test_restart_clears_escrow(ws: Workspace, gate: Gate) -> None:
 
 
 def test_entra_dialect_converges_users_and_reports_refused_member_removals(ws: Workspace) -> None:
-    """With dialect entra, users converge on scim2-server ("False" strings, capitalised ops), while its 400 on a member removal by value list is reported as a failure."""
+    """Entra dialect: users converge on scim2-server; its 400 on members removed by value is a failure."""
     target_config(ws, "dialect: entra")
     result = ws.run("sync")
     assert "; 0 failed." in result.stdout
@@ -313,13 +336,27 @@ def test_entra_dialect_converges_users_and_reports_refused_member_removals(ws: W
 # --- the rate limit --------------------------------------------------------------------------------
 
 
+def busiest_second(arrivals: list[float]) -> int:
+    """The most requests that arrived within any one second."""
+    times = sorted(arrivals)
+    return max(sum(1 for t in times[i:] if t - start < 1.0) for i, start in enumerate(times))
+
+
 def test_rate_limit_spaces_requests(ws: Workspace, gate: Gate) -> None:
-    """With rate_limit 20/s no second of an initial sync sees more than 20 requests, so it takes >= (n-1)/20 s."""
+    """Unlimited, a sync sends over 40 requests in its busiest second; at rate_limit 20/s about 20."""
+    ws.run("sync")
+    unlimited = list(gate.arrivals)
+    assert len(ws.users()) == USERS
+
+    ws.server.reset()
+    ws.state.unlink()
+    gate.reset()
     target_config(ws, "rate_limit: 20/s")
     ws.run("sync")
-    arrivals = sorted(gate.arrivals)
-    assert len(arrivals) >= 2 * USERS  # a lookup and a create per user, at least
-    assert arrivals[-1] - arrivals[0] >= (len(arrivals) - 1) / 20 * 0.9
-    busiest = max(sum(1 for t in arrivals[i:] if t - start < 1.0) for i, start in enumerate(arrivals))
-    assert busiest <= 21
+    limited = sorted(gate.arrivals)
     assert len(ws.users()) == USERS
+    assert len(limited) == len(unlimited) >= 2 * USERS  # a lookup and a create per user, at least
+    assert busiest_second(unlimited) > 40
+    # 20 starts a second at the client; arrival jitter (a new connection per request) may bunch a few
+    assert busiest_second(limited) <= 23
+    assert limited[-1] - limited[0] >= (len(limited) - 1) / 20 * 0.95

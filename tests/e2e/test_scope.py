@@ -100,7 +100,9 @@ def test_nested_groups_are_expanded_only_when_asked(workspace: Workspace) -> Non
     _group(data, "Finance")["members"].append("g-nested")
     workspace.save(data)
     workspace.write_config(extra_job="    scope: {assigned_groups: [Finance]}\n")
-    assert outsider["userPrincipalName"] not in workspace.run("plan").stdout
+    plan = workspace.run("plan").stdout
+    assert f"+ create user {outsider['userPrincipalName']}" not in plan
+    assert f"# not in scope: user {outsider['userPrincipalName']}: not assigned" in plan
     workspace.write_config(extra_job="    scope: {assigned_groups: [Finance], nested: true}\n")
     workspace.run("sync")
     assert outsider["userPrincipalName"] in workspace.users()

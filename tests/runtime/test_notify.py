@@ -168,7 +168,12 @@ def settings(**values: Any) -> NotifySettings:
 
 
 def email_settings(port: int, **extra: Any) -> dict[str, Any]:
-    return {"smtp_host": "127.0.0.1", "smtp_port": port, "from": "syncer@contoso.test", "to": ["ops@contoso.test"]}
+    return {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "from": "syncer@contoso.test",
+        "to": ["ops@contoso.test"],
+    }
 
 
 def command_writing_to(path: Path) -> list[str]:
@@ -234,7 +239,9 @@ def test_failures_event() -> None:
 def test_disabled_event() -> None:
     """Being disabled raises a disabled event once, not again while it stays disabled."""
     before = JobHealth(quarantine=Quarantine(QUARANTINE_EXCEPTION, T0, "401", attempts=20))
-    after = JobHealth(quarantine=Quarantine(QUARANTINE_EXCEPTION, T0, "401", attempts=21), disabled_reason="gone")
+    after = JobHealth(
+        quarantine=Quarantine(QUARANTINE_EXCEPTION, T0, "401", attempts=21), disabled_reason="gone"
+    )
     at = T0 + timedelta(days=28)
     assert notification_events("hr", before, after, 0, at) == [
         {"event": "disabled", "job": "hr", "reason": "gone", "at": at.isoformat()}
@@ -317,10 +324,13 @@ def test_every_channel_at_once(receiver: Receiver, mailbox: Mailbox, tmp_path: P
 def test_on_selects_events(
     receiver: Receiver, mailbox: Mailbox, tmp_path: Path, on: list[str], event: dict[str, Any], sent: bool
 ) -> None:
-    """``on`` decides which events go out on every channel; quarantine covers changed reasons and disabling."""
+    """``on`` picks the events sent on every channel; quarantine covers changed reasons and disabling."""
     out = tmp_path / "event.json"
     config = settings(
-        on=on, webhook={"url": receiver.url}, email=email_settings(mailbox.port), command=command_writing_to(out)
+        on=on,
+        webhook={"url": receiver.url},
+        email=email_settings(mailbox.port),
+        command=command_writing_to(out),
     )
     send_notification(config, event)
     assert len(receiver.posts) == len(mailbox.messages) == int(sent)
