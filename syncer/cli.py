@@ -230,6 +230,9 @@ def _report(result: CycleResult) -> None:
     # what was planned, less what failed: never report a create that did not happen
     for key, action in (("create", "Create"), ("disable", "Disable"), ("delete", "Delete")):
         counts[key] -= done.get(f"{action}.Failure", 0)
+    if result.report:
+        counts["members_added"] = done.get("members.added", 0)
+        counts["members_removed"] = done.get("members.removed", 0)
     requests = ", ".join(f"{m} {n}" for m, n in sorted(result.requests.by_method.items())) or "none"
     failures = result.report.failures if result.report else 0
     kind = "initial" if result.plan.initial else "incremental"

@@ -158,6 +158,7 @@ class Executor:
         self.should_stop = should_stop
         self.outcomes: dict[Key, _Outcome] = {}
         self.pending_references: dict[Key, frozenset[str]] = {}
+        self.members_sent: dict[str, int] = {"added": 0, "removed": 0}
         self.stopped: str | None = None
         self.refused: str | None = None
         """Set when the target refused the credentials: the cycle stops and the job is quarantined."""
@@ -332,6 +333,8 @@ class Executor:
         )
         if plan.held:
             counts["StagedDelete.Skipped"] = len(plan.held)
+        counts["members.added"] = self.members_sent["added"]
+        counts["members.removed"] = self.members_sent["removed"]
         return ApplyReport(counts=dict(counts), failures=failures, stopped=self.stopped, refused=self.refused)
 
     async def _run_phase(self, changes: Sequence[Change]) -> None:
@@ -629,6 +632,7 @@ class Executor:
         outcome.target_id = target_id
         sign = "+" if change.add else "-"
         outcome.modified.append(ModifiedProperty("members", None, f"{sign}{len(resolved)}"))
+        self.members_sent["added" if change.add else "removed"] += len(resolved)
         if unresolved and change.add:
             raise Deferred(f"{len(unresolved)} members are not provisioned yet")
 
