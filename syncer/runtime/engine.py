@@ -353,7 +353,7 @@ async def _run(
                 except TargetError as exc:
                     if run_id is not None:
                         store.finish_run(
-                            run_id, finished_at=clock(), status="failed", counts={"source.objects": objects}
+                            run_id, finished_at=clock(), status="aborted", counts={"source.objects": objects}
                         )
                         _after_cycle(store, job, health, _fatal_outcome(exc, clock(), objects), 0)
                     raise

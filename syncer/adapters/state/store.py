@@ -248,9 +248,11 @@ class StateStore:
     def has_state(self, job: str) -> bool:
         """Whether ``job`` has history; ``False`` makes the next cycle the initial one.
 
-        History is any finished non-dry run since the last :meth:`reset`, or, for a job never
-        reset, any link. So every restart, with or without the links, makes the next cycle the
-        initial one (Entra: "Restart provisioning" runs an initial cycle and keeps the links).
+        History is any run since the last :meth:`reset` that got through its changes (succeeded
+        or finished with failed objects), or, for a job never reset, any link. A cycle the target
+        refused outright (a bad token) leaves no history. So every restart, with or without the
+        links, makes the next cycle the initial one (Entra: "Restart provisioning" runs an initial
+        cycle and keeps the links).
         """
         with self._guard("has_state"), self._engine.connect() as conn:
             reset_seq = conn.execute(sa.select(jobs.c.reset_seq).where(jobs.c.job == job)).scalar()
@@ -266,6 +268,7 @@ class StateStore:
                 runs.c.finished_at.is_not(None),
                 runs.c.dry_run == sa.false(),
                 runs.c.seq > reset_seq,
+                runs.c.status.in_(("succeeded", "failed")),
             )
             return conn.execute(done.limit(1)).first() is not None
 
