@@ -403,7 +403,8 @@ def _every_event() -> list[NotifyEvent]:
 class NotifySettings(_Strict):
     """Where to say that a job entered quarantine, changed its reason, or had failures."""
 
-    on: list[NotifyEvent] = Field(default_factory=_every_event)
+    events: list[NotifyEvent] = Field(default_factory=_every_event)
+    """(Not ``on``: YAML 1.1 reads a bare ``on`` key as the boolean true.)"""
     webhook: WebhookSettings | None = None
     email: EmailSettings | None = None
     command: list[str] | None = None

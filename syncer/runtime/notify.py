@@ -60,7 +60,7 @@ def _subject(event: dict[str, Any]) -> str:
 def send_notification(settings: NotifySettings, event: dict[str, Any]) -> None:
     """Send one event everywhere configured; never raises."""
     wanted = "failures" if event["event"] == "failures" else "quarantine"
-    if wanted not in settings.on:
+    if wanted not in settings.events:
         return
     if settings.webhook is not None:
         try:

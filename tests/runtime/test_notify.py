@@ -310,7 +310,7 @@ def test_every_channel_at_once(receiver: Receiver, mailbox: Mailbox, tmp_path: P
 
 
 @pytest.mark.parametrize(
-    ("on", "event", "sent"),
+    ("events", "event", "sent"),
     [
         (["quarantine"], QUARANTINE_EVENT, True),
         (["quarantine"], FAILURES_EVENT, False),
@@ -322,12 +322,12 @@ def test_every_channel_at_once(receiver: Receiver, mailbox: Mailbox, tmp_path: P
     ],
 )
 def test_on_selects_events(
-    receiver: Receiver, mailbox: Mailbox, tmp_path: Path, on: list[str], event: dict[str, Any], sent: bool
+    receiver: Receiver, mailbox: Mailbox, tmp_path: Path, events: list[str], event: dict[str, Any], sent: bool
 ) -> None:
-    """``on`` picks the events sent on every channel; quarantine covers changed reasons and disabling."""
+    """``events`` picks the events sent on every channel; quarantine covers changed reasons and disabling."""
     out = tmp_path / "event.json"
     config = settings(
-        on=on,
+        events=events,
         webhook={"url": receiver.url},
         email=email_settings(mailbox.port),
         command=command_writing_to(out),
@@ -338,8 +338,8 @@ def test_on_selects_events(
 
 
 def test_default_on_is_every_event() -> None:
-    """Without ``on`` both quarantine and failures events are sent."""
-    assert settings().on == ["quarantine", "failures"]
+    """Without ``events`` both quarantine and failures events are sent."""
+    assert settings().events == ["quarantine", "failures"]
 
 
 # --- failures are logged, never raised -----------------------------------------------------------------
