@@ -367,6 +367,7 @@ async def _run(
                     raise
                 present = {(o.kind, o.source_id) for o in (*users, *groups)} | set(intake.out_of_scope)
                 executor.forget_returned_leavers(present)
+                executor.fill_missing_hashes()
                 _record_safety(
                     store, job, plan, consumed_shrink=approved_shrink, consumed=bool(approved), now=now
                 )
