@@ -795,7 +795,7 @@ def test_values_hash_leaves_out_create_only_paths() -> None:
 
 
 def test_a_matching_digest_skips_the_comparison() -> None:
-    """A link whose exported_hash equals the desired values' digest is unchanged without reading its values."""
+    """A link whose exported_hash equals the desired digest is unchanged without reading its values."""
     alice = user("alice", title="Engineer")
     stale = dataclasses.replace(link(alice), exported=MappingProxyType({}))
     hashed = dataclasses.replace(stale, exported_hash=values_hash(alice.attributes))
@@ -804,7 +804,7 @@ def test_a_matching_digest_skips_the_comparison() -> None:
 
 
 def test_a_changed_object_fails_the_digest_and_is_diffed() -> None:
-    """A changed value makes the digests differ, and the diff against the exported values says what changed."""
+    """A changed value makes the digests differ; the diff against the exported values says what changed."""
     alice = user("alice", title="Lead")
     before = link(user("alice", title="Engineer"))
     hashed = dataclasses.replace(before, exported_hash=values_hash(before.exported))

@@ -21,7 +21,7 @@ def test_initial_sync_into_an_empty_target_sends_only_the_count_probes(workspace
 
 
 def test_auto_lists_a_target_that_already_holds_objects(workspace: Workspace) -> None:
-    """auto: a target holding some of the objects is read once, page by page, and each is linked, not re-created."""
+    """auto: a target holding some objects is read once, page by page; each is linked, not re-created."""
     data = workspace.load()
     seeded = {u["userPrincipalName"] for u in _enabled(workspace)[:20]}
     for name in seeded:
