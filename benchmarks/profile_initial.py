@@ -28,9 +28,7 @@ def main() -> None:
         work = Path(tmp)
         directory = write_directory(work / "directory.json", args.users)
         with scim_server(work) as url:
-            config = write_config(
-                work, url, directory, concurrency=args.concurrency, strategy=args.strategy
-            )
+            config = write_config(work, url, directory, concurrency=args.concurrency, strategy=args.strategy)
             subprocess.run(
                 [PYTHON, "-m", "pyinstrument", "-r", "text", "--show-all", "-o", str(args.out.resolve()),
                  "-m", "syncer", "-c", str(config), "sync"],
