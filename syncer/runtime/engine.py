@@ -283,6 +283,8 @@ async def _run(
         inputs = PlanInputs(
             config=config_fingerprint(config, job), source=snapshot.fingerprint, state=state.fingerprint
         )
+        # the mapped objects are all the cycle needs from here on: the source records can go
+        del snapshot, assigned
         if saved is not None:
             _check_inputs(saved, inputs)
         deprovision = job.deprovision

@@ -247,6 +247,8 @@ class Executor:
             self._unlogged.append(self._entry(outcome))
             self._oldest = self._oldest or time.monotonic()
             self._escrow(key, outcome)
+            # logged: only the action and status are read again (for the counts), so let the rest go
+            outcome.modified, outcome.steps, outcome.detail = [], [], None
         self._maybe_flush()
 
     def _escrow(self, key: Key, outcome: _Outcome) -> None:
