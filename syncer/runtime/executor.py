@@ -540,8 +540,13 @@ class Executor:
                 looked = True
                 continue
             target_id = str(created["id"])
-            exported = {p: attributes[p] for p in sent}
-            self._save(Link(kind, source_id, target_id, display, MappingProxyType(exported)))
+            # the plan's own read-only mapping when all of it was sent: one copy per object, not two
+            exported = (
+                attributes
+                if len(sent) == len(attributes) and isinstance(attributes, MappingProxyType)
+                else MappingProxyType({p: attributes[p] for p in sent})
+            )
+            self._save(Link(kind, source_id, target_id, display, exported))
             outcome.target_id = target_id
             outcome.modified.extend(
                 ModifiedProperty(p, None, _ref_text(v)) for p, v in sorted(exported.items())
