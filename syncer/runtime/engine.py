@@ -239,7 +239,9 @@ async def _run(
         if health.disabled_reason and mode == "sync":
             raise PlanRefused(f"job {job.name} is disabled: {health.disabled_reason}")
         # a blocking read (LDAP, a SCIM source with its own event loop) runs off this loop
-        snapshot = await asyncio.to_thread(open_source(config, job).read)
+        # (in a box emptied at once: the finished future keeps its result alive for the whole cycle)
+        box = await asyncio.to_thread(lambda: [open_source(config, job).read()])
+        snapshot = box.pop()
         assigned = assigned_scope(job, scope, snapshot)
         state = store.load(job.name)
         refusal = empty_source_refusal(snapshot, state)
