@@ -46,8 +46,12 @@ schemas: $(STAMP)   # regenerate the committed JSON Schemas after changing synce
 	$(BIN)/syncer schema config > schemas/config.schema.json
 	$(BIN)/syncer schema mapping > schemas/mapping.schema.json
 
+# Figures, not tests: minutes on a shared box. USERS="1000 10000 100000" for the large run.
+USERS ?= 1000 10000
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_mapping.py
+	$(BIN)/python -m benchmarks.bench_initial --users $(USERS)
+	$(BIN)/python -m benchmarks.bench_incremental --users $(USERS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

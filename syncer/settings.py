@@ -432,6 +432,21 @@ class ScheduleSettings(_Strict):
         return self.jitter if self.jitter is not None else self.interval * 0.05
 
 
+class MatchingSettings(_Strict):
+    """How unlinked source objects are paired with what the target already holds.
+
+    ``query`` sends one filtered GET per unlinked object (``userName eq "..."``); ``list`` reads
+    the target once, page by page (groups without their members), and matches in memory; ``auto``
+    first asks the target how many objects it holds (one GET with ``count=1``): none means nothing
+    to match, and it lists when the target holds at most ``list_ratio`` objects per unlinked
+    object, since a page of ``page_size`` costs far less than that many queries.
+    """
+
+    strategy: Literal["auto", "query", "list"] = "auto"
+    page_size: int = Field(default=1000, ge=1, le=10000)
+    list_ratio: float = Field(default=4.0, gt=0)
+
+
 class JobSettings(_Strict):
     """One job: one source into one SCIM target through one mapping."""
 
@@ -443,6 +458,7 @@ class JobSettings(_Strict):
     schedule: ScheduleSettings = ScheduleSettings()
     scope: ScopeSettings = ScopeSettings()
     deprovision: DeprovisionSettings = DeprovisionSettings()
+    matching: MatchingSettings = MatchingSettings()
     quarantine: QuarantineSettings = QuarantineSettings()
     notify: NotifySettings = NotifySettings()
     provision_groups: bool = True

@@ -8,6 +8,8 @@ when sent, because the object they point at may be created earlier in the same c
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -93,6 +95,42 @@ def diff_values(
         if not same_value(old, new):
             changes.append(AttributeChange(path=path, old=old, new=new))
     return tuple(changes)
+
+
+_PLAIN = frozenset({str, int, float, bool})
+
+
+def _canonical(value: Value) -> object:
+    if isinstance(value, Reference):
+        return {"$ref": value.source_id}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, Mapping):
+        return {"$map": {k: _canonical(v) for k, v in value.items()}}
+    return value
+
+
+def values_hash(values: Mapping[str, Value], skip: Iterable[str] = ()) -> str:
+    """A digest of the non-null values outside ``skip``: equal digests mean :func:`diff_values` finds nothing.
+
+    Kept on each link (``exported_hash``) for what was last exported, so an unchanged object is
+    recognised by one digest of its desired values, without decoding or comparing the exported
+    ones. Types stay apart (``1``, ``1.0``, ``true`` and ``"1"`` differ; a reference is not its id);
+    a value JSON cannot carry gets no digest (``""``), which only turns the fast path off.
+    """
+    skipped = frozenset(skip)
+    canonical = {
+        p: v if type(v) in _PLAIN else _canonical(v)
+        for p, v in values.items()
+        if v is not None and p not in skipped
+    }
+    try:
+        text = json.dumps(
+            canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    except (TypeError, ValueError):
+        return ""
+    return "b2:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def batched(items: Sequence[str], size: int) -> list[tuple[str, ...]]:
@@ -264,7 +302,10 @@ class _Planner:
             )
             return True
         desired = self._desired_values(obj)
-        changes = diff_values(desired, link.exported, skip=obj.on_create_only)
+        if link.exported_hash and link.exported_hash == values_hash(desired, obj.on_create_only):
+            changes: tuple[AttributeChange, ...] = ()  # unchanged: the exported values stay undecoded
+        else:
+            changes = diff_values(desired, link.exported, skip=obj.on_create_only)
         enable = link.disabled and obj.kind is ObjectKind.USER
         if enable and not any(c.path == ACTIVE for c in changes):
             changes = (*changes, AttributeChange(ACTIVE, False, True))

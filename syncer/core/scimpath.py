@@ -7,6 +7,7 @@ and target reads, so one canonical spelling matters more than accepting every fo
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -111,6 +112,13 @@ def parse_path(text: str) -> ScimPath:
     return ScimPath(schema, attribute, value_filter, sub_attribute)
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> ScimPath:
+    """``parse_path`` once per distinct text: bodies and patches are built per object from the
+    mapping's few paths, and parsing them again for each of 100k objects was a tenth of a sync's CPU."""
+    return parse_path(text)
+
+
 def _parse_filter(text: str, pos: int) -> tuple[tuple[str, str], int]:
     """Parse ``sub eq "literal"]`` starting after '[' and return the filter and the index after ']'."""
     pos = _skip_spaces(text, pos)
@@ -153,7 +161,7 @@ def _skip_spaces(text: str, pos: int, *, required: bool = False) -> int:
 
 
 def canonical(text: str) -> str:
-    return parse_path(text).text
+    return _parsed(text).text
 
 
 def _ci_key(container: Mapping[str, Any], name: str) -> str | None:
@@ -237,7 +245,7 @@ def build_resource(core_schema: str, values: Mapping[str, Any]) -> dict[str, Any
     """Build a create body; null values are left out because on create they mean "no value" anyway."""
     resource: dict[str, Any] = {"schemas": [core_schema]}
     extensions: dict[str, str] = {}
-    parsed = sorted(((parse_path(text), value) for text, value in values.items()), key=lambda pv: pv[0].text)
+    parsed = sorted(((_parsed(text), value) for text, value in values.items()), key=lambda pv: pv[0].text)
     for path, value in parsed:
         if value is None:
             continue
@@ -329,13 +337,13 @@ def build_patch_operations(
         raise ValueError(f"unknown PATCH dialect {dialect!r}; known: {', '.join(sorted(_DIALECTS))}")
     op_name, encode = _DIALECTS[dialect]
     siblings: dict[str, list[tuple[str, Any]]] = {}
-    for path, value in ((parse_path(text), value) for text, value in (current or {}).items()):
+    for path, value in ((_parsed(text), value) for text, value in (current or {}).items()):
         if path.entry_key is not None:
             siblings.setdefault(path.entry_key, []).append((path.text, value))
     ops: list[dict[str, Any]] = []
     entries: dict[str, list[tuple[ScimPath, AttributeChange]]] = {}
     for change in changes:
-        path = parse_path(change.path)
+        path = _parsed(change.path)
         if change.old is None and change.new is None:
             continue
         if path.entry_key is not None:
@@ -386,7 +394,7 @@ def _literal(value: Any) -> str:
 
 def equality_filter(path_text: str, value: Any) -> str:
     """The filter that finds an existing target object by one matching attribute."""
-    path = parse_path(path_text)
+    path = _parsed(path_text)
     literal = _literal(value)
     if path.value_filter is not None:
         if path.sub_attribute is None:

@@ -26,7 +26,7 @@ from syncer.core.changes import DeleteObject, DisableUser, Plan, PlanInputs, Ski
 from syncer.core.expressions import EvaluationContext
 from syncer.core.intake import take_in
 from syncer.core.mapping import CompiledMapping, compile_mapping
-from syncer.core.matching import Match, duplicate_sources, needs_lookup
+from syncer.core.matching import duplicate_sources, needs_lookup
 from syncer.core.planning import PlanRequest, plan_cycle
 from syncer.core.policy import (
     CycleOutcome,
@@ -38,7 +38,6 @@ from syncer.core.policy import (
 )
 from syncer.core.rendering import fingerprint
 from syncer.core.safety import empty_source_refusal, hold_deprovisioning, removal_key, shrink_refusal
-from syncer.core.scimpath import equality_filter, flatten
 from syncer.core.scoping import AssignedScope, Assignment, JobScope, compile_filter, resolve_assignment
 from syncer.errors import (
     NotFoundError,
@@ -50,9 +49,10 @@ from syncer.errors import (
 )
 from syncer.runtime.configfile import LoadedConfig, read_secret, read_token
 from syncer.runtime.executor import ApplyReport, Executor
+from syncer.runtime.lookups import match_unlinked
 from syncer.runtime.notify import notification_events, send_notification
 from syncer.settings import JobSettings, LdapSourceSettings, ScimSourceSettings
-from syncer.types import Desired, EscrowEntry, JobState, ObjectKind, SourceSnapshot, Status, TargetObject
+from syncer.types import Desired, EscrowEntry, JobState, ObjectKind, SourceSnapshot, Status
 
 log = structlog.get_logger("syncer.engine")
 
@@ -215,60 +215,6 @@ def open_client(config: LoadedConfig, job: JobSettings) -> ScimClient:
     )
 
 
-class _TargetDown(Exception):
-    """Every lookup so far failed: the target is not answering, so the cycle stops."""
-
-
-async def _lookup(
-    client: ScimClient, mapping: CompiledMapping, objects: Sequence[Desired], concurrency: int
-) -> tuple[dict[tuple[ObjectKind, str], Match], dict[tuple[ObjectKind, str], TargetError]]:
-    """Query the target for each unlinked object, matching attributes in precedence order.
-
-    A lookup that still fails after its retries fails that object only. Credential, endpoint
-    and TLS errors stop the cycle at once; so does a run of failures with no success at all,
-    which means the target is down rather than one object being unlucky.
-    """
-    results: dict[tuple[ObjectKind, str], Match] = {}
-    failures: dict[tuple[ObjectKind, str], TargetError] = {}
-    semaphore = asyncio.Semaphore(concurrency)
-    streak = {"failed": 0, "succeeded": 0}
-    give_up = max(10, 2 * concurrency)
-
-    async def one(obj: Desired) -> None:
-        paths = mapping.of(obj.kind).paths
-        key = (obj.kind, obj.source_id)
-        async with semaphore:
-            try:
-                for path, value in obj.matching:
-                    found = await client.find(obj.kind, equality_filter(path, value))
-                    if found:
-                        hits = tuple(TargetObject(obj.kind, str(r["id"]), flatten(r, paths)) for r in found)
-                        results[key] = Match(obj.source_id, path, hits)
-                        break
-                else:
-                    results[key] = Match(obj.source_id, None, ())
-                streak["succeeded"] += 1
-            except (UnauthorizedError, TlsError, NotFoundError):
-                raise
-            except TargetError as exc:
-                failures[key] = exc
-                streak["failed"] += 1
-                if not streak["succeeded"] and streak["failed"] >= give_up:
-                    raise _TargetDown(str(exc)) from exc
-
-    # a TaskGroup cancels the other lookups at the first fatal error: one unreachable target, one error
-    try:
-        async with asyncio.TaskGroup() as group:
-            for obj in objects:
-                group.create_task(one(obj))
-    except ExceptionGroup as failed:
-        first = failed.exceptions[0]
-        if isinstance(first, _TargetDown) and isinstance(first.__cause__, TargetError):
-            raise first.__cause__ from None
-        raise first from None
-    return results, failures
-
-
 def _names(users: Sequence[Desired], state: JobState) -> dict[str, str]:
     names = {link.source_id: link.display for link in state.of_kind(ObjectKind.USER)}
     names.update({u.source_id: u.display for u in users})
@@ -293,7 +239,9 @@ async def _run(
         if health.disabled_reason and mode == "sync":
             raise PlanRefused(f"job {job.name} is disabled: {health.disabled_reason}")
         # a blocking read (LDAP, a SCIM source with its own event loop) runs off this loop
-        snapshot = await asyncio.to_thread(open_source(config, job).read)
+        # (in a box emptied at once: the finished future keeps its result alive for the whole cycle)
+        box = await asyncio.to_thread(lambda: [open_source(config, job).read()])
+        snapshot = box.pop()
         assigned = assigned_scope(job, scope, snapshot)
         state = store.load(job.name)
         refusal = empty_source_refusal(snapshot, state)
@@ -337,6 +285,8 @@ async def _run(
         inputs = PlanInputs(
             config=config_fingerprint(config, job), source=snapshot.fingerprint, state=state.fingerprint
         )
+        # the mapped objects are all the cycle needs from here on: the source records can go
+        del snapshot, assigned
         if saved is not None:
             _check_inputs(saved, inputs)
         deprovision = job.deprovision
@@ -349,7 +299,9 @@ async def _run(
             async with open_client(config, job) as client:
                 try:
                     lookups = needs_lookup([*users, *groups], state, failed)
-                    matches, lookup_failures = await _lookup(client, mapping, lookups, job.target.concurrency)
+                    matches, lookup_failures = await match_unlinked(
+                        client, mapping, lookups, job.matching, job.target.concurrency
+                    )
                 except TargetError as exc:
                     if run_id is not None:
                         store.finish_run(
@@ -420,6 +372,7 @@ async def _run(
                     raise
                 present = {(o.kind, o.source_id) for o in (*users, *groups)} | set(intake.out_of_scope)
                 executor.forget_returned_leavers(present)
+                executor.fill_missing_hashes()
                 _record_safety(
                     store, job, plan, consumed_shrink=approved_shrink, consumed=bool(approved), now=now
                 )

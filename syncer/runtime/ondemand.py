@@ -28,7 +28,6 @@ from syncer.core.planning import PlanRequest, plan_cycle
 from syncer.errors import SyncerError, TargetError
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.engine import (
-    _lookup,
     _names,
     assigned_scope,
     compiled_mapping,
@@ -40,6 +39,7 @@ from syncer.runtime.engine import (
     utc_now,
 )
 from syncer.runtime.executor import Executor
+from syncer.runtime.lookups import query_each
 from syncer.types import JobState, ObjectKind, ProvisioningLogEntry, SourceObject
 
 MAX_GROUP_MEMBERS = 5
@@ -156,7 +156,7 @@ async def _provision(
             unlinked = needs_lookup([*intake.users, *intake.groups], state, failed)
             wanted = [d for d in unlinked if (d.kind, d.source_id) in chosen]
             try:
-                matches, _failed = await _lookup(client, mapping, wanted, job.target.concurrency)
+                matches, _failed = await query_each(client, mapping, wanted, job.target.concurrency)
             except TargetError as exc:
                 step("Match on the target", "Failure", f"the target refused the lookup: {exc}")
             for other in unlinked:

@@ -379,3 +379,37 @@ def test_a_closed_store_refuses_to_work(url: str) -> None:
 
     with pytest.raises(StateError, match=r"load .* after close"):
         store.load("j")
+
+
+def test_write_batch_saves_drops_and_logs_in_one_transaction(store: StateStore) -> None:
+    """A batch upserts links (created_at kept), drops others and appends log records together."""
+    store.save_link("j", a_link("u1", "t1"))
+    store.save_link("j", a_link("u2", "t2"))
+    store.write_batch(
+        "j",
+        save=[a_link("u1", "t1", display="renamed"), a_link("u3", "t3")],
+        drop=[(USER, "u2")],
+        entries=[an_entry(job="j", minute=1)],
+    )
+    links = store.load("j").links
+    assert sorted(s for _, s in links) == ["u1", "u3"]
+    assert links[(USER, "u1")].display == "renamed"
+    assert len(store.log_entries("j")) == 1
+
+
+def test_write_batch_names_a_target_id_claimed_twice(store: StateStore) -> None:
+    """A batch that links one target id to two source objects fails with the same error as save_link."""
+    store.save_link("j", a_link("u1", "t1"))
+    with pytest.raises(StateError, match="already linked"):
+        store.write_batch("j", save=[a_link("u2", "t1")])
+
+
+def test_exported_values_round_trip_undecoded(store: StateStore) -> None:
+    """Exported values load lazily, read as saved, and save back unchanged when never read."""
+    original = a_link("u1", "t1")
+    store.save_link("j", original)
+    loaded = store.load("j").links[(USER, "u1")]
+    store.save_link("j", dataclasses.replace(loaded, display="again"))
+    again = store.load("j").links[(USER, "u1")]
+    assert dict(again.exported) == dict(original.exported)
+    assert again == dataclasses.replace(original, display="again")

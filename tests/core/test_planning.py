@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -21,7 +22,7 @@ from syncer.core.changes import (
     UpdateObject,
 )
 from syncer.core.matching import Match
-from syncer.core.planning import PlanRequest, plan_cycle
+from syncer.core.planning import PlanRequest, diff_values, plan_cycle, values_hash
 from syncer.core.scimpath import ENTERPRISE_USER
 from syncer.types import AttributeChange, Desired, JobState, Link, ObjectKind, Reference, Status, TargetObject
 
@@ -763,3 +764,49 @@ def test_input_order_does_not_change_the_plan(seed: int) -> None:
         ("DisableUser", "carol"),
         ("DisableUser", "gone"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("exported", "wanted", "same"),
+    [
+        ({"a": "x", "b": 1}, {"b": 1, "a": "x"}, True),
+        ({"a": "x"}, {"a": "x", "b": None}, True),
+        ({"a": 1}, {"a": 1.0}, False),
+        ({"a": 1}, {"a": True}, False),
+        ({"a": "1"}, {"a": 1}, False),
+        ({"m": Reference("u1")}, {"m": "u1"}, False),
+        ({"m": Reference("u1")}, {"m": Reference("u1")}, True),
+        ({"l": ("a", "b")}, {"l": ["a", "b"]}, True),
+        ({"l": ("a", "b")}, {"l": ("b", "a")}, False),
+    ],
+)
+def test_values_hash_equal_only_when_the_diff_is_empty(
+    exported: dict[str, Any], wanted: dict[str, Any], same: bool
+) -> None:
+    """Equal digests of exported and desired values mean diff_values would find no change."""
+    assert (values_hash(exported) == values_hash(wanted)) is same
+    if same:
+        assert diff_values(wanted, exported) == ()
+
+
+def test_values_hash_leaves_out_create_only_paths() -> None:
+    """A path sent only on create never makes an object look changed."""
+    assert values_hash({"a": "x", "p": "secret1"}, {"p"}) == values_hash({"a": "x", "p": "other"}, {"p"})
+
+
+def test_a_matching_digest_skips_the_comparison() -> None:
+    """A link whose exported_hash equals the desired digest is unchanged without reading its values."""
+    alice = user("alice", title="Engineer")
+    stale = dataclasses.replace(link(alice), exported=MappingProxyType({}))
+    hashed = dataclasses.replace(stale, exported_hash=values_hash(alice.attributes))
+    assert plan([alice], links=[hashed]).changes == ()
+    assert plan([alice], links=[stale]).changes != ()  # without the digest, the values are compared
+
+
+def test_a_changed_object_fails_the_digest_and_is_diffed() -> None:
+    """A changed value makes the digests differ; the diff against the exported values says what changed."""
+    alice = user("alice", title="Lead")
+    before = link(user("alice", title="Engineer"))
+    hashed = dataclasses.replace(before, exported_hash=values_hash(before.exported))
+    (update,) = plan([alice], links=[hashed]).changes
+    assert isinstance(update, UpdateObject) and update.changes == (ch("title", "Engineer", "Lead"),)

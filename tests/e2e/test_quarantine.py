@@ -355,8 +355,10 @@ def test_rate_limit_spaces_requests(ws: Workspace, gate: Gate) -> None:
     ws.run("sync")
     limited = sorted(gate.arrivals)
     assert len(ws.users()) == USERS
-    assert len(limited) == len(unlimited) >= 2 * USERS  # a lookup and a create per user, at least
-    assert busiest_second(unlimited) > 40
+    # an empty target needs no lookups (matching.strategy auto): a create per user and group, at least
+    assert len(limited) == len(unlimited) >= USERS
+    unlimited = sorted(unlimited)
+    assert unlimited[-1] - unlimited[0] < (limited[-1] - limited[0]) / 2  # the limit is what slowed it
     # 20 starts a second at the client; arrival jitter (a new connection per request) may bunch a few
     assert busiest_second(limited) <= 23
     assert limited[-1] - limited[0] >= (len(limited) - 1) / 20 * 0.95

@@ -36,11 +36,11 @@ EMPTY_LIST = json.dumps(
 ).encode()
 
 
-def _workspace(root: Path, server: ScimTestServer) -> Workspace:
+def _workspace(root: Path, server: ScimTestServer, extra_job: str = "") -> Workspace:
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "examples" / "directory.json", root / "directory.json")
     ws = Workspace(root=root, server=server)
-    ws.write_config()
+    ws.write_config(extra_job)
     return ws
 
 
@@ -102,7 +102,8 @@ def test_conflict_on_create_links_the_existing_user(
 ) -> None:
     """A POST answered 409 makes syncer look the user up again and link it instead of duplicating it."""
     server, hide = hiding
-    ws = _workspace(tmp_path, server)
+    # one query per user, so the hidden lookups are what matching sees (a listing would find them)
+    ws = _workspace(tmp_path, server, "    matching: {strategy: query}\n")
     source = ws.load()
     exact, other_case = source["users"][1], source["users"][2]
     seeded = server.seed_user(userName=exact["userPrincipalName"])

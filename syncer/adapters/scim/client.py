@@ -170,6 +170,12 @@ class ScimClient:
         resources, *_ = protocol.parse_list(await self.send(protocol.prepare_find(kind, filter)))
         return resources
 
+    async def count(self, kind: ObjectKind) -> int:
+        """How many objects of a kind the target holds: its ``totalResults`` for a one-item page."""
+        request = protocol.prepare_list(kind, 1, 1, attributes=["id"])
+        _, total, *_ = protocol.parse_list(await self.send(request))
+        return total
+
     async def get(self, kind: ObjectKind, id: str) -> dict[str, Any]:
         data: dict[str, Any] = await self.send(protocol.prepare_get(kind, id))
         return data

@@ -11,7 +11,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +83,14 @@ class FileSource:
             else:
                 for kind, located in _document_records(file, text, kinds).items():
                     records[kind].extend(located)
+        fingerprint = _fingerprint(raws)
+        del raws, text  # only the records are needed now, and they are consumed as they are read
         skipped: list[SkippedRecord] = []
         return SourceSnapshot(
             users=_objects(ObjectKind.USER, records[ObjectKind.USER], skipped),
             groups=_objects(ObjectKind.GROUP, records[ObjectKind.GROUP], skipped),
             skipped=tuple(skipped),
-            fingerprint=_fingerprint(raws),
+            fingerprint=fingerprint,
         )
 
 
@@ -228,12 +230,18 @@ def _csv_record(kind: ObjectKind, names: list[str], cells: list[str]) -> dict[st
 
 
 def _objects(
-    kind: ObjectKind, records: Iterable[Located], skipped: list[SkippedRecord]
+    kind: ObjectKind, records: list[Located], skipped: list[SkippedRecord]
 ) -> tuple[SourceObject, ...]:
-    """Build the objects of one kind; the first record with an id wins, later ones are skipped."""
+    """Build the objects of one kind; the first record with an id wins, later ones are skipped.
+
+    ``records`` is emptied as it is read, so a parsed record is freed once its object exists and
+    the parsed file and the objects are never both whole in memory.
+    """
     first_at: dict[str, str] = {}
     objects: list[SourceObject] = []
-    for location, record in records:
+    records.reverse()
+    while records:
+        location, record = records.pop()
         try:
             obj = _object(kind, record)
         except _BadRecord as bad:

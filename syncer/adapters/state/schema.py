@@ -14,8 +14,9 @@ wrapped as ``{"$map": {...}}`` so it can never be mistaken for a reference.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -208,9 +209,75 @@ def _from_json(value: Any) -> Any:
     return value
 
 
+class StoredValues(Mapping[str, Any]):
+    """A link's exported values as stored, decoded from their JSON only when first read.
+
+    Loading 100k links decoded every one of them although an unchanged object never reads its
+    exported values (its ``exported_hash`` says it is unchanged): most stay text, which is also
+    less memory. Saved again unread, the text is written back as it was.
+    """
+
+    __slots__ = ("_text", "_values")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._values: Mapping[str, Any] | None = None
+
+    def _decoded(self) -> Mapping[str, Any]:
+        if self._values is None:
+            self._values = decode(self._text) or {}
+        return self._values
+
+    @property
+    def stored_text(self) -> str | None:
+        """The JSON text, while nothing has been read (``None`` once decoded)."""
+        return self._text if self._values is None else None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __repr__(self) -> str:
+        return repr(dict(self._decoded()))
+
+
 def encode(value: Any) -> str:
     """JSON text for a flow value; keys sorted so equal values are stored byte-identically."""
-    return json.dumps(_to_json(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    if isinstance(value, StoredValues) and value.stored_text is not None:
+        return value.stored_text
+    # json walks the plain parts itself and calls the hook only for the rest (references, read-only
+    # mappings, sets): the text of encoding _to_json(value) at a third of the cost. A plain dict
+    # with a "$" key (never a flow value, which is frozen) would bypass the hook, so every '"$' in
+    # the text must have come from the hook, or the value is encoded the slow, careful way.
+    made = 0
+
+    def hook(item: Any) -> Any:
+        nonlocal made
+        if isinstance(item, Reference):
+            made += 1
+            return {"$ref": item.source_id}
+        if isinstance(item, Mapping):
+            body = {str(k): v for k, v in item.items()}
+            dollars = sum(1 for k in body if k.startswith("$"))
+            if dollars:
+                made += 1 + dollars
+                return {"$map": body}
+            return body
+        if isinstance(item, frozenset | set):
+            items = sorted((_to_json(v) for v in item), key=_sort_key)
+            made += json.dumps(items).count('"$')
+            return items
+        raise TypeError(f"a {type(item).__name__} is not a JSON-like value")
+
+    text = json.dumps(value, default=hook, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    if text.count('"$') != made:
+        text = json.dumps(_to_json(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return text
 
 
 def decode(text: str | None) -> Any:
@@ -244,7 +311,7 @@ def link_from_row(row: sa.Row[Any]) -> Link:
         source_id=row.source_id,
         target_id=row.target_id,
         display=row.display,
-        exported=decode(row.exported),
+        exported=StoredValues(row.exported),
         exported_hash=row.exported_hash,
         members=frozenset(decode(row.members)),
         origin=row.origin,
@@ -269,7 +336,6 @@ def run_from_row(row: sa.Row[Any]) -> RunRecord:
 def log_values(entry: ProvisioningLogEntry) -> dict[str, Any]:
     """A provisioning-log row; ``modified`` and ``steps`` as JSON lists of objects."""
     modified = [{"name": m.name, "old": m.old, "new": m.new} for m in entry.modified]
-    steps = [{"name": s.name, "status": s.status.value, "detail": s.detail} for s in entry.steps]
     return {
         "run_id": entry.run_id,
         "job": entry.job,
@@ -283,9 +349,15 @@ def log_values(entry: ProvisioningLogEntry) -> dict[str, Any]:
         "status": entry.status.value,
         "reason": entry.reason,
         "detail": entry.detail,
-        "modified": encode(modified),
-        "steps": encode(steps),
+        "modified": encode(modified) if modified else "[]",
+        "steps": _steps_json(tuple(entry.steps)),
     }
+
+
+@functools.lru_cache(maxsize=256)
+def _steps_json(steps: tuple[Step, ...]) -> str:
+    """Steps encoded once per distinct tuple: a cycle logs the same few for thousands of objects."""
+    return encode([{"name": s.name, "status": s.status.value, "detail": s.detail} for s in steps])
 
 
 def entry_from_row(row: sa.Row[Any]) -> ProvisioningLogEntry:

@@ -1,9 +1,11 @@
 """The state store: links, runs and the provisioning log, on SQLAlchemy Core.
 
-Every write commits before it returns, because the executor saves each link as its change
-completes: a crash then loses at most the requests in flight, and the next cycle repairs those by
-matching. SQLite (the default) runs in WAL mode with a busy timeout so the daemon and a manual
-``syncer sync`` or ``syncer logs`` can share one file; PostgreSQL works by URL.
+Every write commits before it returns. The executor hands over links and provisioning-log
+records in batches of changes that already succeeded (:meth:`StateStore.write_batch`, one
+transaction each): a crash then loses at most the requests in flight and the last batch, and the
+next cycle repairs those by matching. SQLite (the default) runs in WAL mode with a busy timeout
+so the daemon and a manual ``syncer sync`` or ``syncer logs`` can share one file; PostgreSQL
+works by URL.
 
 Every SQLAlchemy error leaves this module as a :class:`~syncer.errors.StateError` naming the
 operation and the URL with its password masked.
@@ -23,6 +25,8 @@ from types import MappingProxyType
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from syncer.adapters.state import schema
@@ -188,6 +192,71 @@ class StateStore:
                     f"state store: save_link failed on {self._url}: {link.kind.value} target id "
                     f"{link.target_id!r} is already linked to another source object in job {job!r}"
                 ) from exc
+
+    def write_batch(
+        self,
+        job: str,
+        *,
+        save: Sequence[Link] = (),
+        drop: Sequence[tuple[ObjectKind, str]] = (),
+        entries: Sequence[ProvisioningLogEntry] = (),
+    ) -> None:
+        """Save and drop links and append provisioning-log records in one transaction: all or none.
+
+        The executor hands over changes that already succeeded on the target, a batch at a time:
+        one commit per batch instead of two per object is what keeps a large initial sync at the
+        target's pace. Drops go first, so a target id given up and taken again in one batch is fine.
+        """
+        if not (save or drop or entries):
+            return
+        now = _now()
+        with self._encoding("write_batch"):
+            rows = [
+                {
+                    "job": job,
+                    "kind": link.kind.value,
+                    "source_id": link.source_id,
+                    **schema.link_values(link),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for link in save
+            ]
+            log_rows = [schema.log_values(entry) for entry in entries]
+        with self._guard("write_batch"):
+            try:
+                with self._engine.begin() as conn:
+                    for kind, source_id in drop:
+                        conn.execute(sa.delete(links).where(_link_key(job, kind, source_id)))
+                    if rows:
+                        self._upsert_links(conn, rows)
+                    if log_rows:
+                        conn.execute(sa.insert(provisioning_log), log_rows)
+            except IntegrityError:
+                # one link claims a target id another holds: one at a time, so the error names it
+                for kind, source_id in drop:
+                    self.drop_link(job, kind, source_id)
+                for link in save:
+                    self.save_link(job, link)
+                self.record_many(entries)
+
+    def _upsert_links(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+        """Insert or update link rows; ``created_at`` survives an update."""
+        dialect = self._engine.dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(links)
+            kept = {"job", "kind", "source_id", "created_at"}
+            stmt = insert.on_conflict_do_update(
+                index_elements=["job", "kind", "source_id"],
+                set_={c.name: insert.excluded[c.name] for c in links.columns if c.name not in kept},
+            )
+            conn.execute(stmt, rows)
+            return
+        for row in rows:
+            key = _link_key(row["job"], ObjectKind(row["kind"]), row["source_id"])
+            values = {k: v for k, v in row.items() if k not in ("job", "kind", "source_id", "created_at")}
+            if conn.execute(sa.update(links).where(key).values(values)).rowcount == 0:
+                conn.execute(sa.insert(links).values(row))
 
     def drop_link(self, job: str, kind: ObjectKind, source_id: str) -> None:
         """Forget one link (the target object was deleted, or is no longer ours); a missing link is fine."""
