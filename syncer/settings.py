@@ -50,6 +50,19 @@ def format_duration(value: timedelta) -> str:
     return f"{round(seconds * 1000)}ms"
 
 
+def http_url(value: str) -> str:
+    """A SCIM base URL: http(s), a host, no trailing slash."""
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def one_secret(inline: object, from_file: object, name: str) -> None:
+    """A secret comes from the config (``${ENV}``) or from a file, never both."""
+    if inline is not None and from_file is not None:
+        raise ValueError(f"give {name} or {name}_file, not both")
+
+
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
@@ -280,14 +293,11 @@ class ScimSourceSettings(_Strict):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
-        return value.rstrip("/")
+        return http_url(value)
 
     @model_validator(mode="after")
     def _one_token(self) -> ScimSourceSettings:
-        if self.token is not None and self.token_file is not None:
-            raise ValueError("give token or token_file, not both")
+        one_secret(self.token, self.token_file, "token")
         return self
 
 
@@ -318,14 +328,11 @@ class TargetSettings(_Strict):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
-        return value.rstrip("/")
+        return http_url(value)
 
     @model_validator(mode="after")
     def _one_token(self) -> TargetSettings:
-        if self.token is not None and self.token_file is not None:
-            raise ValueError("give token or token_file, not both")
+        one_secret(self.token, self.token_file, "token")
         return self
 
 

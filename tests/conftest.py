@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import structlog
 
 from tests.support.ldap_directory import LOCKED, directory_ldif, lock_ldif
 from tests.support.scim_server import ScimTestServer
 from tests.support.slapd import Slapd
+
+
+@pytest.fixture(autouse=True)
+def _structlog_defaults() -> Iterator[None]:
+    """Each test starts from structlog's defaults: an in-process CLI run configures it to print to a
+    stream (CliRunner's) that is closed once that test ends."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session")
