@@ -480,20 +480,7 @@ class StateStore:
         self, job: str | None = None, run_id: str | None = None, limit: int | None = None
     ) -> list[ProvisioningLogEntry]:
         """Provisioning-log records, oldest first; with ``limit``, the newest ``limit`` of them (a tail)."""
-        log = provisioning_log
-        query = sa.select(log)
-        if job is not None:
-            query = query.where(log.c.job == job)
-        if run_id is not None:
-            query = query.where(log.c.run_id == run_id)
-        if limit is None:
-            query = query.order_by(log.c.time, log.c.id)
-        else:
-            query = query.order_by(log.c.time.desc(), log.c.id.desc()).limit(limit)
-        with self._guard("log_entries"), self._engine.connect() as conn:
-            rows = conn.execute(query).all()
-        entries = [schema.entry_from_row(row) for row in rows]
-        return entries if limit is None else entries[::-1]
+        return self.search_log(job=job, run_id=run_id, limit=limit)
 
     def search_log(
         self,
