@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,9 +18,17 @@ import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from syncer.errors import ConfigError
-from syncer.settings import ConfigSettings, JobSettings, MappingFileSettings
+from syncer.runtime.secretshape import SecretKind, kind_of, secret_problem
+from syncer.settings import (
+    ConfigSettings,
+    JobSettings,
+    LdapSourceSettings,
+    MappingFileSettings,
+    ScimSourceSettings,
+)
 
 Lines = dict[tuple[Any, ...], int]
+Variables = dict[tuple[Any, ...], tuple[str, ...]]
 M = TypeVar("M", bound=BaseModel)
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SOURCE_TYPES = frozenset({"file", "ldap", "scim"})
@@ -33,6 +41,8 @@ class YamlDocument:
     path: Path
     data: Any
     lines: Lines
+    variables: Variables = field(default_factory=dict)
+    """The ``${VAR}`` names each interpolated value came from, by ``loc``: errors name them."""
 
     def where(self, loc: tuple[Any, ...]) -> str:
         """``file:line`` of the deepest known part of ``loc``."""
@@ -43,23 +53,32 @@ class YamlDocument:
         return str(self.path)
 
 
-def _construct(node: yaml.Node, loc: tuple[Any, ...], lines: Lines, doc: Path) -> Any:
-    lines.setdefault(loc, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
-            if key in result:
-                raise ConfigError(f"duplicate key {key!r}", f"{doc}:{key_node.start_mark.line + 1}")
-            lines[(*loc, key)] = key_node.start_mark.line + 1
-            result[key] = _construct(value_node, (*loc, key), lines, doc)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*loc, i), lines, doc) for i, item in enumerate(node.value)]
-    value = yaml.safe_load(yaml.serialize(node))
-    if isinstance(value, str) and "${" in value:
-        return _interpolate(value, f"{doc}:{node.start_mark.line + 1}")
-    return value
+class _Builder:
+    """Builds plain data from composed YAML nodes, noting the line of every key and item."""
+
+    def __init__(self, doc: Path) -> None:
+        self.doc = doc
+        self.lines: Lines = {}
+        self.variables: Variables = {}
+
+    def build(self, node: yaml.Node, loc: tuple[Any, ...]) -> Any:
+        self.lines.setdefault(loc, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = yaml.safe_load(yaml.serialize(key_node))
+                if key in result:
+                    raise ConfigError(f"duplicate key {key!r}", f"{self.doc}:{key_node.start_mark.line + 1}")
+                self.lines[(*loc, key)] = key_node.start_mark.line + 1
+                result[key] = self.build(value_node, (*loc, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+        value = yaml.safe_load(yaml.serialize(node))
+        if isinstance(value, str) and "${" in value:
+            self.variables[loc] = tuple(_ENV.findall(value))
+            return _interpolate(value, f"{self.doc}:{node.start_mark.line + 1}")
+        return value
 
 
 def _interpolate(text: str, where: str) -> str:
@@ -85,9 +104,9 @@ def load_yaml(path: Path) -> YamlDocument:
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         column = f" (column {mark.column + 1})" if mark else ""
         raise ConfigError(f"invalid YAML: {exc.problem}{column}", where) from exc
-    lines: Lines = {}
-    data = _construct(node, (), lines, path) if node is not None else None
-    return YamlDocument(path=path, data=data, lines=lines)
+    builder = _Builder(path)
+    data = builder.build(node, ()) if node is not None else None
+    return YamlDocument(path=path, data=data, lines=builder.lines, variables=builder.variables)
 
 
 def _validation_errors(doc: YamlDocument, exc: ValidationError) -> ConfigError:
@@ -157,7 +176,10 @@ def load_config(path: Path) -> LoadedConfig:
     for job in settings.jobs:
         mapping_path = job.mapping if job.mapping.is_absolute() else path.parent / job.mapping
         mappings[job.name] = load_mapping(mapping_path)
-    return LoadedConfig(path=path, settings=settings, document=doc, mappings=mappings)
+    loaded = LoadedConfig(path=path, settings=settings, document=doc, mappings=mappings)
+    for job in settings.jobs:
+        _check_secrets(loaded, job)
+    return loaded
 
 
 def read_secret(
@@ -170,20 +192,22 @@ def read_secret(
     """A secret from the config (already ``${ENV}``-expanded) or from its ``*_file``; never echoed.
 
     ``loc`` is where the ``*_file`` key sits under the job (``("target", "token_file")``), so an
-    unreadable file is reported at its line.
+    unreadable file, or one that holds no secret of the right shape, is reported at its line.
     """
     if value is not None:
         return value.get_secret_value()
     if file is None:
         return None
     path = config.resolve(file)
+    where = config.document.where(("jobs", config.settings.jobs.index(job), *loc))
     try:
         secret = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        where = config.document.where(("jobs", config.settings.jobs.index(job), *loc))
-        raise ConfigError(f"cannot read {loc[-1]} {path}: {exc.strerror or exc}", where) from exc
-    if not secret:
-        raise ConfigError(f"{loc[-1]} {path} is empty")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise ConfigError(f"cannot read {loc[-1]} {path}: {reason}", where) from exc
+    problem = secret_problem(secret, kind_of(loc[-1]))
+    if problem:
+        raise ConfigError(f"{loc[-1]} {path}: the {kind_of(loc[-1]).value} {problem}", where)
     return secret
 
 
@@ -191,3 +215,53 @@ def read_token(config: LoadedConfig, job: JobSettings) -> str | None:
     """The target's bearer token from the config or from ``token_file``."""
     target = job.target
     return read_secret(config, job, target.token, target.token_file, ("target", "token_file"))
+
+
+def _job_secrets(job: JobSettings) -> list[tuple[tuple[str, ...], SecretStr | None, Path | None]]:
+    """Every secret of a job: where its key sits, its inline value, its file."""
+    found: list[tuple[tuple[str, ...], SecretStr | None, Path | None]] = [
+        (("target", "token"), job.target.token, job.target.token_file)
+    ]
+    source = job.source
+    if isinstance(source, ScimSourceSettings):
+        found.append((("source", "token"), source.token, source.token_file))
+    if isinstance(source, LdapSourceSettings):
+        found.append((("source", "password"), source.password, source.password_file))
+    if job.notify.email is not None:
+        found.append((("notify", "email", "password"), job.notify.email.password, None))
+    return found
+
+
+def _check_secrets(config: LoadedConfig, job: JobSettings) -> None:
+    """Refuse, at load, a secret that cannot be one: the wrong file, a broken variable.
+
+    A ``*_file`` that cannot be read yet is left to the cycle that reads it (a secret mounted at
+    start-up must not fail ``validate`` on a build machine); one that can be read is checked now.
+    """
+    prefix = ("jobs", config.settings.jobs.index(job))
+    doc = config.document
+    for loc, inline, file in _job_secrets(job):
+        if inline is not None:
+            problem = secret_problem(inline.get_secret_value(), kind_of(loc[-1]))
+            if problem:
+                raise ConfigError(
+                    f"{_named(doc, (*prefix, *loc))}: the {kind_of(loc[-1]).value} {problem}",
+                    doc.where((*prefix, *loc)),
+                )
+        elif file is not None and config.resolve(file).is_file():
+            read_secret(config, job, None, file, (*loc[:-1], f"{loc[-1]}_file"))
+    if job.notify.webhook is not None:
+        for name, value in job.notify.webhook.headers.items():
+            header_loc = (*prefix, "notify", "webhook", "headers", name)
+            problem = secret_problem(value, SecretKind.HEADER)
+            if problem:
+                raise ConfigError(
+                    f"{_named(doc, header_loc)}: the header value {problem}", doc.where(header_loc)
+                )
+
+
+def _named(doc: YamlDocument, loc: tuple[Any, ...]) -> str:
+    """``jobs.0.target.token`` and, when it came from the environment, ``(from $APP_TOKEN)``."""
+    dotted = ".".join(str(part) for part in loc)
+    names = doc.variables.get(loc)
+    return f"{dotted} (from {', '.join('$' + n for n in names)})" if names else dotted
