@@ -1,8 +1,9 @@
 """YAML files to settings, with errors that cite ``file:line``.
 
 The YAML is composed into nodes first so every key keeps the line it was written on; a
-pydantic error's ``loc`` is then looked up in that table. ``${VAR}`` is replaced from the
-environment, and a missing variable is an error at its line, never an empty token.
+pydantic error's ``loc`` is then looked up in that table. In the config, ``${VAR}`` is replaced
+from the environment, and a missing variable is an error at its line, never an empty token;
+mapping files expand nothing.
 """
 
 from __future__ import annotations
@@ -56,8 +57,9 @@ class YamlDocument:
 class _Builder:
     """Builds plain data from composed YAML nodes, noting the line of every key and item."""
 
-    def __init__(self, doc: Path) -> None:
+    def __init__(self, doc: Path, *, expand: bool) -> None:
         self.doc = doc
+        self.expand = expand
         self.lines: Lines = {}
         self.variables: Variables = {}
 
@@ -75,10 +77,19 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
         value = yaml.safe_load(yaml.serialize(node))
-        if isinstance(value, str) and "${" in value:
-            self.variables[loc] = tuple(_ENV.findall(value))
-            return _interpolate(value, f"{self.doc}:{node.start_mark.line + 1}")
-        return value
+        found = _ENV.search(value) if isinstance(value, str) else None
+        if found is None:
+            return value
+        where = f"{self.doc}:{node.start_mark.line + 1}"
+        if not self.expand:
+            raise ConfigError(
+                f"{found.group(0)}: mapping files expand no environment variables (a mapping is "
+                "shared, and its values reach every target user, the plan and the state); write "
+                "the value itself, or keep secrets in config.yaml",
+                where,
+            )
+        self.variables[loc] = tuple(_ENV.findall(value))
+        return _interpolate(value, where)
 
 
 def _interpolate(text: str, where: str) -> str:
@@ -91,8 +102,12 @@ def _interpolate(text: str, where: str) -> str:
     return _ENV.sub(replace, text)
 
 
-def load_yaml(path: Path) -> YamlDocument:
-    """Read one YAML file keeping line numbers; syntax errors cite the file, line and column."""
+def load_yaml(path: Path, *, expand: bool = True) -> YamlDocument:
+    """Read one YAML file keeping line numbers; syntax errors cite the file, line and column.
+
+    ``expand`` replaces ``${VAR}`` from the environment (the config); without it a ``${VAR}`` is
+    refused at its line (mapping files), since taken literally it would be sent as written.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -104,7 +119,7 @@ def load_yaml(path: Path) -> YamlDocument:
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         column = f" (column {mark.column + 1})" if mark else ""
         raise ConfigError(f"invalid YAML: {exc.problem}{column}", where) from exc
-    builder = _Builder(path)
+    builder = _Builder(path, expand=expand)
     data = builder.build(node, ()) if node is not None else None
     return YamlDocument(path=path, data=data, lines=builder.lines, variables=builder.variables)
 
@@ -164,7 +179,8 @@ class LoadedConfig:
 
 
 def load_mapping(path: Path) -> LoadedMapping:
-    doc = load_yaml(path)
+    """A mapping file: nothing in it is expanded (see :func:`load_yaml`)."""
+    doc = load_yaml(path, expand=False)
     return LoadedMapping(settings=validate_document(doc, MappingFileSettings), document=doc)
 
 
