@@ -21,3 +21,16 @@ def test_a_token_file_that_is_not_a_token_is_refused_by_name(
     assert "Traceback" not in result.stderr
     assert not [leak for leak in LEAKS if leak in result.stdout + result.stderr]
     assert workspace.server.writes() == 0
+
+
+def test_plain_http_to_a_remote_target_is_refused_until_allowed(workspace: Workspace) -> None:
+    workspace.write_config(url="http://app.example/scim/v2")
+    result = workspace.run("validate", expect=1)
+    assert "plain http:// to app.example" in result.stderr and "allow_insecure_http: true" in result.stderr
+    assert "config.yaml:5" in result.stderr
+    text = workspace.config.read_text(encoding="utf-8")
+    workspace.config.write_text(
+        text.replace("      concurrency: 4", "      allow_insecure_http: true\n      concurrency: 4"),
+        encoding="utf-8",
+    )
+    workspace.run("validate")

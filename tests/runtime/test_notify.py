@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from structlog.testing import capture_logs
 
 from syncer.core.policy import (
@@ -367,11 +368,17 @@ def test_webhook_error_status_is_logged(receiver: Receiver) -> None:
     assert len(receiver.posts) == 1
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:port/hook", "http://[::1/hook", "not a url"])
-def test_webhook_bad_url_is_logged(url: str) -> None:
+def test_webhook_bad_url_is_logged() -> None:
     """A webhook URL that cannot even be parsed is logged, not raised into the cycle."""
-    [entry] = failures_logged(settings(webhook={"url": url}))
+    [entry] = failures_logged(settings(webhook={"url": "http://127.0.0.1:port/hook"}))
     assert entry["channel"] == "webhook"
+
+
+@pytest.mark.parametrize("url", ["http://[::1/hook", "not a url", "ftp://hooks.example/x"])
+def test_webhook_url_that_is_no_http_url_is_refused_at_load(url: str) -> None:
+    """What cannot be an http(s) URL is refused when the config loads, not first found failing."""
+    with pytest.raises(ValidationError):
+        settings(webhook={"url": url})
 
 
 def test_smtp_connection_refused_is_logged() -> None:
