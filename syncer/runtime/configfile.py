@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from syncer.adapters.nesting import MAX_DEPTH, yaml_too_deep
 from syncer.errors import ConfigError
 from syncer.runtime.secretshape import SecretKind, kind_of, secret_problem
 from syncer.settings import (
@@ -110,18 +111,62 @@ def load_yaml(path: Path, *, expand: bool = True) -> YamlDocument:
     """
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror or exc}", str(path)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigError(f"cannot read: {reason}", str(path)) from exc
     try:
+        too_deep = yaml_too_deep(text)
+        if too_deep is not None:
+            raise ConfigError(f"nested deeper than {MAX_DEPTH} levels", f"{path}:{too_deep}")
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         column = f" (column {mark.column + 1})" if mark else ""
         raise ConfigError(f"invalid YAML: {exc.problem}{column}", where) from exc
+    if node is not None:
+        _expanded_size(node, path, {}, set())
     builder = _Builder(path, expand=expand)
     data = builder.build(node, ()) if node is not None else None
     return YamlDocument(path=path, data=data, lines=builder.lines, variables=builder.variables)
+
+
+MAX_NODES = 100_000
+"""Values a file may hold once its YAML aliases are expanded: a config or mapping holds hundreds."""
+
+
+def _expanded_size(node: yaml.Node, path: Path, sizes: dict[int, int], open_nodes: set[int]) -> int:
+    """How many nodes ``node`` becomes with every alias expanded, refusing an alias bomb.
+
+    An alias is the anchored node itself, shared, so sizes are counted once per node: nine
+    levels of nine aliases ("billion laughs") are refused in microseconds instead of building
+    a billion values. Depth is bounded already (:func:`yaml_too_deep`).
+    """
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_nodes:
+        raise ConfigError("a YAML alias refers to the node that holds it (recursive)", _line(path, node))
+    open_nodes.add(key)
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.MappingNode):
+        children = [part for pair in node.value for part in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    size = 1 + sum(_expanded_size(child, path, sizes, open_nodes) for child in children)
+    open_nodes.discard(key)
+    if size > MAX_NODES:
+        raise ConfigError(
+            f"YAML aliases expand this to more than {MAX_NODES} values (an alias bomb?); "
+            "write the values out, or use fewer aliases",
+            _line(path, node),
+        )
+    sizes[key] = size
+    return size
+
+
+def _line(path: Path, node: yaml.Node) -> str:
+    return f"{path}:{node.start_mark.line + 1}"
 
 
 def _validation_errors(doc: YamlDocument, exc: ValidationError) -> ConfigError:
