@@ -28,6 +28,7 @@ from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.connection import test_connection
 from syncer.runtime.engine import CycleResult, check_job, run_cycle, utc_now
 from syncer.runtime.operations import explain_scope
+from syncer.runtime.private import write_private
 from syncer.runtime.progress import ProgressTracker, ProgressView
 
 
@@ -123,7 +124,7 @@ def plan(
         _show_plan(result, fmt)
         if out_file is not None:
             try:
-                out_file.write_text(render_json(result.plan), encoding="utf-8")
+                write_private(out_file, render_json(result.plan))
             except OSError as exc:
                 fail(f"{out_file}: cannot write the plan: {exc.strerror or exc}")
             err.print(f"plan saved to {out_file}; apply it with: syncer apply {out_file}", markup=False)
