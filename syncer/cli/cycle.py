@@ -22,6 +22,7 @@ from syncer.cli.app import (
     options,
     out,
 )
+from syncer.core.display import redact_url
 from syncer.core.rendering import render_json, render_text, summary, verify_saved
 from syncer.errors import NotFoundError, PermanentTargetError, TransientTargetError, UnauthorizedError
 from syncer.runtime.configfile import LoadedConfig
@@ -51,20 +52,18 @@ def test_connection_command(
     with errors_to_exit():
         config = load()
         job_settings = config.settings.job(job)
+        target = redact_url(job_settings.target.url, keep_path=True)
         try:
             test_connection(config, job_settings)
         except UnauthorizedError as exc:
             fail(f"the target refused the credentials ({exc.status}): check the token. {exc}")
         except NotFoundError as exc:
-            fail(
-                f"404 from {job_settings.target.url}: the URL is not a SCIM endpoint "
-                f"(check the base URL). {exc}"
-            )
+            fail(f"404 from {target}: the URL is not a SCIM endpoint (check the base URL). {exc}")
         except TransientTargetError as exc:
-            fail(f"cannot reach {job_settings.target.url}: {exc}")
+            fail(f"cannot reach {target}: {exc}")
         except PermanentTargetError as exc:
             fail(f"test connection failed: {exc}")
-        out.print(f"Test connection to {job_settings.target.url} succeeded.", markup=False)
+        out.print(f"Test connection to {target} succeeded.", markup=False)
 
 
 def _fixed_clock(text: str) -> Callable[[], datetime]:

@@ -8,8 +8,11 @@ its scheme and host.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from urllib.parse import urlsplit
+
+_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _INVISIBLE_LAYOUT = frozenset(
@@ -39,12 +42,13 @@ def visible(text: str) -> str:
     )
 
 
-def redact_url(url: str) -> str:
+def redact_url(url: str, *, keep_path: bool = False) -> str:
     """``scheme://host[:port]/…``: what a log may say about a URL.
 
     Userinfo, query and fragment are dropped and the path becomes ``/…``: any of them may be
-    the secret (``https://hooks.example/services/T0/B0/XXXX``, ``?sig=…``). A text that is no
-    URL is not echoed either.
+    the secret (``https://hooks.example/services/T0/B0/XXXX``, ``?sig=…``). ``keep_path`` keeps
+    the path of a SCIM base URL, where it says which endpoint was asked (``/scim/v2``) and holds
+    no secret. A text that is no URL is not echoed either.
     """
     try:
         parts = urlsplit(url.strip())
@@ -57,5 +61,13 @@ def redact_url(url: str) -> str:
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc += f":{port}"
-    rest = "/…" if parts.path not in ("", "/") or parts.query or parts.fragment else ""
+    if keep_path:
+        rest = parts.path.rstrip("/") + ("?…" if parts.query else "")
+    else:
+        rest = "/…" if parts.path not in ("", "/") or parts.query or parts.fragment else ""
     return f"{parts.scheme}://{netloc}{rest}"
+
+
+def redact_urls(text: str) -> str:
+    """``text`` (an error message, say) with every URL in it reduced by :func:`redact_url`."""
+    return _URL_IN_TEXT.sub(lambda match: redact_url(match.group(0)), text)
