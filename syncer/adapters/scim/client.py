@@ -37,7 +37,9 @@ from syncer.errors import (
     TlsError,
     TransientTargetError,
 )
-from syncer.types import ObjectKind
+from syncer.core.matching import verified_hits
+from syncer.core.scimpath import equality_filter
+from syncer.types import ObjectKind, Value
 
 from . import protocol
 from .pacing import AdaptiveLimit, RateLimit
@@ -169,6 +171,22 @@ class ScimClient:
         """The resources matching a filter; more than one means duplicates on the target."""
         resources, *_ = protocol.parse_list(await self.send(protocol.prepare_find(kind, filter)))
         return resources
+
+    async def lookup(self, kind: ObjectKind, path: str, value: Value) -> list[dict[str, Any]]:
+        """The target objects whose ``path`` equals ``value``, each verified to carry it.
+
+        A target that ignores ``filter`` answers with whatever it holds first; linking that would
+        hand one account (often the admin) to every person looked up. So each answered resource
+        must carry the value, compared as the attribute's ``caseExact`` says and in Unicode NFC
+        (:func:`~syncer.core.matching.verified_hits`); otherwise the lookup fails. More than one
+        hit is the caller's ``DuplicateTargetEntries``, never a link.
+        """
+        request = protocol.prepare_find(kind, equality_filter(path, value))
+        resources, *_ = protocol.parse_list(await self.send(request))
+        try:
+            return [dict(r) for r in verified_hits(path, value, resources)]
+        except MalformedResponseError as exc:
+            raise MalformedResponseError(f"{request}: {exc}", status=200) from None
 
     async def count(self, kind: ObjectKind) -> int:
         """How many objects of a kind the target holds: its ``totalResults`` for a one-item page."""
