@@ -240,3 +240,31 @@ async def test_a_token_with_a_newline_never_reaches_an_error(scim: ScimTestServe
     text = json.dumps(seen)
     assert "canary" not in text
     assert "Authorization" in str(info.value)
+
+
+@pytest.mark.parametrize("mode", ["repeat_page", "under_report"])
+def test_a_lying_scim_source_disables_nobody(tmp_path: Path, scim: ScimTestServer, mode: str) -> None:
+    """Synced from an honest SCIM source, then the source repeats a page or under-reports: no one is disabled."""
+    with ScimTestServer() as source, HostileTarget(source.base_url) as lying:
+        for i in range(30):
+            source.seed_user(userName=f"src{i:03d}@example.org", active=True)
+        ws = Workspace(root=tmp_path, server=scim)
+        ws.config.write_text(
+            f"""state: sqlite:///state.db
+jobs:
+  - name: migrate
+    source: {{type: scim, url: {lying.base_url}, page_size: 7, groups: false}}
+    target: {{url: {scim.base_url}}}
+    mapping: {ROOT / "mappings" / "scim-to-scim.yaml"}
+""",
+            encoding="utf-8",
+        )
+        ws.run("sync")
+        assert len(scim.resources("Users")) == 30
+        lying.set_mode(mode, under_by=8)
+        result = ws.run("sync", expect=None)
+    active = [u for u in scim.resources("Users") if u.get("active") is not False]
+    print(f"\n{mode} source: exit {result.returncode}; {30 - len(active)} of 30 disabled")
+    assert result.returncode != 0
+    assert len(active) == 30
+    assert "does not add up" in result.stdout + result.stderr
