@@ -89,7 +89,8 @@ def test_a_scim_server_is_read_whole_across_pages(scim: ScimTestServer) -> None:
     assert sorted(u.id for u in snapshot.users) == sorted(u["id"] for u in seeded)
     [team] = snapshot.groups
     assert set(team.members) == {u["id"] for u in seeded[:3]}
-    assert scim.counts() == {"GET": 3 + 1 + 2}  # users in pages of 3, groups in one, each then one past the end
+    # users in pages of 3, groups in one, each listing then one page past its end
+    assert scim.counts() == {"GET": 3 + 1 + 2}
 
 
 def test_an_unreachable_scim_source_fails_the_read() -> None:

@@ -65,7 +65,7 @@ def _people(n: int) -> dict[str, Any]:
 def test_a_target_that_ignores_filter_never_gets_its_admin_linked(
     tmp_path: Path, scim: ScimTestServer, hostile: HostileTarget
 ) -> None:
-    """A target ignoring ``filter`` answers every lookup with its admin: the admin is never linked or rewritten."""
+    """A target ignoring ``filter`` answers each lookup with its admin: never linked, never rewritten."""
     admin = scim.seed_user(userName="admin@contoso.com", displayName="Tenant Admin", title="Administrator")
     hostile.set_mode("ignore_filter")
     ws = Workspace(root=tmp_path, server=scim)
@@ -84,7 +84,9 @@ def test_a_target_that_ignores_filter_never_gets_its_admin_linked(
     assert "filter" in (result.stdout + result.stderr)
 
 
-async def test_a_lookup_hit_must_carry_the_searched_value(scim: ScimTestServer, hostile: HostileTarget) -> None:
+async def test_a_lookup_hit_must_carry_the_searched_value(
+    scim: ScimTestServer, hostile: HostileTarget
+) -> None:
     """``lookup`` refuses an answer that holds a resource without the searched value."""
     scim.seed_user(userName="admin@contoso.com")
     hostile.set_mode("ignore_filter")
@@ -94,7 +96,7 @@ async def test_a_lookup_hit_must_carry_the_searched_value(scim: ScimTestServer, 
 
 
 async def test_a_lookup_hit_compares_as_the_attribute_says(scim: ScimTestServer) -> None:
-    """userName is caseExact false: a hit in another case and Unicode form is a hit; externalId is caseExact."""
+    """userName is not caseExact: a hit in another case and Unicode form is a hit; externalId is."""
     nfd = unicodedata.normalize("NFD", "José@contoso.com")
     held = scim.seed_user(userName=nfd, externalId="E-1")
     async with _client(scim.base_url) as c:
@@ -104,7 +106,9 @@ async def test_a_lookup_hit_compares_as_the_attribute_says(scim: ScimTestServer)
         assert [h["id"] for h in await c.lookup(USER, "externalId", "E-1")] == [held["id"]]
 
 
-async def test_a_case_exact_target_is_not_a_filter_ignorer(scim: ScimTestServer, hostile: HostileTarget) -> None:
+async def test_a_case_exact_target_is_not_a_filter_ignorer(
+    scim: ScimTestServer, hostile: HostileTarget
+) -> None:
     """A target comparing userName byte-wise finds nothing for another case: no hit, and no error."""
     scim.seed_user(userName="Alice@contoso.com")
     hostile.set_mode("case_exact_filter")
@@ -114,7 +118,7 @@ async def test_a_case_exact_target_is_not_a_filter_ignorer(scim: ScimTestServer,
 
 
 def test_nfc_and_nfd_twins_are_duplicate_sources_before_anything_is_sent(workspace: Workspace) -> None:
-    """One userName spelled NFC and NFD in one source: both are DuplicateSourceEntries and no write is sent."""
+    """One userName spelled NFC and NFD in one source: both DuplicateSourceEntries, no write for them."""
     data = _people(3)
     data["users"][0]["userPrincipalName"] = unicodedata.normalize("NFC", "zoë@contoso.com")
     data["users"][1]["userPrincipalName"] = unicodedata.normalize("NFD", "zoë@contoso.com")
@@ -177,7 +181,7 @@ async def test_a_drip_feed_is_cut_at_the_deadline(scim: ScimTestServer, hostile:
     hostile.set_mode("drip", drip_interval=0.2)
     started = time.perf_counter()
     async with _client(hostile.base_url, timeout=1.5) as c:
-        with pytest.raises(TransientTargetError, match="1.5 s"):
+        with pytest.raises(TransientTargetError, match=r"1\.5 s"):
             await c.get(USER, scim.resources("Users")[0]["id"])
     seconds = time.perf_counter() - started
     print(f"\ndrip: failed after {seconds:.2f} s with a 1.5 s timeout")
@@ -213,7 +217,10 @@ def test_a_huge_response_is_cut_at_the_cap_with_bounded_memory(
     hostile.set_mode("huge", huge_bytes=400 * 1024 * 1024)
     run = subprocess.run(
         [sys.executable, "-c", _HUGE_SCRIPT, hostile.base_url],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
     assert run.returncode == 0, run.stderr
     outcome, figures = run.stdout.strip().splitlines()[-2:]
@@ -244,7 +251,7 @@ async def test_a_token_with_a_newline_never_reaches_an_error(scim: ScimTestServe
 
 @pytest.mark.parametrize("mode", ["repeat_page", "under_report"])
 def test_a_lying_scim_source_disables_nobody(tmp_path: Path, scim: ScimTestServer, mode: str) -> None:
-    """Synced from an honest SCIM source, then the source repeats a page or under-reports: no one is disabled."""
+    """Synced from an honest SCIM source, which then repeats a page or under-reports: nobody is disabled."""
     with ScimTestServer() as source, HostileTarget(source.base_url) as lying:
         for i in range(30):
             source.seed_user(userName=f"src{i:03d}@example.org", active=True)

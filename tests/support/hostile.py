@@ -35,7 +35,6 @@ import http.client
 import json
 import re
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -154,12 +153,16 @@ class HostileTarget:
         split = urlsplit(h.path)
         query = parse_qsl(split.query, keep_blank_values=True)
         params = dict(query)
-        listing = h.command == "GET" and "filter" not in params and split.path.rstrip("/").endswith(("Users", "Groups"))
+        listing = (
+            h.command == "GET"
+            and "filter" not in params
+            and split.path.rstrip("/").endswith(("Users", "Groups"))
+        )
         if mode == "ignore_filter":
             query = [(k, v) for k, v in query if k != "filter"]
-        if mode in ("repeat_page", "endless") and listing and int(params.get("startIndex", "1")) > 1:
-            if mode == "endless" or self._first_repeat(split.path):
-                query = [(k, "1" if k == "startIndex" else v) for k, v in query]
+        later_page = listing and int(params.get("startIndex", "1")) > 1
+        if later_page and (mode == "endless" or (mode == "repeat_page" and self._first_repeat(split.path))):
+            query = [(k, "1" if k == "startIndex" else v) for k, v in query]
         target = split.path + ("?" + urlencode(query) if query else "")
         status, headers, content = self._forward(h, target, body)
         if status == 200 and h.command == "GET":
@@ -203,7 +206,9 @@ class HostileTarget:
             conn.request(h.command, target, body=body or None, headers=headers)
             response = conn.getresponse()
             content = response.read()
-            kept = {k: v for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP | {"date", "server"}}
+            kept = {
+                k: v for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP | {"date", "server"}
+            }
             return response.status, kept, content
         finally:
             conn.close()
@@ -241,9 +246,7 @@ class HostileTarget:
 
 
 def _huge_body(size: int, chunk: int = 1 << 20) -> Iterator[bytes]:
-    head = (
-        f'{{"schemas":["{LIST_RESPONSE}"],"totalResults":1,"Resources":[{{"id":"x","userName":"'
-    ).encode()
+    head = (f'{{"schemas":["{LIST_RESPONSE}"],"totalResults":1,"Resources":[{{"id":"x","userName":"').encode()
     tail = b'"}]}'
     yield head
     left = max(0, size - len(head) - len(tail))
@@ -252,13 +255,3 @@ def _huge_body(size: int, chunk: int = 1 << 20) -> Iterator[bytes]:
         yield block[: min(chunk, left)]
         left -= chunk
     yield tail
-
-
-def wait_until(predicate: Any, timeout: float = 5.0) -> bool:
-    """Poll ``predicate`` until true or ``timeout``; for a test waiting on the proxy's threads."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return bool(predicate())

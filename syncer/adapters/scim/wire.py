@@ -81,7 +81,7 @@ def too_large(request: ScimRequest, exc: TooLarge, max_bytes: int) -> TargetErro
 def past_deadline(request: ScimRequest, deadline: float) -> TargetError:
     """A write may have been acted on before the answer stalled, so it is ``maybe_processed``."""
     return TransientTargetError(
-        f"{request}: timed out: no complete answer within {deadline:g} s (the timeout bounds a whole request)",
+        f"{request}: timed out: no complete answer within {deadline:g} s (timeout bounds it whole)",
         maybe_processed=True,
     )
 
