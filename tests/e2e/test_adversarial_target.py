@@ -275,3 +275,11 @@ jobs:
     assert result.returncode != 0
     assert len(active) == 30
     assert "does not add up" in result.stdout + result.stderr
+
+
+def test_a_token_httpx_cannot_encode_is_refused_without_its_value() -> None:
+    """A non-ASCII token fails at construction; neither the message nor the chain holds it."""
+    with pytest.raises(ValueError, match="not ASCII") as info:
+        ScimClient("http://127.0.0.1:9/v2", "canary-t\u00f6ken")
+    assert "canary" not in repr(info.value) and info.value.__context__ is None
+    assert info.value.__cause__ is None
