@@ -33,6 +33,8 @@ def secret_problem(value: str, kind: SecretKind) -> str | None:
         return "must be the bare token: one line without spaces (no 'Bearer ' prefix)"
     if _controls(value):
         return "holds control characters"
+    if kind is not SecretKind.PASSWORD and not value.isascii():
+        return "must be ASCII (an HTTP header cannot carry other characters)"
     return None
 
 

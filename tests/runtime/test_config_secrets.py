@@ -115,3 +115,16 @@ def test_a_plain_token_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("APP_TOKEN", "eyJhbGciOi.abc_def-123")
     config = load_config(_config(tmp_path, "      token: ${APP_TOKEN}"))
     assert read_token(config, config.settings.jobs[0]) == "eyJhbGciOi.abc_def-123"
+
+
+def test_a_non_ascii_token_or_header_value_is_refused_at_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An HTTP header is ASCII: ``tökén`` could never be sent; a password may be UTF-8."""
+    monkeypatch.setenv("APP_TOKEN", "tök-CANARY")
+    message = _refused(_config(tmp_path, "      token: ${APP_TOKEN}"))
+    assert "ASCII" in message and "APP_TOKEN" in message and "CANARY" not in message
+    monkeypatch.setenv("HOOK_KEY", "schlüssel-CANARY")
+    notify = "    notify:\n      webhook: {url: https://h.example/x, headers: {X-Key: '${HOOK_KEY}'}}\n"
+    message = _refused(_config(tmp_path, "      token: t", extra=notify))
+    assert "ASCII" in message and "X-Key" in message and "CANARY" not in message
