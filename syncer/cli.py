@@ -29,17 +29,23 @@ from syncer.errors import (
     TransientTargetError,
     UnauthorizedError,
 )
-from syncer.runtime import control, provlog, tester
 from syncer.runtime import logging as runtime_logging
+from syncer.runtime import provlog, standing, tester
 from syncer.runtime.configfile import LoadedConfig, load_config
 from syncer.runtime.connection import test_connection
-from syncer.runtime.control import approve_config, duration, job_overview
 from syncer.runtime.daemon import Daemon
 from syncer.runtime.engine import CycleResult, check_job, run_cycle, utc_now
 from syncer.runtime.ondemand import provision_on_demand
-from syncer.runtime.operations import approve_deletions, explain_scope, job_status
 from syncer.runtime.progress import ProgressTracker, ProgressView
 from syncer.runtime.provlog import LogQuery
+from syncer.runtime.standing import (
+    approve_config,
+    approve_deletions,
+    duration,
+    explain_scope,
+    job_overview,
+    job_status,
+)
 from syncer.settings import SCHEMA_MODELS, json_schema
 
 app = typer.Typer(
@@ -390,16 +396,16 @@ def _status_lines(config: LoadedConfig, name: str) -> list[str]:
         lines.append("  quarantine: no")
     if status.next_run is not None:
         lines.append(f"  next run (daemon): {status.next_run:%Y-%m-%d %H:%M:%S} UTC")
-    if status.escrow:
-        lines.append(f"  escrow: {len(status.escrow)} object(s)")
-        for entry in status.escrow[:20]:
+    if status.escrowed:
+        lines.append(f"  escrow: {len(status.escrowed)} object(s)")
+        for entry in status.escrowed[:20]:
             wait = f"retried in {entry.skip_cycles} cycle(s)" if entry.skip_cycles else "retried next cycle"
             lines.append(
                 f"    {entry.kind.value} {entry.display}: {entry.attempts} attempt(s), {wait}; "
                 f"last {entry.error_code}: {entry.error}"
             )
-        if len(status.escrow) > 20:
-            lines.append(f"    ... and {len(status.escrow) - 20} more")
+        if len(status.escrowed) > 20:
+            lines.append(f"    ... and {len(status.escrowed) - 20} more")
     else:
         lines.append("  escrow: empty")
     if status.held:
@@ -601,11 +607,15 @@ def provision(
         str, typer.Option("--id", help="The source id of a user, or a group (up to 5 members).")
     ],
     job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Also when the job is paused or quarantined, or the removal is held."),
+    ] = False,
 ) -> None:
     """Provision on demand: one object through import, scoping, matching and action, now."""
     with errors_to_exit():
         config = load()
-        result = provision_on_demand(config, _job_name(config, job), source_id)
+        result = provision_on_demand(config, _job_name(config, job), source_id, force=force)
     for number, step in enumerate(result.steps, start=1):
         out.print(f"{number}. {step.name}: {step.status}", markup=False)
         for line in step.lines:
@@ -642,7 +652,7 @@ def restart(
     with errors_to_exit():
         config = load()
         name = _job_name(config, job)
-        control.restart(config, name, full=full)
+        standing.restart(config, name, full=full)
     what = (
         "links, escrow, quarantine and change tracking" if full else "escrow, quarantine and change tracking"
     )
@@ -657,7 +667,7 @@ def pause(
     with errors_to_exit():
         config = load()
         name = _job_name(config, job)
-        changed = control.pause(config, name, utc_now())
+        changed = standing.pause(config, name, utc_now())
     out.print(f"job {name}: {'paused' if changed else 'already paused'}.", markup=False)
 
 
@@ -669,5 +679,5 @@ def resume(
     with errors_to_exit():
         config = load()
         name = _job_name(config, job)
-        changed = control.resume(config, name)
+        changed = standing.resume(config, name)
     out.print(f"job {name}: {'resumed' if changed else 'was not paused'}.", markup=False)

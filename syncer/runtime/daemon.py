@@ -41,10 +41,11 @@ from syncer.adapters.state.store import StateStore
 from syncer.core.policy import next_run
 from syncer.errors import SyncerError
 from syncer.runtime.configfile import LoadedConfig, load_config
-from syncer.runtime.control import config_hold, overview, read_health, record_next_cycle
 from syncer.runtime.engine import check_job, run_cycle, state_url
+from syncer.runtime.jobflags import JobFlags
 from syncer.runtime.metrics import Metrics, MetricsServer
 from syncer.runtime.progress import ProgressTracker, ProgressView, Throttle
+from syncer.runtime.standing import Standing, config_hold, overview, record_next_cycle
 from syncer.settings import JobSettings, ScheduleSettings
 
 log = structlog.get_logger("syncer.daemon")
@@ -230,11 +231,11 @@ class Daemon:
 
     def _skip_reason(self, config: LoadedConfig, job: JobSettings, now: datetime) -> str | None:
         view = overview(self.store, job, now)
-        if view.state == "disabled":
+        if view.state is Standing.DISABLED:
             return f"disabled: {view.reason}; `syncer restart --job {job.name}` enables it"
-        if view.state == "paused":
+        if view.state is Standing.PAUSED:
             return "paused"
-        health = read_health(self.store, job.name)
+        health = view.health
         if health.quarantine is not None:
             last = view.last_run.finished_at if view.last_run else None
             due = next_run(health, last, job.schedule.interval, now)
@@ -262,8 +263,7 @@ class Daemon:
         scheduled = self.scheduler.get_job(_job_id(name)) if self.scheduler.running else None
         at = getattr(scheduled, "next_run_time", None)
         try:
-            current = self.store.get_flag(name, "next_cycle")
-            due = datetime.fromisoformat(current["at"]) if isinstance(current, dict) else None
+            due = JobFlags(self.store, name).next_cycle()
             if due is None or at is None or due < at or due <= self.clock():
                 record_next_cycle(self.store, name, at, self.owner)
         except (SyncerError, ValueError, KeyError):

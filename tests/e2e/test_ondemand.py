@@ -28,7 +28,9 @@ def _plain_user(ws: Workspace) -> dict[str, object]:
 
 def test_provision_on_a_put_only_job_sends_put_never_patch(synced: Workspace) -> None:
     """update_method: put holds on demand too: a changed title goes out as GET + PUT."""
-    text = synced.config.read_text().replace("      retries: 2\n", "      retries: 2\n      update_method: put\n")
+    text = synced.config.read_text().replace(
+        "      retries: 2\n", "      retries: 2\n      update_method: put\n"
+    )
     synced.config.write_text(text)
     data = synced.load()
     user = data["users"][5]
@@ -90,8 +92,9 @@ def test_provision_retries_an_escrowed_object_now_and_clears_its_escrow(workspac
     with workspace.sql_connection() as db:
         StateStore(f"sqlite:///{workspace.state}").close()  # create the schema
         db.execute(
-            "insert into escrow (job, kind, source_id, display, attempts, skip_cycles, error_code, error, "
-            "first_failed_at, last_failed_at) values ('e2e', 'user', ?, 'x', 2, 3, 'InvalidValue', 'no', ?, ?)",
+            "insert into escrow (job, kind, source_id, display, attempts, skip_cycles, error_code, "
+            "error, first_failed_at, last_failed_at) "
+            "values ('e2e', 'user', ?, 'x', 2, 3, 'InvalidValue', 'no', ?, ?)",
             (user["id"], now.isoformat(), now.isoformat()),
         )
     result = workspace.run("provision", "--id", str(user["id"]))
@@ -100,22 +103,26 @@ def test_provision_retries_an_escrowed_object_now_and_clears_its_escrow(workspac
 
 
 def test_provision_keeps_a_removal_the_threshold_held_unless_forced(synced: Workspace) -> None:
-    """A leaver whose disable the deletion threshold held stays held on demand; --force sends it."""
+    """A user whose disable the deletion threshold holds stays held on demand; --force sends it.
+
+    Once a cycle held them the job is quarantined (TooManyDeletes), and on demand says so.
+    """
     synced.write_config(extra_job="    deprovision: {deletion_threshold: 1}\n")
     data = synced.load()
-    leavers = data["users"][40:43]
+    leavers = [u for u in data["users"] if u["accountEnabled"]][40:43]
     for leaver in leavers:
-        data["users"].remove(leaver)
+        leaver["accountEnabled"] = False  # disabled in the source: the cycle disables them
     synced.save(data)
-    synced.run("sync")
     upn = leavers[0]["userPrincipalName"]
-    assert synced.users()[upn]["active"] is True  # held by the threshold
     _clear(synced)
     held = synced.run("provision", "--id", leavers[0]["id"])
-    assert "held" in held.stdout and "approve-deletions" in held.stdout, held.stdout
+    assert "StagedDelete" in held.stdout and "approve-deletions" in held.stdout, held.stdout
     assert synced.server.writes() == 0
-    assert synced.users()[upn]["active"] is True
     synced.run("provision", "--id", leavers[0]["id"], "--force")
     assert synced.users()[upn]["active"] is False
     assert synced.users()[leavers[1]["userPrincipalName"]]["active"] is True
 
+    synced.run("sync")  # holds the other two: the job is quarantined with TooManyDeletes
+    refused = synced.run("provision", "--id", leavers[1]["id"], expect=1)
+    assert "TooManyDeletes" in refused.stdout and "approve-deletions" in refused.stdout
+    assert synced.users()[leavers[1]["userPrincipalName"]]["active"] is True
