@@ -46,7 +46,7 @@ from syncer.runtime.jobflags import JobFlags
 from syncer.runtime.metrics import Metrics, MetricsServer
 from syncer.runtime.progress import ProgressTracker, ProgressView, Throttle
 from syncer.runtime.standing import Standing, config_hold, overview, record_next_cycle
-from syncer.settings import JobSettings, ScheduleSettings
+from syncer.settings import DaemonSettings, JobSettings, ScheduleSettings
 
 log = structlog.get_logger("syncer.daemon")
 PRUNE_ID = "prune-provisioning-log"
@@ -322,12 +322,15 @@ class Daemon:
                     job.name,
                     mode="sync",
                     on_progress=tracker.on_progress,
-                    stop=lambda: self.stop_reason or (lost[0] if lost else None),
+                    stop=self._stopper(settings, lost),
+                    deadline=time.monotonic()
+                    + (settings.cycle_timeout + settings.stop_timeout).total_seconds(),
                 )
             if result.report is None:
                 outcome = "stopped"  # stopping before anything was sent
             elif result.report.stopped:
                 outcome = "stopped"
+                log.warning("cycle_stopped", reason=result.report.stopped)
             else:
                 outcome = "failed" if result.report.failures else "succeeded"
             counts = dict(result.report.counts) if result.report else {}
@@ -344,6 +347,20 @@ class Daemon:
                 self._active.pop(job.name, None)
                 self._active_lock.notify_all()
         log.info("cycle_done", outcome=outcome, seconds=round(time.monotonic() - started, 3))
+
+    def _stopper(self, settings: DaemonSettings, lost: list[str]) -> Callable[[], str | None]:
+        """Why the running cycle must stop sending: the daemon stops, the lease is lost, or it overran."""
+        overdue = time.monotonic() + settings.cycle_timeout.total_seconds()
+        limit = settings.cycle_timeout.total_seconds()
+
+        def stop() -> str | None:
+            if self.stop_reason or lost:
+                return self.stop_reason or lost[0]
+            if time.monotonic() > overdue:
+                return f"the cycle ran past daemon.cycle_timeout ({limit:g} s); the next cycle goes on"
+            return None
+
+        return stop
 
     def _renew(self, lease: str, ttl: timedelta, done: threading.Event, lost: list[str]) -> None:
         every = max(0.5, ttl.total_seconds() / 3)

@@ -99,6 +99,25 @@ class CycleRequest:
     clock: Callable[[], datetime]
     on_progress: Callable[[int, int], None] | None = None
     stop: Callable[[], str | None] | None = None
+    deadline: float | None = None
+    """``time.monotonic()`` after which the cycle is cancelled wherever it is (the daemon's backstop)."""
+
+
+class CycleTimeout(SyncerError):
+    """The cycle ran past its deadline and was cancelled; the next cycle repairs what was cut off."""
+
+
+async def _bounded(context: JobContext, request: CycleRequest) -> CycleResult:
+    if request.deadline is None:
+        return await _run(context, request)
+    try:
+        async with asyncio.timeout_at(request.deadline):
+            return await _run(context, request)
+    except TimeoutError:
+        raise CycleTimeout(
+            f"job {context.name}: the cycle was cancelled at its deadline; requests in flight are lost "
+            "and the next cycle repairs them by matching"
+        ) from None
 
 
 async def _run(context: JobContext, request: CycleRequest) -> CycleResult:
@@ -172,6 +191,9 @@ async def _apply(
         cycle.record_safety(context, store, held, imported.now)
         status = cycle.run_status(report)
         counts = cycle.run_counts(report, client.stats, imported.objects, executor.escrow_failures)
+    except asyncio.CancelledError:
+        status = RunStatus.STOPPED  # cancelled at the daemon's deadline
+        raise
     finally:
         finished = clock()
         store.finish_run(run_id, finished_at=finished, status=status, counts=counts)
@@ -204,12 +226,14 @@ def run_cycle(
     clock: Callable[[], datetime] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     stop: Callable[[], str | None] | None = None,
+    deadline: float | None = None,
 ) -> CycleResult:
     """Run one cycle of a job: ``plan`` stops after safety, ``sync`` applies the plan.
 
     ``stop`` (the daemon's) returns a reason once the process is stopping: requests in flight
-    finish and are recorded, the rest are not sent, and the run ends as ``stopped``.
+    finish and are recorded, the rest are not sent, and the run ends as ``stopped``. Past
+    ``deadline`` (monotonic) the cycle is cancelled and :class:`CycleTimeout` raised.
     """
     context = JobContext.build(config, job_name)
-    request = CycleRequest(Mode(mode), saved_plan, clock or cycle_clock(), on_progress, stop)
-    return asyncio.run(_run(context, request))
+    request = CycleRequest(Mode(mode), saved_plan, clock or cycle_clock(), on_progress, stop, deadline)
+    return asyncio.run(_bounded(context, request))
