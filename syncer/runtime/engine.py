@@ -41,7 +41,9 @@ from syncer.runtime.jobflags import JobFlags
 from syncer.types import JobState, RunStatus
 
 __all__ = [
+    "CycleRequest",
     "CycleResult",
+    "CycleTimeout",
     "Mode",
     "assigned_scope",
     "check_job",
@@ -52,6 +54,7 @@ __all__ = [
     "open_client",
     "open_source",
     "run_cycle",
+    "run_in",
     "state_url",
     "utc_now",
 ]
@@ -107,7 +110,8 @@ class CycleTimeout(SyncerError):
     """The cycle ran past its deadline and was cancelled; the next cycle repairs what was cut off."""
 
 
-async def _bounded(context: JobContext, request: CycleRequest) -> CycleResult:
+async def run_in(context: JobContext, request: CycleRequest) -> CycleResult:
+    """One cycle of an already built context (the daemon's and the in-process tests' entry)."""
     if request.deadline is None:
         return await _run(context, request)
     try:
@@ -236,4 +240,4 @@ def run_cycle(
     """
     context = JobContext.build(config, job_name)
     request = CycleRequest(Mode(mode), saved_plan, clock or cycle_clock(), on_progress, stop, deadline)
-    return asyncio.run(_bounded(context, request))
+    return asyncio.run(run_in(context, request))

@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from syncer.adapters.scim.client import ScimClient
 from syncer.adapters.sources.base import Source
 from syncer.adapters.sources.files import FileSource
@@ -153,7 +155,9 @@ def _scim_source(config: LoadedConfig, job: JobSettings, source: ScimSourceSetti
     return ScimSource(reader, url=source.url, page_size=source.page_size, groups=source.groups)
 
 
-def open_client(config: LoadedConfig, job: JobSettings) -> ScimClient:
+def open_client(
+    config: LoadedConfig, job: JobSettings, transport: httpx.AsyncBaseTransport | None = None
+) -> ScimClient:
     target = job.target
     verify: bool | str = str(config.resolve(target.ca_file)) if target.ca_file else target.verify_tls
     return ScimClient(
@@ -164,6 +168,7 @@ def open_client(config: LoadedConfig, job: JobSettings) -> ScimClient:
         verify=verify,
         retries=target.retries,
         rate_limit=target.rate_limit,
+        transport=transport,
     )
 
 
@@ -182,6 +187,8 @@ class JobContext:
     scope: JobScope
     state_url: str
     config_fingerprint: str
+    transport: httpx.AsyncBaseTransport | None = None
+    """The test seam: an ``httpx.MockTransport`` (a fake target) instead of the network."""
 
     @classmethod
     def build(cls, config: LoadedConfig, job: JobSettings | str | None) -> JobContext:
@@ -203,7 +210,7 @@ class JobContext:
         return open_source(self.config, self.job)
 
     def open_client(self) -> ScimClient:
-        return open_client(self.config, self.job)
+        return open_client(self.config, self.job, self.transport)
 
     def open_store(self) -> StateStore:
         return StateStore(self.state_url)
