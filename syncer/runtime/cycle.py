@@ -57,6 +57,13 @@ class CycleResult:
     run_id: str | None = None
     report: ApplyReport | None = None
 
+    @property
+    def outcome(self) -> str:
+        """How the cycle ended, in the metrics' words (a real run only)."""
+        if self.report is None or self.report.stopped:
+            return RunStatus.STOPPED.value  # None: stopping before anything was sent
+        return (RunStatus.FAILED if self.report.failures else RunStatus.SUCCEEDED).value
+
 
 @dataclass(frozen=True)
 class Imported:

@@ -25,6 +25,7 @@ from syncer.errors import PlanRefused, SyncerError, TargetError
 from syncer.runtime import cycle
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.cycle import CycleResult, Held, Imported, Mode
+from syncer.runtime.executor import ApplyReport
 from syncer.runtime.jobcontext import (
     JobContext,
     Key,
@@ -202,14 +203,7 @@ async def _apply(
         finished = clock()
         store.finish_run(run_id, finished_at=finished, status=status, counts=counts)
         structlog.contextvars.unbind_contextvars("job", "cycle")
-    outcome = CycleOutcome(
-        finished_at=finished,
-        objects=max(1, len(imported.desired)),
-        failures=report.failures,
-        fatal=report.refused,
-        held_deletions=bool(plan.held),
-    )
-    cycle.after_cycle(context, store, health, outcome, report.failures)
+    _after_run(context, store, health, held, report, finished, len(imported.desired))
     log.info(
         "cycle_finished",
         status=status.value,
@@ -219,6 +213,26 @@ async def _apply(
         writes=client.stats.writes,
     )
     return CycleResult(plan=plan, requests=client.stats, run_id=run_id, report=report)
+
+
+def _after_run(
+    context: JobContext,
+    store: StateStore,
+    health: JobHealth,
+    held: Held,
+    report: ApplyReport,
+    finished: datetime,
+    objects: int,
+) -> None:
+    """The policy after a run that got through its apply: quarantine and notifications."""
+    outcome = CycleOutcome(
+        finished_at=finished,
+        objects=max(1, objects),
+        failures=report.failures,
+        fatal=report.refused,
+        held_deletions=bool(held.plan.held),
+    )
+    cycle.after_cycle(context, store, health, outcome, report.failures)
 
 
 def run_cycle(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from syncer.adapters.state.store import StateStore
 from syncer.core.mapping import source_view
 from syncer.core.policy import JobHealth, next_run
+from syncer.errors import SyncerError
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.jobcontext import JobContext, state_url
 from syncer.runtime.jobflags import JobFlags
@@ -310,3 +312,49 @@ def job_overview(config: LoadedConfig, name: str, now: datetime | None = None) -
 def job_status(config: LoadedConfig, job_name: str, now: datetime) -> JobStanding:
     """The standing ``syncer status`` prints (the same as :func:`job_overview`)."""
     return job_overview(config, job_name, now)
+
+
+# --- the daemon's reading of it ---------------------------------------------------------------
+
+
+def tick_skip_reason(
+    store: StateStore, config: LoadedConfig, job: JobSettings, now: datetime, owner: str
+) -> str | None:
+    """Why the daemon's tick must not run the job's cycle now, or ``None``.
+
+    Disabled, paused, not yet due on the quarantine backoff, or a config change held.
+    """
+    view = overview(store, job, now)
+    if view.state is Standing.DISABLED:
+        return f"disabled: {view.reason}; `syncer restart --job {job.name}` enables it"
+    if view.state is Standing.PAUSED:
+        return "paused"
+    quarantine = view.health.quarantine
+    if quarantine is not None:
+        last = view.last_run.finished_at if view.last_run else None
+        due = next_run(view.health, last, job.schedule.interval, now)
+        if due is not None and due > now:
+            record_next_cycle(store, job.name, due, owner)
+            return f"quarantined ({quarantine.reason}); next attempt at {due.isoformat()}"
+    return config_hold(store, config, job, now)
+
+
+def health_report(
+    store: StateStore, jobs: Sequence[JobSettings], unhealthy: Collection[str], running: bool, now: datetime
+) -> tuple[bool, dict[str, Any]]:
+    """``/healthz``: healthy or not, and the body that says why (jobs in an ``unhealthy_when`` state)."""
+    reasons: list[str] = [] if running else ["the scheduler is not running"]
+    states: dict[str, str] = {}
+    for job in jobs:
+        try:
+            view = overview(store, job, now)
+        except SyncerError as exc:
+            reasons.append(f"job {job.name}: the state cannot be read: {exc}")
+            continue
+        states[job.name] = view.state.value
+        if view.state in unhealthy:
+            reasons.append(f"job {job.name} is {view.state.value}: {view.reason}")
+    body: dict[str, Any] = {"status": "ok" if not reasons else "unhealthy", "jobs": states}
+    if reasons:
+        body["reasons"] = reasons
+    return not reasons, body
