@@ -47,6 +47,7 @@ from syncer.runtime.metrics import Metrics, MetricsServer
 from syncer.runtime.progress import ProgressTracker, ProgressView, Throttle
 from syncer.runtime.standing import health_report, overview, record_next_cycle, tick_skip_reason
 from syncer.settings import DaemonSettings, JobSettings, ScheduleSettings
+from syncer.types import RunStatus
 
 log = structlog.get_logger("syncer.daemon")
 PRUNE_ID = "prune-provisioning-log"
@@ -239,7 +240,7 @@ class Daemon:
             try:
                 self._cycle(config, job)
             except Exception:  # the daemon goes on: a broken cycle must not stop the others
-                self.metrics.cycles.labels(name, "crashed").inc()
+                self.metrics.cycles.labels(name, RunStatus.CRASHED.value).inc()
                 log.exception("cycle_crashed")
             finally:
                 self._record_next(name)
@@ -322,7 +323,7 @@ class Daemon:
         settings = config.settings.daemon
         tracker = self._tracker(job.name, settings)
         started = time.monotonic()
-        outcome, counts = "crashed", {}
+        outcome, counts = RunStatus.CRASHED.value, {}
         try:
             log.info("cycle_started")
             with tracker.observing():
@@ -339,7 +340,7 @@ class Daemon:
                 log.warning("cycle_stopped", reason=result.report.stopped)
             counts = dict(result.report.counts) if result.report else {}
         except SyncerError as exc:
-            outcome = "failed"
+            outcome = RunStatus.FAILED.value
             log.error("cycle_failed", error=str(exc))
         finally:
             self.metrics.cycle(job.name, outcome, counts, time.monotonic() - started)
