@@ -19,7 +19,9 @@ The cycle's guards, decided here and nowhere else (:func:`refusal` and :func:`cu
   admin's "retry it now", and success clears its escrow;
 * a removal the **deletion threshold** holds stays held (shown as ``StagedDelete``, released by
   ``approve-deletions``) unless ``--force``: one object at a time must not get around the
-  guard against a broken source.
+  guard against a broken source;
+* a config change held by ``hold_on_config_change`` does not stop it: on demand is how an admin
+  tries the new mapping on one object.
 """
 
 from __future__ import annotations
