@@ -21,9 +21,9 @@ import httpx
 import pytest
 
 from syncer.core.rendering import render_json
-from syncer.errors import PlanRefused
+from syncer.errors import PlanRefused, SyncerError
 from syncer.runtime.configfile import load_config
-from syncer.runtime.engine import CycleRequest, CycleResult, CycleTimeout, Mode, run_in, utc_now
+from syncer.runtime.engine import CycleRequest, CycleResult, CycleTimeout, Mode, cycle_clock, run_in, utc_now
 from syncer.runtime.jobcontext import JobContext
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,3 +187,15 @@ def test_a_cycle_past_its_deadline_is_cancelled_and_its_run_closed(
         asyncio.run(run_in(context, request))
     assert time.monotonic() - started < 5
     assert _rows(tmp_path, "select status from runs") == [("stopped",)]
+
+
+def test_the_cycle_clock_comes_from_syncer_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """$SYNCER_NOW starts the clock at that time and lets it run; a bad value names the variable."""
+    monkeypatch.setenv("SYNCER_NOW", "2030-01-02T03:04:05")
+    clock = cycle_clock()
+    first = clock()
+    assert first.isoformat().startswith("2030-01-02T03:04:05") and first.tzinfo is not None
+    assert clock() >= first
+    monkeypatch.setenv("SYNCER_NOW", "tomorrow")
+    with pytest.raises(SyncerError, match=r"\$SYNCER_NOW: expected an ISO 8601 time"):
+        cycle_clock()
