@@ -34,6 +34,7 @@ from syncer.errors import (
 from syncer.types import ObjectKind, thaw
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 """Worth a retry. 408 is here too: it is the server's own timeout, and timeouts are transient."""
 MAX_DETAIL = 300
@@ -244,7 +245,12 @@ def error_for(
     else:
         text += f" {_phrase(status)}"
     message = f"{request}: {text}"
-    fields: dict[str, Any] = {"status": status, "scim_type": scim_type, "detail": detail}
+    fields: dict[str, Any] = {
+        "status": status,
+        "scim_type": scim_type,
+        "detail": detail,
+        "scim_error": is_scim_error(content, status),
+    }
     if status in TRANSIENT_STATUSES:
         retry_after = parse_retry_after(_header(headers, "retry-after"), now)
         return TransientTargetError(
@@ -257,6 +263,29 @@ def error_for(
     if status == 409:
         return ConflictError(message, **fields)
     return PermanentTargetError(message, **fields)
+
+
+def is_scim_error(content: bytes, status: int) -> bool:
+    """The body is a SCIM error for ``status``: ``schemas`` holds the Error URN, ``status`` matches.
+
+    What tells the application's own 404 ("no such resource") from a gateway's HTML page or a
+    bare 404 from something in front of it: only the former proves an object is gone.
+    """
+    try:
+        data = json.loads(content) if content.strip() else None
+    except (UnicodeDecodeError, ValueError):
+        return False
+    if not isinstance(data, dict):
+        return False
+    schemas = data.get("schemas")
+    said = data.get("status")
+    return (
+        isinstance(schemas, list)
+        and ERROR in schemas
+        and not isinstance(said, bool)
+        and isinstance(said, str | int)
+        and str(said).strip() == str(status)
+    )
 
 
 def _scim_error(content: bytes) -> tuple[str | None, str | None]:
