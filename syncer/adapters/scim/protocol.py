@@ -1,4 +1,9 @@
-"""SCIM 2.0 as data: requests to send, and what a response means (RFC 7644).
+"""SCIM 2.0 as data: requests to send, what a response means, and the bodies (RFC 7644).
+
+The one door to the wire: the request envelope and the reading of responses live here; the
+create bodies (:mod:`.resources`), PatchOps and dialects (:mod:`.patchops`) and the PUT
+emulation (:mod:`.putpatch`) live beside it and are re-exported, as is the equality filter
+whose grammar :mod:`syncer.core.scimpath` owns.
 
 Sans-I/O, after scim2-client: this module builds request descriptions and turns
 ``(status, headers, content)`` into a value or a typed :mod:`syncer.errors` error, with no
@@ -22,6 +27,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
+from syncer.core.scimpath import CORE_GROUP, CORE_USER, equality_filter
 from syncer.errors import (
     ConflictError,
     MalformedResponseError,
@@ -32,6 +38,40 @@ from syncer.errors import (
     UnauthorizedError,
 )
 from syncer.types import ObjectKind, thaw
+
+from .patchops import DIALECTS, PATCH_OP, build_patch_operations, member_operations, patch_body
+from .putpatch import apply_operations
+from .resources import build_resource
+
+__all__ = [
+    "CORE_GROUP",
+    "CORE_USER",
+    "DIALECTS",
+    "ERROR",
+    "LIST_RESPONSE",
+    "PATCH_OP",
+    "Returns",
+    "ScimRequest",
+    "apply_operations",
+    "build_patch_operations",
+    "build_resource",
+    "eq_filter",
+    "equality_filter",
+    "error_for",
+    "interpret",
+    "is_scim_error",
+    "member_operations",
+    "parse_list",
+    "parse_retry_after",
+    "patch_body",
+    "prepare_create",
+    "prepare_delete",
+    "prepare_find",
+    "prepare_get",
+    "prepare_list",
+    "prepare_patch",
+    "prepare_put",
+]
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"

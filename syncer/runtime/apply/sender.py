@@ -15,10 +15,18 @@ from types import MappingProxyType
 from typing import Any
 
 from syncer.adapters.scim.client import ScimClient
+from syncer.adapters.scim.protocol import (
+    CORE_GROUP,
+    CORE_USER,
+    apply_operations,
+    build_patch_operations,
+    build_resource,
+    equality_filter,
+    patch_body,
+)
 from syncer.core.changes import CreateObject
 from syncer.core.mapping import CompiledMapping
 from syncer.core.outcomes import ChangeResult, Reason
-from syncer.core.patching import apply_operations
 from syncer.core.planning import diff_values
 from syncer.core.recovery import (
     CreateDoubt,
@@ -28,15 +36,7 @@ from syncer.core.recovery import (
     gone_verdict,
     resend_after_miss,
 )
-from syncer.core.scimpath import (
-    CORE_GROUP,
-    CORE_USER,
-    build_patch_operations,
-    build_resource,
-    equality_filter,
-    flatten,
-    patch_body,
-)
+from syncer.core.scimpath import flatten
 from syncer.errors import NotFoundError, TargetError, UnauthorizedError
 from syncer.types import Action, Desired, Link, ModifiedProperty, ObjectKind, Reference, Status, Step, Value
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 from types import MappingProxyType
 
+from syncer.adapters.scim.protocol import build_patch_operations, member_operations
 from syncer.core.changes import ChangeMembers, DeleteObject, DisableUser, UpdateObject
-from syncer.core.scimpath import build_patch_operations, member_operations
 from syncer.errors import NotFoundError
 from syncer.types import Action, AttributeChange, Link, ModifiedProperty, ObjectKind, Status, Step, Value
 
