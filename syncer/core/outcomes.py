@@ -53,7 +53,14 @@ class ChangeResult:
     members_added: int = 0
     members_removed: int = 0
     sent: bool = True
-    """False when nothing was sent (the cycle stopped first): no record, no escrow."""
+    """False when nothing was sent (the cycle stopped first): recorded, never escrowed."""
+    verb: str = ""
+    """The change's verb (``create``, ``update``, ``link``, ``disable`` ...), for the counts."""
+
+    @property
+    def applied(self) -> bool:
+        """The change was sent and did what it was for (a deferred reference still counts)."""
+        return self.sent and self.status is not Status.FAILURE
 
     @property
     def key(self) -> tuple[ObjectKind, str]:
@@ -187,9 +194,14 @@ class RunCounts:
     members_added: int = 0
     members_removed: int = 0
     not_sent: int = 0
+    applied: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    """Changes applied, by verb: what the CLI reports as created, updated, linked, disabled..."""
 
     def of(self, action: Action, status: Status) -> int:
         return self.by_outcome.get((action, status), 0)
+
+    def done(self, verb: str) -> int:
+        return self.applied.get(verb, 0)
 
     def as_record(self) -> dict[str, int]:
         """The string-keyed form the run record has always stored (``Create.Success``, ...)."""
@@ -208,8 +220,10 @@ def count(
     held: int = 0,
     members_added: int = 0,
     members_removed: int = 0,
+    applied: Mapping[str, int] | None = None,
 ) -> RunCounts:
-    """The run's counts from each object's (action, status, sent) and the plan's skips."""
+    """The run's counts from each object's (action, status, sent), the plan's skips, and the
+    changes applied by verb."""
     tally: Counter[tuple[Action, Status]] = Counter()
     failures = not_sent = 0
     for action, status, sent in outcomes:
@@ -226,4 +240,5 @@ def count(
         members_added=members_added,
         members_removed=members_removed,
         not_sent=not_sent,
+        applied=MappingProxyType(dict(applied or {})),
     )

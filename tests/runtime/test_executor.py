@@ -261,6 +261,7 @@ def test_a_post_answered_with_an_id_linked_elsewhere_fails_that_object_only(rig:
     assert records["bob"].status is Status.FAILURE and records["bob"].reason == "TargetObjectAlreadyLinked"
     assert records["ann"].status is Status.SUCCESS and records["cid"].status is Status.SUCCESS
     assert result.failures == 1
+    assert result.run_counts is not None and result.run_counts.done("create") == 2
 
 
 # --- finding: a 404 proves nothing until a GET says so --------------------------------------------
@@ -353,3 +354,21 @@ def test_a_refused_token_stops_the_cycle(rig: Rig) -> None:
     people = [desired(f"u{i}") for i in range(5)]
     result = rig.run(plan(*(create(d) for d in people)), people)
     assert result.refused and rig.target.seen["POST"] == 1
+
+
+def test_completed_changes_are_committed_in_batches(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    from syncer.runtime.apply import journal
+
+    monkeypatch.setattr(journal, "FLUSH_EVERY", 4)
+    batches: list[int] = []
+    write_batch = rig.store.write_batch
+
+    def counting(job: str, **kw: Any) -> None:
+        batches.append(len(kw.get("save", ())) + len(kw.get("entries", ())))
+        write_batch(job, **kw)
+
+    monkeypatch.setattr(rig.store, "write_batch", counting)
+    people = [desired(f"u{i}") for i in range(10)]
+    rig.run(plan(*(create(d) for d in people)), people)
+    # a link and a record per object: every 4 writes, then the phase's end commits the rest
+    assert batches == [4, 4, 4, 4, 4] and len(rig.links()) == 10

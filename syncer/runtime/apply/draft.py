@@ -64,4 +64,5 @@ class Draft:
             members_added=self.members_added,
             members_removed=self.members_removed,
             sent=sent,
+            verb=c.verb,
         )

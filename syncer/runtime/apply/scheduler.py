@@ -11,7 +11,7 @@ last change is done, and every object's outcome into the run's counts.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -78,6 +78,7 @@ class Scheduler:
         """Failures without an answer, held until the next answer says whether the target is down."""
         self._tally: list[tuple[Action, Status, bool]] = []
         self._members = [0, 0]
+        self._applied: Counter[str] = Counter()
         self._references: dict[Key, frozenset[str]] = {}
 
     # --- the plan -------------------------------------------------------------------------------
@@ -112,6 +113,7 @@ class Scheduler:
             held=len(plan.held),
             members_added=self._members[0],
             members_removed=self._members[1],
+            applied=self._applied,
         )
 
     async def _run_wave(self, changes: Sequence[Change]) -> None:
@@ -209,6 +211,7 @@ class Scheduler:
     def _finish(self, change: Change, result: ChangeResult, error: BaseException | None) -> None:
         key = result.key
         self._results.setdefault(key, []).append(result)
+        self._applied[result.verb] += result.applied
         self._members[0] += result.members_added
         self._members[1] += result.members_removed
         self._pending[key] -= 1
