@@ -21,7 +21,6 @@ from syncer.adapters.scim.protocol import (
     apply_operations,
     build_patch_operations,
     build_resource,
-    equality_filter,
     patch_body,
 )
 from syncer.core.changes import CreateObject
@@ -131,10 +130,14 @@ class Sender:
         await self.create_or_match(kind, source_id, desired.display, wanted, draft, looked=True)
 
     async def match_existing(self, desired: Desired, draft: Draft) -> bool:
-        """Link the target object with the desired matching values, if there is one (and converge it)."""
+        """Link the target object with the desired matching values, if there is one (and converge it).
+
+        The hits are verified by the client (each must carry the value), so a target that ignores
+        the filter cannot hand a 409'd object someone else's account.
+        """
         paths = self.mapping.of(desired.kind).paths
         for path, value in desired.matching:
-            hits = await self.client.find(desired.kind, equality_filter(path, value))
+            hits = await self.client.lookup(desired.kind, path, value)
             if len(hits) > 1:
                 draft.fail(Reason.DUPLICATE_TARGET_ENTRIES, f"{path} matches {len(hits)} target objects")
                 return True
