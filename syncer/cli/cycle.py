@@ -157,13 +157,13 @@ def _progress_runner(label: str) -> tuple[ProgressTracker | None, Progress | Non
 
 def _report(result: CycleResult) -> None:
     counts = summary(result.plan)
-    done = result.report.counts if result.report else {}
-    # what was planned, less what failed: never report a create that did not happen
-    for key, action in (("create", "Create"), ("disable", "Disable"), ("delete", "Delete")):
-        counts[key] -= done.get(f"{action}.Failure", 0)
-    if result.report:
-        counts["members_added"] = done.get("members.added", 0)
-        counts["members_removed"] = done.get("members.removed", 0)
+    applied = result.report.run_counts if result.report else None
+    if applied is not None:
+        # what the changes' results say was done: never a create that did not happen
+        for key in ("create", "update", "link", "disable", "delete"):
+            counts[key] = applied.done(key)
+        counts["members_added"] = applied.members_added
+        counts["members_removed"] = applied.members_removed
     requests = ", ".join(f"{m} {n}" for m, n in sorted(result.requests.by_method.items())) or "none"
     failures = result.report.failures if result.report else 0
     kind = "initial" if result.plan.initial else "incremental"

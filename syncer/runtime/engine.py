@@ -21,7 +21,7 @@ import structlog
 from syncer.adapters.scim.client import ScimClient
 from syncer.adapters.state.store import StateStore
 from syncer.core.policy import CycleOutcome, JobHealth
-from syncer.errors import PlanRefused, SyncerError, TargetError
+from syncer.errors import PlanRefused, SyncerError, TargetError, TargetUnreachable
 from syncer.runtime import cycle
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.cycle import CycleResult, Held, Imported, Mode
@@ -173,6 +173,7 @@ async def _apply(
     run_id = store.begin_run(context.name, initial=imported.initial, dry_run=False, started_at=clock())
     store.escrow_tick(context.name)
     status, counts = RunStatus.CRASHED, {}
+    unreachable: TargetUnreachable | None = None
     structlog.contextvars.bind_contextvars(job=context.name, cycle=run_id)
     try:
         if request.stop is not None and request.stop():
@@ -199,10 +200,19 @@ async def _apply(
     except asyncio.CancelledError:
         status = RunStatus.STOPPED  # cancelled at the daemon's deadline
         raise
+    except TargetUnreachable as exc:
+        # the target died mid-apply: what landed is committed; the run fails and the policy moves
+        status, counts = RunStatus.FAILED, {cycle.SOURCE_OBJECTS: imported.objects}
+        unreachable = exc
     finally:
         finished = clock()
         store.finish_run(run_id, finished_at=finished, status=status, counts=counts)
         structlog.contextvars.unbind_contextvars("job", "cycle")
+    if unreachable is not None:
+        cycle.after_cycle(
+            context, store, health, cycle.fatal_outcome(unreachable, finished, imported.objects), 0
+        )
+        raise unreachable
     _after_run(context, store, health, held, report, finished, len(imported.desired))
     log.info(
         "cycle_finished",
