@@ -51,6 +51,10 @@ def test_a_target_killed_mid_sync_stops_the_cycle_with_one_message(
     assert retries <= 6 * CONCURRENCY  # the requests in flight, each with its attempts
     assert wall < 30
     assert len(lines) < 150
+    # the run ends failed (not crashed, not running) and the job's standing records the failure
+    assert [row[0] for row in ws.sql("select status from runs")] == ["failed"]
+    status = ws.run("status").stdout
+    assert "failed" in status
 
 
 @pytest.mark.parametrize(
