@@ -40,13 +40,12 @@ def _configure(
 
 
 class Daemon:
-    def __init__(self, ws: Workspace, log: Path) -> None:
+    def __init__(self, ws: Workspace, log: Path, launcher: tuple[str, ...] = ("-m", "syncer")) -> None:
         self.log = log
         self.process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "syncer",
+                *launcher,
                 "-c",
                 str(ws.config),
                 "--log-level",
@@ -79,8 +78,10 @@ class Daemon:
 
 
 @contextmanager
-def daemon(ws: Workspace, name: str = "daemon") -> Iterator[Daemon]:
-    d = Daemon(ws, ws.root / f"{name}.log")
+def daemon(
+    ws: Workspace, name: str = "daemon", launcher: tuple[str, ...] = ("-m", "syncer")
+) -> Iterator[Daemon]:
+    d = Daemon(ws, ws.root / f"{name}.log", launcher)
     try:
         yield d
     finally:

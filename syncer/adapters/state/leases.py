@@ -1,0 +1,225 @@
+"""Leases: one runner per job across processes, on the database's clock, with a fencing token.
+
+A lease row says who runs a job (owner, host, pid, command, since when) and until when. Three
+rules make it safe against racing processes and their clocks:
+
+* Expiry is decided by the database's clock, evaluated inside the conditional UPDATE
+  (:class:`db_epoch`: ``julianday('now')`` on SQLite, ``clock_timestamp()`` on PostgreSQL), never
+  by a time a process passes in: a process whose clock runs ahead cannot see a live lease as
+  expired. (SQLite's clock is the clock of the host running the statement: every process on one
+  host shares it; only the fencing token protects a SQLite file shared across hosts.)
+* Every acquisition increments the row's ``token`` (the fencing token). A holder's writes carry
+  its token (:meth:`LeaseStore.fence`): a worker whose lease was taken over fails its next write
+  with :class:`~syncer.errors.LeaseLost` instead of writing beside the new holder.
+* Renewal only extends a lease whose token is still the caller's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
+
+from syncer.adapters.state.database import ACTIVE_FENCE, Database, Fence
+from syncer.adapters.state.schema import runner_leases as table
+from syncer.errors import LeaseLost, StateError
+
+
+class db_epoch(sa.sql.expression.FunctionElement[float]):  # noqa: N801 - reads as the SQL function it is
+    """Seconds since the epoch on the database server's clock, as a float, evaluated per statement."""
+
+    type = sa.Float()
+    inherit_cache = True
+
+
+@compiles(db_epoch, "sqlite")
+def _sqlite_epoch(_element: db_epoch, _compiler: Any, **_kw: Any) -> str:
+    return "((julianday('now') - 2440587.5) * 86400.0)"
+
+
+@compiles(db_epoch, "postgresql")
+def _postgresql_epoch(_element: db_epoch, _compiler: Any, **_kw: Any) -> str:
+    # clock_timestamp(), not now(): now() is frozen at the start of the transaction
+    return "EXTRACT(EPOCH FROM clock_timestamp())"
+
+
+@compiles(db_epoch)
+def _default_epoch(_element: db_epoch, _compiler: Any, **_kw: Any) -> str:
+    return "EXTRACT(EPOCH FROM CURRENT_TIMESTAMP)"
+
+
+def lease_name(job: str) -> str:
+    """The lease of a job, the same for the daemon and every command."""
+    return f"job:{job}"
+
+
+def _when(epoch: float) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC)
+
+
+@dataclass(frozen=True)
+class LeaseHolder:
+    """Who holds a lease, as recorded by the holder when it took it."""
+
+    name: str
+    owner: str
+    host: str
+    pid: int
+    command: str
+    token: int
+    since: datetime.datetime
+    expires_at: datetime.datetime
+
+    def describe(self) -> str:
+        doing = f"`syncer {self.command}`" if self.command else "a process"
+        return (
+            f"{doing} (pid {self.pid} on host {self.host}, since {self.since.isoformat(timespec='seconds')})"
+        )
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A lease this process holds: its fencing token is what its writes are checked against."""
+
+    name: str
+    owner: str
+    token: int
+
+
+def owner_id(tag: str) -> str:
+    """A unique owner name that still says where it runs: ``host:pid:tag``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{tag}"
+
+
+class LeaseStore:
+    """The lease half of the state store (mixed into :class:`~syncer.adapters.state.StateStore`)."""
+
+    _db: Database
+
+    def take_lease(
+        self, name: str, owner: str, *, ttl: datetime.timedelta, command: str = ""
+    ) -> Lease | None:
+        """Take ``name`` for ``owner`` if it is free or expired (on the database's clock); else None.
+
+        Taking it again as its current owner is a new acquisition too: a new token.
+        """
+        seconds = ttl.total_seconds()
+        who = {"owner": owner, "host": socket.gethostname(), "pid": os.getpid(), "command": command}
+        free = sa.and_(table.c.name == name, sa.or_(table.c.owner == owner, table.c.expires_at < db_epoch()))
+        for _ in range(2):
+            with self._db.write("take_lease", fenced=False) as conn:
+                taken = conn.execute(
+                    sa.update(table)
+                    .where(free)
+                    .values(
+                        **who,
+                        token=table.c.token + 1,
+                        acquired_at=db_epoch(),
+                        expires_at=db_epoch() + seconds,
+                    )
+                ).rowcount
+                if taken:
+                    token = conn.execute(sa.select(table.c.token).where(table.c.name == name)).scalar_one()
+                    return Lease(name=name, owner=owner, token=token)
+                if conn.execute(sa.select(table.c.name).where(table.c.name == name)).first() is not None:
+                    return None
+            try:
+                with self._db.write("take_lease", fenced=False) as conn:
+                    conn.execute(
+                        sa.insert(table).values(
+                            name=name, **who, token=1, acquired_at=db_epoch(), expires_at=db_epoch() + seconds
+                        )
+                    )
+                return Lease(name=name, owner=owner, token=1)
+            except StateError as exc:  # another process inserted it first: look again, once
+                if not isinstance(exc.__cause__, IntegrityError):
+                    raise
+        return None
+
+    def renew_lease(self, lease: Lease, *, ttl: datetime.timedelta) -> bool:
+        """Extend ``lease`` by ``ttl`` from now (the database's now); False when it is no longer ours."""
+        with self._db.write("renew_lease", fenced=False) as conn:
+            renewed = conn.execute(
+                sa.update(table)
+                .where(_ours(lease))
+                .values(expires_at=db_epoch() + ttl.total_seconds())
+            ).rowcount
+        return bool(renewed)
+
+    def release_lease(self, name: str, owner: str) -> None:
+        """Give the lease back, if ``owner`` still holds it; the row (and its token) stays."""
+        with self._db.write("release_lease", fenced=False) as conn:
+            conn.execute(
+                sa.update(table).where(table.c.name == name, table.c.owner == owner).values(expires_at=0.0)
+            )
+
+    def lease_holder(self, name: str) -> LeaseHolder | None:
+        """Who holds ``name`` now, on the database's clock (an expired or released lease: nobody)."""
+        query = sa.select(table).where(table.c.name == name, table.c.expires_at >= db_epoch())
+        with self._db.read("lease_holder") as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return LeaseHolder(
+            name=row.name,
+            owner=row.owner,
+            host=row.host,
+            pid=row.pid,
+            command=row.command,
+            token=row.token,
+            since=_when(row.acquired_at),
+            expires_at=_when(row.expires_at),
+        )
+
+    def acquire_lease(self, name: str, owner: str, *, ttl: datetime.timedelta, now: object = None) -> bool:
+        """Take or renew ``name`` for ``owner``: the first design's call, kept for its callers.
+
+        ``now`` is ignored: expiry is the database's to judge, not the caller's clock.
+        """
+        holder = self.lease_holder(name)
+        if holder is not None and holder.owner == owner:
+            return self.renew_lease(Lease(name=name, owner=owner, token=holder.token), ttl=ttl)
+        return self.take_lease(name, owner, ttl=ttl) is not None
+
+    def fence(self, lease: Lease | None) -> None:
+        """Check ``lease``'s token first in every write of this store (``None``: stop checking)."""
+        self._db.fence = None if lease is None else _fence_of(lease)
+
+    @contextlib.contextmanager
+    def fencing(self, lease: Lease) -> Iterator[None]:
+        """Within the block, every store on this URL opened in this context checks ``lease`` first.
+
+        A cycle opens its own store: the command or daemon holding the lease wraps the cycle in
+        this, and the cycle's writes are fenced without being handed the lease.
+        """
+        reset = ACTIVE_FENCE.set((self._db.url, _fence_of(lease)))
+        try:
+            yield
+        finally:
+            ACTIVE_FENCE.reset(reset)
+
+
+def _ours(lease: Lease) -> sa.ColumnElement[bool]:
+    return sa.and_(table.c.name == lease.name, table.c.owner == lease.owner, table.c.token == lease.token)
+
+
+def _fence_of(lease: Lease) -> Fence:
+    def check(conn: sa.Connection) -> None:
+        # A no-op UPDATE of our own row: it takes the write lock (SQLite) or the row lock
+        # (PostgreSQL) before the writes it guards, so nobody takes the lease in between.
+        held = conn.execute(sa.update(table).where(_ours(lease)).values(token=table.c.token)).rowcount
+        if not held:
+            raise LeaseLost(
+                f"the lease of {lease.name.removeprefix('job:')} was taken by another process "
+                f"(this one held token {lease.token}); stopping before the next write"
+            )
+
+    return check
