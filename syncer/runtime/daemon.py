@@ -39,10 +39,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from syncer.adapters.state.store import StateStore
 from syncer.core.policy import next_run
-from syncer.errors import SyncerError
+from syncer.errors import LeaseHeld, SyncerError
 from syncer.runtime.configfile import LoadedConfig, load_config
 from syncer.runtime.control import config_hold, overview, read_health, record_next_cycle
 from syncer.runtime.engine import check_job, run_cycle, state_url
+from syncer.runtime.lease import HeldLease, job_lease
 from syncer.runtime.metrics import Metrics, MetricsServer
 from syncer.runtime.progress import ProgressTracker, ProgressView, Throttle
 from syncer.settings import JobSettings, ScheduleSettings
@@ -278,25 +279,19 @@ class Daemon:
             self.metrics.cycles.labels(job.name, "skipped").inc()
             log.info("cycle_skipped", reason=skip)
             return
-        settings = config.settings.daemon
-        lease = _job_id(job.name)
-        if not self.store.acquire_lease(lease, self.owner, ttl=settings.lease_ttl, now=now):
-            holder = self.store.lease_holder(lease, now)
+        ttl = config.settings.daemon.lease_ttl
+        try:
+            with job_lease(self.store, job.name, command="run", ttl=ttl, owner=self.owner) as held:
+                self._leased_cycle(config, job, held)
+        except LeaseHeld as exc:  # taking the lease; the cycle's own errors end in _leased_cycle
             self.metrics.cycles.labels(job.name, "skipped").inc()
-            log.info("cycle_skipped", reason=f"another process runs this job (lease held by {holder})")
-            return
-        lost: list[str] = []
-        renewing = threading.Event()
-        renewer = threading.Thread(
-            target=self._renew,
-            args=(lease, settings.lease_ttl, renewing, lost),
-            name=f"lease-{job.name}",
-            daemon=True,
-        )
+            log.info("cycle_skipped", reason=f"another process runs this job (lease held): {exc}")
+
+    def _leased_cycle(self, config: LoadedConfig, job: JobSettings, held: HeldLease) -> None:
+        settings = config.settings.daemon
         with self._active_lock:
             self._active[job.name] = time.monotonic()
         self.metrics.running.labels(job.name).set(1)
-        renewer.start()
 
         def emit(view: ProgressView) -> None:
             log.info(
@@ -322,7 +317,7 @@ class Daemon:
                     job.name,
                     mode="sync",
                     on_progress=tracker.on_progress,
-                    stop=lambda: self.stop_reason or (lost[0] if lost else None),
+                    stop=lambda: self.stop_reason or held.lost,
                 )
             if result.report is None:
                 outcome = "stopped"  # stopping before anything was sent
@@ -335,26 +330,12 @@ class Daemon:
             outcome = "failed"
             log.error("cycle_failed", error=str(exc))
         finally:
-            renewing.set()
-            renewer.join(timeout=5)
-            self.store.release_lease(lease, self.owner)
             self.metrics.running.labels(job.name).set(0)
             self.metrics.cycle(job.name, outcome, counts, time.monotonic() - started)
             with self._active_lock:
                 self._active.pop(job.name, None)
                 self._active_lock.notify_all()
         log.info("cycle_done", outcome=outcome, seconds=round(time.monotonic() - started, 3))
-
-    def _renew(self, lease: str, ttl: timedelta, done: threading.Event, lost: list[str]) -> None:
-        every = max(0.5, ttl.total_seconds() / 3)
-        while not done.wait(every):
-            try:
-                if not self.store.acquire_lease(lease, self.owner, ttl=ttl, now=self.clock()):
-                    lost.append("the job's lease was taken by another process")
-                    log.error("lease_lost", lease=lease)
-                    return
-            except SyncerError as exc:
-                log.warning("lease_renew_failed", error=str(exc))
 
     def _prune(self) -> None:
         retention = self.config.settings.provisioning_log.retention

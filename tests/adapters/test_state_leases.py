@@ -36,13 +36,17 @@ def two(url: str) -> Iterator[tuple[StateStore, StateStore]]:
 
 
 def test_a_lease_has_one_holder_until_it_expires_or_is_released(two: tuple[StateStore, StateStore]) -> None:
-    """A second owner cannot take a held lease; it can once it expired (database clock) or was released."""
+    """A second owner cannot take a held lease; it can once it expired or was released.
+
+    Expired means: past its end on the database's clock, and watched unrenewed for its TTL.
+    """
     first, second = two
     assert first.take_lease("job:a", "one", ttl=SHORT) is not None
     assert second.take_lease("job:a", "two", ttl=TTL) is None
     assert second.take_lease("job:b", "two", ttl=TTL) is not None  # leases are per job
     time.sleep(0.4)
-    assert first.lease_holder("job:a") is None
+    past = first.lease_holder("job:a")  # past its end: still named, until someone takes it
+    assert past is not None and past.owner == "one"
     taken = second.take_lease("job:a", "two", ttl=TTL)
     assert taken is not None
     first.release_lease("job:a", "one")  # not the holder any more: no effect
@@ -62,6 +66,33 @@ def test_a_caller_clock_ahead_cannot_expire_a_live_lease(two: tuple[StateStore, 
     assert second.take_lease("job:a", "two", ttl=TTL) is None
     holder = second.lease_holder("job:a")
     assert holder is not None and holder.owner == "one"
+
+
+def test_an_expired_lease_is_taken_only_after_watching_it_for_its_ttl(
+    two: tuple[StateStore, StateStore],
+) -> None:
+    """A contender that first looks at an already expired lease still watches it for a TTL."""
+    first, second = two
+    assert first.take_lease("job:a", "one", ttl=SHORT) is not None
+    time.sleep(0.4)
+    assert second.take_lease("job:a", "two", ttl=TTL) is None  # expired, but never watched
+    time.sleep(0.4)
+    assert second.take_lease("job:a", "two", ttl=TTL) is not None
+
+
+def test_a_renewal_restarts_the_watch(two: tuple[StateStore, StateStore]) -> None:
+    first, second = two
+    lease = first.take_lease("job:a", "one", ttl=SHORT)
+    assert lease is not None
+    assert second.take_lease("job:a", "two", ttl=TTL) is None
+    time.sleep(0.2)
+    assert first.renew_lease(lease, ttl=SHORT)
+    time.sleep(0.2)
+    assert second.take_lease("job:a", "two", ttl=TTL) is None  # renewed 0.2 s ago: alive
+    time.sleep(0.15)
+    assert second.take_lease("job:a", "two", ttl=TTL) is None  # expired, but the new beat seen 0.15 s ago
+    time.sleep(0.25)
+    assert second.take_lease("job:a", "two", ttl=TTL) is not None
 
 
 def test_every_acquisition_gets_a_higher_token_and_renewal_keeps_it(two: tuple[StateStore, StateStore]) -> None:
@@ -99,6 +130,7 @@ def test_a_worker_that_lost_its_lease_writes_nothing(two: tuple[StateStore, Stat
     assert lease is not None
     first.fence(lease)
     first.save_link("a", a_link("u1", "t1"))  # still ours
+    assert second.take_lease("job:a", "two", ttl=TTL) is None  # seen held: the watch starts
     time.sleep(0.4)
     assert second.take_lease("job:a", "two", ttl=TTL) is not None
     with pytest.raises(LeaseLost, match="taken by another process"):
@@ -115,8 +147,9 @@ def test_fencing_covers_every_store_the_cycle_opens_on_that_url(two: tuple[State
     lease = first.take_lease("job:a", "one", ttl=SHORT)
     assert lease is not None
     with first.fencing(lease):
-        with StateStore(first._db.url) as cycle:  # the cycle's own store
+        with StateStore(first.url) as cycle:  # the cycle's own store
             cycle.set_flag("a", "k", 1)
+            assert second.take_lease("job:a", "two", ttl=TTL) is None
             time.sleep(0.4)
             assert second.take_lease("job:a", "two", ttl=TTL) is not None
             with pytest.raises(LeaseLost):

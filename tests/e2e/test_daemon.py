@@ -40,12 +40,13 @@ def _configure(
 
 
 class Daemon:
-    def __init__(self, ws: Workspace, log: Path, launcher: tuple[str, ...] = ("-m", "syncer")) -> None:
+    def __init__(self, ws: Workspace, log: Path, env: dict[str, str] | None = None) -> None:
         self.log = log
         self.process = subprocess.Popen(
             [
                 sys.executable,
-                *launcher,
+                "-m",
+                "syncer",
                 "-c",
                 str(ws.config),
                 "--log-level",
@@ -54,7 +55,7 @@ class Daemon:
                 "run",
             ],
             cwd=ws.root,
-            env={**os.environ, "E2E_TOKEN": TOKEN},
+            env={**os.environ, "E2E_TOKEN": TOKEN, **(env or {})},
             stdout=subprocess.DEVNULL,
             stderr=log.open("w"),
         )
@@ -78,10 +79,9 @@ class Daemon:
 
 
 @contextmanager
-def daemon(
-    ws: Workspace, name: str = "daemon", launcher: tuple[str, ...] = ("-m", "syncer")
-) -> Iterator[Daemon]:
-    d = Daemon(ws, ws.root / f"{name}.log", launcher)
+def daemon(ws: Workspace, name: str = "daemon", env: dict[str, str] | None = None) -> Iterator[Daemon]:
+    """A daemon subprocess; ``env`` adds to its environment (libfaketime's, for a clock offset)."""
+    d = Daemon(ws, ws.root / f"{name}.log", env)
     try:
         yield d
     finally:

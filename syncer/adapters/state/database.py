@@ -127,7 +127,9 @@ class Database:
             try:
                 self._identity = _prepare_file(self.path)
             except OSError as exc:
-                raise StateError(f"state store: cannot open the state file {self.path}: {exc.strerror}") from exc
+                raise StateError(
+                    f"state store: cannot open the state file {self.path}: {exc.strerror}"
+                ) from exc
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self._create_tables()

@@ -20,6 +20,7 @@ import contextlib
 import datetime
 import os
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +34,7 @@ from syncer.adapters.state.schema import runner_leases as table
 from syncer.errors import LeaseLost, StateError
 
 
-class db_epoch(sa.sql.expression.FunctionElement[float]):  # noqa: N801 - reads as the SQL function it is
+class db_epoch(sa.sql.expression.FunctionElement[float]):
     """Seconds since the epoch on the database server's clock, as a float, evaluated per statement."""
 
     type = sa.Float()
@@ -103,46 +104,67 @@ class LeaseStore:
     """The lease half of the state store (mixed into :class:`~syncer.adapters.state.StateStore`)."""
 
     _db: Database
+    _watching: dict[str, tuple[tuple[int, int], float]]
+    """Per lease name: the (token, beat) this store last saw, and when (monotonic) it first saw it."""
 
     def take_lease(
         self, name: str, owner: str, *, ttl: datetime.timedelta, command: str = ""
     ) -> Lease | None:
-        """Take ``name`` for ``owner`` if it is free or expired (on the database's clock); else None.
+        """Take ``name`` for ``owner`` if it is free or its holder is gone; else None.
 
-        Taking it again as its current owner is a new acquisition too: a new token.
+        Free: never taken, released, or already ``owner``'s (taken again: a new token). A holder
+        is gone when the lease expired on the database's clock *and* this store has watched it go
+        unrenewed for the holder's whole TTL on its own monotonic clock: neither a contender whose
+        clock runs ahead nor a SQLite clock faked in one process can expire a live holder.
         """
-        seconds = ttl.total_seconds()
-        who = {"owner": owner, "host": socket.gethostname(), "pid": os.getpid(), "command": command}
-        free = sa.and_(table.c.name == name, sa.or_(table.c.owner == owner, table.c.expires_at < db_epoch()))
-        for _ in range(2):
+        row = self._lease_row(name)
+        if row is None:
+            return self._insert_lease(name, owner, ttl=ttl, command=command)
+        watched_out = self._watched_out(name, row)  # every look counts, expired or not
+        if not (row.released or row.owner == owner or (row.expired and watched_out)):
+            return None
+        seen = sa.and_(table.c.name == name, table.c.token == row.token, table.c.beat == row.beat)
+        with self._db.write("take_lease", fenced=False) as conn:
+            taken = conn.execute(
+                sa.update(table)
+                .where(seen)
+                .values(**_who(owner, command), **_fresh(ttl, token=table.c.token + 1))
+            ).rowcount
+        self._watching.pop(name, None)
+        return Lease(name=name, owner=owner, token=row.token + 1) if taken else None
+
+    def _lease_row(self, name: str) -> Any:
+        query = sa.select(
+            table.c.owner,
+            table.c.token,
+            table.c.beat,
+            table.c.ttl,
+            (table.c.expires_at == 0.0).label("released"),
+            (table.c.expires_at < db_epoch()).label("expired"),
+        ).where(table.c.name == name)
+        with self._db.read("take_lease") as conn:
+            return conn.execute(query).first()
+
+    def _watched_out(self, name: str, row: Any) -> bool:
+        """Whether this store has seen ``row`` unchanged (same token, same beat) for its whole TTL."""
+        seen = (row.token, row.beat)
+        first = self._watching.get(name)
+        if first is None or first[0] != seen:
+            self._watching[name] = (seen, time.monotonic())
+            return False
+        return time.monotonic() - first[1] >= row.ttl
+
+    def _insert_lease(self, name: str, owner: str, *, ttl: datetime.timedelta, command: str) -> Lease | None:
+        try:
             with self._db.write("take_lease", fenced=False) as conn:
-                taken = conn.execute(
-                    sa.update(table)
-                    .where(free)
-                    .values(
-                        **who,
-                        token=table.c.token + 1,
-                        acquired_at=db_epoch(),
-                        expires_at=db_epoch() + seconds,
-                    )
-                ).rowcount
-                if taken:
-                    token = conn.execute(sa.select(table.c.token).where(table.c.name == name)).scalar_one()
-                    return Lease(name=name, owner=owner, token=token)
-                if conn.execute(sa.select(table.c.name).where(table.c.name == name)).first() is not None:
-                    return None
-            try:
-                with self._db.write("take_lease", fenced=False) as conn:
-                    conn.execute(
-                        sa.insert(table).values(
-                            name=name, **who, token=1, acquired_at=db_epoch(), expires_at=db_epoch() + seconds
-                        )
-                    )
-                return Lease(name=name, owner=owner, token=1)
-            except StateError as exc:  # another process inserted it first: look again, once
-                if not isinstance(exc.__cause__, IntegrityError):
-                    raise
-        return None
+                conn.execute(
+                    sa.insert(table).values(name=name, **_who(owner, command), **_fresh(ttl, token=1))
+                )
+        except StateError as exc:  # another process inserted it first: it holds the lease
+            if not isinstance(exc.__cause__, IntegrityError):
+                raise
+            return None
+        return Lease(name=name, owner=owner, token=1)
 
     def renew_lease(self, lease: Lease, *, ttl: datetime.timedelta) -> bool:
         """Extend ``lease`` by ``ttl`` from now (the database's now); False when it is no longer ours."""
@@ -150,7 +172,11 @@ class LeaseStore:
             renewed = conn.execute(
                 sa.update(table)
                 .where(_ours(lease))
-                .values(expires_at=db_epoch() + ttl.total_seconds())
+                .values(
+                    expires_at=db_epoch() + ttl.total_seconds(),
+                    beat=table.c.beat + 1,
+                    ttl=ttl.total_seconds(),
+                )
             ).rowcount
         return bool(renewed)
 
@@ -162,8 +188,12 @@ class LeaseStore:
             )
 
     def lease_holder(self, name: str) -> LeaseHolder | None:
-        """Who holds ``name`` now, on the database's clock (an expired or released lease: nobody)."""
-        query = sa.select(table).where(table.c.name == name, table.c.expires_at >= db_epoch())
+        """Who holds ``name``: nobody once released, else its last holder, even if past its end.
+
+        A lease past its end is still held until a contender has watched it unrenewed (see
+        :meth:`take_lease`), so a refusal names that holder rather than "nobody".
+        """
+        query = sa.select(table).where(table.c.name == name, table.c.expires_at > 0.0)
         with self._db.read("lease_holder") as conn:
             row = conn.execute(query).first()
         if row is None:
@@ -205,6 +235,21 @@ class LeaseStore:
             yield
         finally:
             ACTIVE_FENCE.reset(reset)
+
+
+def _who(owner: str, command: str) -> dict[str, Any]:
+    return {"owner": owner, "host": socket.gethostname(), "pid": os.getpid(), "command": command}
+
+
+def _fresh(ttl: datetime.timedelta, *, token: Any) -> dict[str, Any]:
+    seconds = ttl.total_seconds()
+    return {
+        "token": token,
+        "beat": 0,
+        "ttl": seconds,
+        "acquired_at": db_epoch(),
+        "expires_at": db_epoch() + seconds,
+    }
 
 
 def _ours(lease: Lease) -> sa.ColumnElement[bool]:

@@ -144,8 +144,9 @@ escrow = sa.Table(
 # One row per job that some process runs (a cycle, an apply, a restart, an approval): the
 # single-runner lease. Times are seconds since the epoch on the *database's* clock (see
 # ``leases.db_epoch``), never a client's; ``token`` is the fencing token, one more at every
-# acquisition, that every write of the holder checks. A released lease keeps its row (expired), so
-# the token never goes back. (``leases``, the table of the first design, is no longer read.)
+# acquisition, that every write of the holder checks; ``beat`` counts renewals, so a contender can
+# see a holder alive whatever the clocks say. A released lease keeps its row (``expires_at`` 0),
+# so the token never goes back. (``leases``, the table of the first design, is no longer read.)
 runner_leases = sa.Table(
     "runner_leases",
     metadata,
@@ -155,6 +156,8 @@ runner_leases = sa.Table(
     sa.Column("pid", sa.Integer, nullable=False, default=0),
     sa.Column("command", sa.String(100), nullable=False, default=""),
     sa.Column("token", sa.Integer, nullable=False),
+    sa.Column("beat", sa.Integer, nullable=False, default=0),
+    sa.Column("ttl", sa.Float, nullable=False),
     sa.Column("acquired_at", sa.Float, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),
 )

@@ -32,6 +32,7 @@ class StateStore(LinkStore, RunStore, EscrowStore, FlagStore, ProvisioningLogSto
 
     def __init__(self, url: str) -> None:
         self._db = Database(url)
+        self._watching = {}
 
     @classmethod
     def open(cls, url: str) -> StateStore:
