@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime
 import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +23,12 @@ from syncer.types import ObjectKind
 from tests.adapters.test_state_store import T0, a_link
 
 TTL = datetime.timedelta(seconds=30)
+WRITER = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=0)
+db.execute("INSERT INTO job_flags VALUES ('b', 'k', '1', '2025-01-01 00:00:00')")
+db.commit()
+"""
 SHORT = datetime.timedelta(seconds=0.3)
 
 
@@ -95,7 +103,9 @@ def test_a_renewal_restarts_the_watch(two: tuple[StateStore, StateStore]) -> Non
     assert second.take_lease("job:a", "two", ttl=TTL) is not None
 
 
-def test_every_acquisition_gets_a_higher_token_and_renewal_keeps_it(two: tuple[StateStore, StateStore]) -> None:
+def test_every_acquisition_gets_a_higher_token_and_renewal_keeps_it(
+    two: tuple[StateStore, StateStore],
+) -> None:
     """The fencing token only grows, released or not; renewing keeps it and needs it."""
     first, second = two
     one = first.take_lease("job:a", "one", ttl=TTL)
@@ -146,14 +156,13 @@ def test_fencing_covers_every_store_the_cycle_opens_on_that_url(two: tuple[State
     first, second = two
     lease = first.take_lease("job:a", "one", ttl=SHORT)
     assert lease is not None
-    with first.fencing(lease):
-        with StateStore(first.url) as cycle:  # the cycle's own store
-            cycle.set_flag("a", "k", 1)
-            assert second.take_lease("job:a", "two", ttl=TTL) is None
-            time.sleep(0.4)
-            assert second.take_lease("job:a", "two", ttl=TTL) is not None
-            with pytest.raises(LeaseLost):
-                cycle.set_flag("a", "k", 2)
+    with first.fencing(lease), StateStore(first.url) as cycle:  # the cycle's own store
+        cycle.set_flag("a", "k", 1)
+        assert second.take_lease("job:a", "two", ttl=TTL) is None
+        time.sleep(0.4)
+        assert second.take_lease("job:a", "two", ttl=TTL) is not None
+        with pytest.raises(LeaseLost):
+            cycle.set_flag("a", "k", 2)
     second.set_flag("a", "k", 3)  # outside the block: not fenced
     assert second.get_flag("a", "k") == 3
 
@@ -198,3 +207,23 @@ def test_a_state_file_replaced_mid_run_fails_the_next_write_naming_it(tmp_path: 
         path.write_bytes(b"")
         with pytest.raises(StateError, match=rf"state file {path} was replaced"):
             store.set_flag("a", "k", 1)
+
+
+def test_opening_a_second_store_keeps_the_first_ones_locks(tmp_path: Path) -> None:
+    """Closing any descriptor of a SQLite file drops the process's POSIX locks on it: corruption.
+
+    The daemon's store and each cycle's store live in one process, so opening one must not open
+    and close the database file. Else the first store's shared lock is gone, and another process
+    closing its last connection believes it is the only one: it checkpoints and deletes the WAL
+    under the first store (seen: "database disk image is malformed" after a sync beside a daemon).
+    """
+    path = tmp_path / "state.db"
+    wal = tmp_path / "state.db-wal"
+    with StateStore(f"sqlite:///{path}") as first:
+        first.save_link("a", a_link("u1", "t1"))  # its pooled connection stays open
+        StateStore(f"sqlite:///{path}").close()
+        other = subprocess.run([sys.executable, "-c", WRITER, str(path)], capture_output=True, timeout=30)
+        assert other.returncode == 0, other.stderr
+        assert wal.exists(), "another process deleted the WAL of a database still open here"
+        first.save_link("a", a_link("u2", "t2"))
+        assert len(first.load("a").links) == 2

@@ -60,7 +60,7 @@ def test_a_second_sync_refuses_while_one_runs_and_names_the_holder(workspace: Wo
     try:
         wait_for("the first sync's run", lambda: _running(workspace) or first.poll() is not None)
         second = workspace.run("sync", expect=None)
-        out, err = first.communicate(timeout=180)
+        _out, err = first.communicate(timeout=180)
     finally:
         if first.poll() is None:
             first.kill()
@@ -88,7 +88,7 @@ def test_sync_beside_the_daemon_refuses_then_waits(workspace: Workspace) -> None
     assert "0 created" in waited.stdout or "created" not in waited.stdout
     assert _duplicates(workspace) == {}
     runs = finished_runs(workspace)
-    assert len(runs) == 2 and runs[0][3] <= runs[1][2], "the waiting sync ran beside the daemon's cycle"
+    assert len(runs) == 2 and runs[0][3] <= runs[1][2], (runs, waited.stdout, waited.stderr)
 
 
 def test_wait_gives_up_after_its_timeout(workspace: Workspace) -> None:

@@ -24,15 +24,17 @@ def two(tmp_path: Path) -> Iterator[tuple[StateStore, StateStore]]:
         yield first, second
 
 
-def test_a_block_longer_than_the_ttl_keeps_its_lease_and_releases_it(two: tuple[StateStore, StateStore]) -> None:
+def test_a_block_longer_than_the_ttl_keeps_its_lease_and_releases_it(
+    two: tuple[StateStore, StateStore],
+) -> None:
     """The heartbeat renews every third of the TTL: a 3-TTL block is never seen as expired."""
     first, second = two
     with job_lease(first, "hr", command="sync", ttl=TTL):
         for _ in range(6):
             time.sleep(TTL.total_seconds() / 2)
-            with pytest.raises(LeaseHeld, match=r"job hr is being run by `syncer sync` \(pid \d+ on host"):
-                with job_lease(second, "hr", command="sync", ttl=TTL):
-                    pass
+            held = pytest.raises(LeaseHeld, match=r"job hr is being run by `syncer sync` \(pid \d+ on host")
+            with held, job_lease(second, "hr", command="sync", ttl=TTL):
+                pass
     assert second.lease_holder("job:hr") is None  # released at once, not left to expire
     with job_lease(second, "hr", command="sync", ttl=TTL):
         pass
@@ -68,9 +70,9 @@ def test_wait_gives_up_after_its_timeout_naming_the_holder(two: tuple[StateStore
     first, second = two
     with job_lease(first, "hr", command="run", ttl=TTL):
         started = time.monotonic()
-        with pytest.raises(LeaseHeld, match=r"`syncer run` .*\(waited 0.5s\)"):
-            with job_lease(second, "hr", command="sync", ttl=TTL, wait=datetime.timedelta(seconds=0.5)):
-                pass
+        refused = pytest.raises(LeaseHeld, match=r"`syncer run` .*\(waited 0.5s\)")
+        with refused, job_lease(second, "hr", command="sync", ttl=TTL, wait=datetime.timedelta(seconds=0.5)):
+            pass
         assert 0.4 < time.monotonic() - started < 3
 
 

@@ -13,9 +13,10 @@ statement of its transaction:
   transaction, so it takes the write lock first: no other process can take the lease between
   the check and the writes it guards.
 
-SQLite files and their ``-wal``/``-shm`` companions are private (0600): they hold names and emails. Memory-mapped I/O is off (``mmap_size=0``): a file
-truncated or on a volume that fails under a mapping raises SIGBUS and kills the process without
-a word; with plain reads and writes SQLite returns an error this module can name.
+SQLite files and their ``-wal``/``-shm`` companions are private (0600): they hold names and
+emails. Memory-mapped I/O is off (``mmap_size=0``): a file truncated or on a volume that fails
+under a mapping raises SIGBUS and kills the process without a word; with plain reads and writes
+SQLite returns an error this module can name.
 """
 
 from __future__ import annotations
@@ -92,19 +93,21 @@ def _sqlite_path(engine: sa.Engine) -> Path | None:
 
 
 def _prepare_file(path: Path) -> tuple[int, int]:
-    """Create the file (0600) before SQLite does: its -wal and -shm copy the file's mode."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, _PRIVATE_FILE)
+    """Create the file (0600) before SQLite does: its -wal and -shm copy the file's mode.
+
+    An existing file is never opened here, only stat'ed and chmod'ed by path: closing any
+    descriptor of a SQLite file drops every POSIX lock this process holds on it (the daemon's
+    store and a cycle's store share one process), which corrupts the database.
+    """
     try:
-        info = os.fstat(fd)
-        if stat.S_IMODE(info.st_mode) & 0o077:
-            os.fchmod(fd, _PRIVATE_FILE)  # an older state, created with the umask's 0644
-    finally:
-        os.close(fd)
-    for suffix in ("-wal", "-shm"):
-        companion = path.with_name(path.name + suffix)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, _PRIVATE_FILE))
+    except FileExistsError:
+        pass
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         with contextlib.suppress(FileNotFoundError):
-            if stat.S_IMODE(companion.stat().st_mode) & 0o077:
-                companion.chmod(_PRIVATE_FILE)
+            if stat.S_IMODE(file.stat().st_mode) & 0o077:
+                file.chmod(_PRIVATE_FILE)  # an older state, created with the umask's 0644
+    info = path.stat()
     return info.st_dev, info.st_ino
 
 
@@ -202,7 +205,7 @@ class Database:
         except FileNotFoundError:
             raise StateError(
                 f"state store: {operation}: the state file {self.path} was deleted while syncer was "
-                "running; nothing more is written (restore it from a backup, or let the next run start afresh)"
+                "running; nothing more is written (restore it from a backup, or start afresh)"
             ) from None
         except OSError as exc:
             raise StateError(f"state store: {operation}: the state file {self.path}: {exc.strerror}") from exc

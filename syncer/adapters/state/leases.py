@@ -152,7 +152,7 @@ class LeaseStore:
         if first is None or first[0] != seen:
             self._watching[name] = (seen, time.monotonic())
             return False
-        return time.monotonic() - first[1] >= row.ttl
+        return time.monotonic() - first[1] >= float(row.ttl)
 
     def _insert_lease(self, name: str, owner: str, *, ttl: datetime.timedelta, command: str) -> Lease | None:
         try:
