@@ -227,3 +227,31 @@ def test_opening_a_second_store_keeps_the_first_ones_locks(tmp_path: Path) -> No
         assert wal.exists(), "another process deleted the WAL of a database still open here"
         first.save_link("a", a_link("u2", "t2"))
         assert len(first.load("a").links) == 2
+
+
+TRUNCATE_SHM = """
+import os, sys
+from syncer.adapters.state import StateStore
+from tests.adapters.test_state_store import a_link
+
+store = StateStore(f"sqlite:///{sys.argv[1]}")
+store.save_link("a", a_link("u1", "t1"))
+os.truncate(sys.argv[1] + "-shm", 0)
+store.save_link("a", a_link("u2", "t2"))
+"""
+
+
+def test_a_truncated_shared_memory_file_fails_with_a_message_not_sigbus(tmp_path: Path) -> None:
+    """SQLite maps the -shm file: cut under it, the process died of SIGBUS without a word (exit 135)."""
+    path = tmp_path / "state.db"
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", TRUNCATE_SHM, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert done.returncode == 1, (done.returncode, done.stderr)
+    assert f"shared-memory file {path}-shm was truncated" in done.stderr

@@ -99,10 +99,8 @@ def _prepare_file(path: Path) -> tuple[int, int]:
     descriptor of a SQLite file drops every POSIX lock this process holds on it (the daemon's
     store and a cycle's store share one process), which corrupts the database.
     """
-    try:
+    with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, _PRIVATE_FILE))
-    except FileExistsError:
-        pass
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         with contextlib.suppress(FileNotFoundError):
             if stat.S_IMODE(file.stat().st_mode) & 0o077:
@@ -124,6 +122,7 @@ class Database:
             raise StateError(f"state store: open failed on {self.url}: {reason(exc)}") from exc
         self.path = _sqlite_path(self.engine)
         self._identity: tuple[int, int] | None = None
+        self._shm: tuple[int, int] | None = None  # (inode, size) of the -shm file, last seen
         if self.path is not None:
             if not self.path.parent.is_dir():  # a typo in the path: say so rather than create folders
                 raise StateError(f"state store: open failed on {self.url}: no folder {self.path.parent}")
@@ -177,8 +176,10 @@ class Database:
 
     @contextlib.contextmanager
     def read(self, operation: str) -> Iterator[sa.Connection]:
+        self._check_shm(operation)
         with self.guard(operation), self.engine.connect() as conn:
             yield conn
+        self._saw_shm()
 
     @contextlib.contextmanager
     def write(self, operation: str, *, fenced: bool = True) -> Iterator[sa.Connection]:
@@ -189,6 +190,7 @@ class Database:
             if fence is not None:
                 fence(conn)
             yield conn
+        self._saw_shm()
 
     def _fence(self) -> Fence | None:
         if self.fence is not None:
@@ -196,8 +198,37 @@ class Database:
         active = ACTIVE_FENCE.get()
         return active[1] if active is not None and active[0] == self.url else None
 
+    def _saw_shm(self) -> None:
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                info = self.path.with_name(self.path.name + "-shm").stat()
+                self._shm = (info.st_ino, info.st_size)
+
+    def _check_shm(self, operation: str) -> None:
+        """The -shm file is memory-mapped by SQLite whatever ``mmap_size`` says: cut under the mapping,
+        the next access is a SIGBUS that kills the process without a word. While this process holds
+        a connection the file never shrinks, so a smaller one was cut by someone else: stop first.
+        """
+        if self.path is None or self._shm is None:
+            return
+        shm = self.path.with_name(self.path.name + "-shm")
+        try:
+            info = shm.stat()
+        except OSError:
+            return  # deleted with the last connection elsewhere, or by hand: SQLite makes a new one
+        if info.st_ino == self._shm[0] and info.st_size < self._shm[1]:
+            # Give the mapping its pages back (zeros: SQLite rebuilds its WAL index from the WAL),
+            # so closing the connection does not die of the SIGBUS this check is here to avoid.
+            with contextlib.suppress(OSError):
+                os.truncate(shm, self._shm[1])
+            raise StateError(
+                f"state store: {operation}: the state's shared-memory file {shm} was truncated by another "
+                "program while syncer was running; nothing more is written"
+            )
+
     def check_file(self, operation: str) -> None:
         """Fail, naming the file, when the SQLite file was deleted, replaced or made unwritable."""
+        self._check_shm(operation)
         if self.path is None or self._identity is None:
             return
         try:
