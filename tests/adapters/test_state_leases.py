@@ -54,7 +54,8 @@ def test_a_lease_has_one_holder_until_it_expires_or_is_released(two: tuple[State
     assert second.take_lease("job:b", "two", ttl=TTL) is not None  # leases are per job
     time.sleep(0.4)
     past = first.lease_holder("job:a")  # past its end: still named, until someone takes it
-    assert past is not None and past.owner == "one"
+    assert past is not None and past.owner == "one" and past.overdue
+    assert "--wait takes the job over after 0.3s" in past.describe()
     taken = second.take_lease("job:a", "two", ttl=TTL)
     assert taken is not None
     first.release_lease("job:a", "one")  # not the holder any more: no effect
@@ -130,6 +131,7 @@ def test_the_holder_says_who_where_and_since_when(url: str) -> None:
     assert before <= holder.since <= datetime.datetime.now(datetime.UTC)
     assert holder.expires_at - holder.since == pytest.approx(TTL, abs=datetime.timedelta(seconds=0.01))
     text = holder.describe()
+    assert not holder.overdue and "--wait takes" not in text
     assert f"pid {os.getpid()}" in text and socket.gethostname() in text and "since 20" in text
 
 

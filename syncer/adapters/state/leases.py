@@ -78,12 +78,21 @@ class LeaseHolder:
     token: int
     since: datetime.datetime
     expires_at: datetime.datetime
+    ttl: datetime.timedelta
+    overdue: bool = False
+    """Past its end on the database's clock: the holder has stopped renewing, or its clock lies."""
 
     def describe(self) -> str:
         doing = f"`syncer {self.command}`" if self.command else "a process"
-        return (
+        text = (
             f"{doing} (pid {self.pid} on host {self.host}, since {self.since.isoformat(timespec='seconds')})"
         )
+        if self.overdue:
+            text += (
+                f"; it has not renewed its lease since {self.expires_at.isoformat(timespec='seconds')}: "
+                f"if that process is gone, --wait takes the job over after {self.ttl.total_seconds():g}s"
+            )
+        return text
 
 
 @dataclass(frozen=True)
@@ -193,7 +202,8 @@ class LeaseStore:
         A lease past its end is still held until a contender has watched it unrenewed (see
         :meth:`take_lease`), so a refusal names that holder rather than "nobody".
         """
-        query = sa.select(table).where(table.c.name == name, table.c.expires_at > 0.0)
+        overdue = (table.c.expires_at < db_epoch()).label("overdue")
+        query = sa.select(table, overdue).where(table.c.name == name, table.c.expires_at > 0.0)
         with self._db.read("lease_holder") as conn:
             row = conn.execute(query).first()
         if row is None:
@@ -207,6 +217,8 @@ class LeaseStore:
             token=row.token,
             since=_when(row.acquired_at),
             expires_at=_when(row.expires_at),
+            ttl=datetime.timedelta(seconds=row.ttl),
+            overdue=bool(row.overdue),
         )
 
     def acquire_lease(self, name: str, owner: str, *, ttl: datetime.timedelta, now: object = None) -> bool:
