@@ -11,10 +11,14 @@ import collections
 import os
 import subprocess
 import sys
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from syncer.adapters.state import StateStore
+from syncer.runtime.lease import job_lease
 from tests.e2e.conftest import TOKEN, Workspace
 from tests.e2e.test_daemon import _configure, daemon, finished_runs, wait_for
 from tests.e2e.test_faults import make_directory
@@ -92,18 +96,19 @@ def test_sync_beside_the_daemon_refuses_then_waits(workspace: Workspace) -> None
 
 
 def test_wait_gives_up_after_its_timeout(workspace: Workspace) -> None:
-    """--wait with a short timeout ends with exit 75 and the holder, not a hang."""
-    _big(workspace)
-    first = _popen(workspace, "sync")
-    try:
-        wait_for("the first sync's run", lambda: _running(workspace) or first.poll() is not None)
+    """--wait with a short timeout ends with exit 75 and the holder, not a hang, and sends nothing."""
+    with (
+        StateStore(f"sqlite:///{workspace.state}") as store,
+        job_lease(store, "e2e", command="restart", ttl=timedelta(seconds=5)),
+    ):
+        started = time.monotonic()
         second = workspace.run("sync", "--wait", "--wait-timeout", "1s", expect=None)
-        first.communicate(timeout=180)
-    finally:
-        if first.poll() is None:
-            first.kill()
+        took = time.monotonic() - started
     assert second.returncode == LEASE_HELD, second.stderr
-    assert "waited 1s" in second.stderr
+    assert f"job e2e is being run by `syncer restart` (pid {os.getpid()}" in second.stderr
+    assert "(waited 1s)" in second.stderr
+    assert 1 <= took < 30
+    assert workspace.server.resources("Users") == []
 
 
 @pytest.mark.skipif(not LIBFAKETIME.exists(), reason="needs libfaketime (apt install faketime)")
