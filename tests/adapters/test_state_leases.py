@@ -257,3 +257,41 @@ def test_a_truncated_shared_memory_file_fails_with_a_message_not_sigbus(tmp_path
     )
     assert done.returncode == 1, (done.returncode, done.stderr)
     assert f"shared-memory file {path}-shm was truncated" in done.stderr
+
+
+HOLD_AND_DIE = """
+import datetime, os, sys
+from syncer.adapters.state import StateStore
+
+store = StateStore(f"sqlite:///{sys.argv[1]}")
+assert store.take_lease("job:a", "dead", ttl=datetime.timedelta(minutes=10), command="sync")
+os._exit(0)  # like a SIGKILL: no release
+"""
+
+
+def test_the_lease_of_a_killed_process_on_this_host_is_taken_at_once(url: str, tmp_path: Path) -> None:
+    """A `syncer sync` killed mid-run must not block the next one for a TTL: its pid is gone."""
+    path = tmp_path / "state.db"
+    StateStore(url).close()
+    died = subprocess.run([sys.executable, "-c", HOLD_AND_DIE, str(path)], capture_output=True, timeout=60)
+    assert died.returncode == 0, died.stderr
+    with StateStore(url) as store:
+        holder = store.lease_holder("job:a")
+        assert holder is not None and holder.owner == "dead"
+        taken = store.take_lease("job:a", "next", ttl=TTL)
+    assert taken is not None and taken.token == 2
+
+
+def test_a_live_holder_in_another_process_is_not_taken(url: str, tmp_path: Path) -> None:
+    """The same check leaves a live holder alone (here: a process that holds and sleeps)."""
+    path = tmp_path / "state.db"
+    StateStore(url).close()
+    script = HOLD_AND_DIE.replace("os._exit(0)", "print('held', flush=True); import time; time.sleep(30)")
+    live = subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert live.stdout is not None and live.stdout.readline().strip() == "held"
+        with StateStore(url) as store:
+            assert store.take_lease("job:a", "next", ttl=TTL) is None
+    finally:
+        live.kill()
+        live.wait()

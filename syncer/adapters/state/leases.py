@@ -130,7 +130,7 @@ class LeaseStore:
         if row is None:
             return self._insert_lease(name, owner, ttl=ttl, command=command)
         watched_out = self._watched_out(name, row)  # every look counts, expired or not
-        if not (row.released or row.owner == owner or (row.expired and watched_out)):
+        if not (row.released or row.owner == owner or (row.expired and watched_out) or _gone(row.process)):
             return None
         seen = sa.and_(table.c.name == name, table.c.token == row.token, table.c.beat == row.beat)
         with self._db.write("take_lease", fenced=False) as conn:
@@ -148,6 +148,7 @@ class LeaseStore:
             table.c.token,
             table.c.beat,
             table.c.ttl,
+            table.c.process,
             (table.c.expires_at == 0.0).label("released"),
             (table.c.expires_at < db_epoch()).label("expired"),
         ).where(table.c.name == name)
@@ -250,7 +251,49 @@ class LeaseStore:
 
 
 def _who(owner: str, command: str) -> dict[str, Any]:
-    return {"owner": owner, "host": socket.gethostname(), "pid": os.getpid(), "command": command}
+    return {
+        "owner": owner,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "command": command,
+        "process": process_identity(os.getpid()) or "",
+    }
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="ascii") as file:
+            return file.read().strip()
+    except (OSError, ValueError):
+        return None
+
+
+def process_identity(pid: int) -> str | None:
+    """``boot id/pid namespace/pid/start time`` of a live process (Linux), or None.
+
+    Two processes with the same boot id and PID namespace see each other's pids: when the
+    holder's identity says so and its pid no longer runs the same process, it is gone for sure
+    (killed, crashed), and its lease can be taken at once instead of after its TTL.
+    """
+    boot = _read("/proc/sys/kernel/random/boot_id")
+    stat_line = _read(f"/proc/{pid}/stat")
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return None
+    if boot is None or stat_line is None:
+        return None
+    started = stat_line.rsplit(")", 1)[-1].split()[19]  # field 22, starttime, after "pid (comm)"
+    return f"{boot}/{namespace}/{pid}/{started}"
+
+
+def _gone(holder: str) -> bool:
+    """Whether the holder process is certainly dead: same kernel and PID namespace, pid reused or free."""
+    parts = holder.split("/")
+    mine = process_identity(os.getpid())
+    if len(parts) != 4 or mine is None or mine.split("/")[:2] != parts[:2]:
+        return False  # another host, container or OS: only the clock and the watch can tell
+    return process_identity(int(parts[2])) != holder
 
 
 def _fresh(ttl: datetime.timedelta, *, token: Any) -> dict[str, Any]:

@@ -155,6 +155,7 @@ runner_leases = sa.Table(
     sa.Column("host", sa.String(255), nullable=False, default=""),
     sa.Column("pid", sa.Integer, nullable=False, default=0),
     sa.Column("command", sa.String(100), nullable=False, default=""),
+    sa.Column("process", sa.String(200), nullable=False, default=""),
     sa.Column("token", sa.Integer, nullable=False),
     sa.Column("beat", sa.Integer, nullable=False, default=0),
     sa.Column("ttl", sa.Float, nullable=False),
