@@ -26,12 +26,14 @@ from syncer.cli.app import (
     options,
     out,
 )
+from syncer.core.display import redact_url
 from syncer.core.rendering import render_json, render_text, summary, verify_saved
 from syncer.errors import NotFoundError, PermanentTargetError, TransientTargetError, UnauthorizedError
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.connection import test_connection
 from syncer.runtime.engine import CycleResult, check_job, run_cycle, utc_now
 from syncer.runtime.operations import explain_scope
+from syncer.runtime.private import write_private
 from syncer.runtime.progress import ProgressTracker, ProgressView
 
 
@@ -54,20 +56,18 @@ def test_connection_command(
     with errors_to_exit():
         config = load()
         job_settings = config.settings.job(job)
+        target = redact_url(job_settings.target.url, keep_path=True)
         try:
             test_connection(config, job_settings)
         except UnauthorizedError as exc:
             fail(f"the target refused the credentials ({exc.status}): check the token. {exc}")
         except NotFoundError as exc:
-            fail(
-                f"404 from {job_settings.target.url}: the URL is not a SCIM endpoint "
-                f"(check the base URL). {exc}"
-            )
+            fail(f"404 from {target}: the URL is not a SCIM endpoint (check the base URL). {exc}")
         except TransientTargetError as exc:
-            fail(f"cannot reach {job_settings.target.url}: {exc}")
+            fail(f"cannot reach {target}: {exc}")
         except PermanentTargetError as exc:
             fail(f"test connection failed: {exc}")
-        out.print(f"Test connection to {job_settings.target.url} succeeded.", markup=False)
+        out.print(f"Test connection to {target} succeeded.", markup=False)
 
 
 def _fixed_clock(text: str) -> Callable[[], datetime]:
@@ -127,7 +127,7 @@ def plan(
         _show_plan(result, fmt)
         if out_file is not None:
             try:
-                out_file.write_text(render_json(result.plan), encoding="utf-8")
+                write_private(out_file, render_json(result.plan))
             except OSError as exc:
                 fail(f"{out_file}: cannot write the plan: {exc.strerror or exc}")
             err.print(f"plan saved to {out_file}; apply it with: syncer apply {out_file}", markup=False)

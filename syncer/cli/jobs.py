@@ -17,6 +17,7 @@ from syncer.cli.app import (
     load,
     out,
 )
+from syncer.core.display import visible
 from syncer.runtime import control
 from syncer.runtime.control import approve_config
 from syncer.runtime.engine import utc_now
@@ -38,9 +39,9 @@ def provision(
         with job_lease(config, job, "provision", wait, wait_timeout):
             result = provision_on_demand(config, job_name(config, job), source_id)
     for number, step in enumerate(result.steps, start=1):
-        out.print(f"{number}. {step.name}: {step.status}", markup=False)
+        out.print(visible(f"{number}. {step.name}: {step.status}"), markup=False)
         for line in step.lines:
-            out.print(f"   {line}", markup=False)
+            out.print(visible(f"   {line}"), markup=False)
     if not result.ok:
         raise typer.Exit(1)
 
