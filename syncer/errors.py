@@ -11,6 +11,8 @@ boundary (``raise Ours(...) from exc``) so callers never catch httpx or SQLAlche
     │   └── ScimPathError           a target path that is not a SCIM attribute path (column)
     ├── SourceError                 the source could not be read as a whole: never "everyone left"
     ├── StateError                  the state store failed
+    │   ├── LeaseHeld               another process runs the job (holds its lease)
+    │   └── LeaseLost               this worker's lease was taken over: stop before writing
     ├── PlanRefused                 a saved plan no longer matches config, source, state or target
     └── TargetError                 the SCIM target answered with an error, or not at all
         ├── TransientTargetError    timeouts, resets, 5xx, 429: retried (carries retry_after)
@@ -198,3 +200,11 @@ class TlsError(PermanentTargetError):
     """The target's certificate did not verify: an endpoint error that quarantines the job."""
 
     code = "TlsError"
+
+
+class LeaseHeld(StateError):
+    """Another process runs the job (holds its lease): this command refuses, or waited in vain."""
+
+
+class LeaseLost(StateError):
+    """This worker's lease was taken by another process: it stops before its next write."""

@@ -42,7 +42,7 @@ def _configure(
 
 
 class Daemon:
-    def __init__(self, ws: Workspace, log: Path) -> None:
+    def __init__(self, ws: Workspace, log: Path, env: dict[str, str] | None = None) -> None:
         self.log = log
         self.process = subprocess.Popen(
             [
@@ -57,7 +57,7 @@ class Daemon:
                 "run",
             ],
             cwd=ws.root,
-            env={**os.environ, "E2E_TOKEN": TOKEN},
+            env={**os.environ, "E2E_TOKEN": TOKEN, **(env or {})},
             stdout=subprocess.DEVNULL,
             stderr=log.open("w"),
         )
@@ -81,8 +81,9 @@ class Daemon:
 
 
 @contextmanager
-def daemon(ws: Workspace, name: str = "daemon") -> Iterator[Daemon]:
-    d = Daemon(ws, ws.root / f"{name}.log")
+def daemon(ws: Workspace, name: str = "daemon", env: dict[str, str] | None = None) -> Iterator[Daemon]:
+    """A daemon subprocess; ``env`` adds to its environment (libfaketime's, for a clock offset)."""
+    d = Daemon(ws, ws.root / f"{name}.log", env)
     try:
         yield d
     finally:
