@@ -122,6 +122,5 @@ def workspace(tmp_path: Path, scim: ScimTestServer) -> Workspace:
 def synced(workspace: Workspace) -> Workspace:
     """A workspace after a successful initial sync, with the server's counters zeroed."""
     workspace.run("sync")
-    with workspace.server._counting.lock:
-        workspace.server._counting.counts.clear()
+    workspace.server.reset_counts()
     return workspace

@@ -58,8 +58,7 @@ jobs:
         return self.run(*args, expect=expect, env={"LDAP_PASSWORD": ROOT_PW})
 
     def zero_counts(self) -> None:
-        with self.server._counting.lock:
-            self.server._counting.counts.clear()
+        self.server.reset_counts()
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ import pytest
 
 from tests.e2e.conftest import ROOT, TOKEN, Workspace
 from tests.support.scim_server import ScimTestServer
+from tests.support.serving import serving
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -201,15 +202,8 @@ def receiver() -> Iterator[Receiver]:
             self.send_response(204)
             self.end_headers()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler), "webhook-receiver") as server:
         yield Receiver(f"http://127.0.0.1:{server.server_port}/hook", posts)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def test_quarantine_notifies_the_webhook(ws: Workspace, receiver: Receiver) -> None:

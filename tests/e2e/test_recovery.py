@@ -45,8 +45,7 @@ def _workspace(root: Path, server: ScimTestServer, extra_job: str = "") -> Works
 
 
 def _clear_counts(server: ScimTestServer) -> None:
-    with server._counting.lock:
-        server._counting.counts.clear()
+    server.reset_counts()
 
 
 # --- 409 on create ---------------------------------------------------------------------------------

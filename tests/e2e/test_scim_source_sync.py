@@ -72,7 +72,6 @@ def test_users_groups_and_managers_move_from_one_scim_service_to_another(
     by_id = {u["id"]: name for name, u in users.items()}
     assert sorted(by_id[m["value"]] for m in ops["members"]) == [f"staff{n}@example.org" for n in range(5)]
 
-    with migration.server._counting.lock:
-        migration.server._counting.counts.clear()
+    migration.server.reset_counts()
     migration.run("sync")
     assert migration.server.counts() == {}
