@@ -30,6 +30,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
+from syncer import __version__
 from syncer.errors import (
     MalformedResponseError,
     PermanentTargetError,
@@ -107,7 +108,7 @@ class ScimClient:
         verify: bool | str = True,
         retries: int = 4,
         transport: httpx.AsyncBaseTransport | None = None,
-        user_agent: str = "syncer/0.1",
+        user_agent: str = f"syncer/{__version__}",
         backoff_initial: float = 0.2,
         backoff_max: float = 10.0,
         rate_limit: float | None = None,
