@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import ENTERPRISE, ROOT, Workspace
+from tests.support import canary
 from tests.support.scim_server import ScimTestServer
 
-SOURCE_TOKEN = "source-token-5521"
+SOURCE_TOKEN = canary.SOURCE_TOKEN
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def source_server() -> Iterator[ScimTestServer]:
 @pytest.fixture
 def migration(tmp_path: Path, scim: ScimTestServer, source_server: ScimTestServer) -> Workspace:
     ws = Workspace(root=tmp_path, server=scim)
-    (tmp_path / "source-token").write_text(SOURCE_TOKEN + "\n", encoding="utf-8")
+    canary.declare_input(tmp_path / "source-token").write_text(SOURCE_TOKEN + "\n", encoding="utf-8")
     ws.config.write_text(
         f"""state: sqlite:///state.db
 jobs:
