@@ -49,6 +49,10 @@ if TYPE_CHECKING:
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 KINDS = {"Users": "User", "Groups": "Group"}
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+# Building the provider compiles pydantic models; on CPython 3.11 two threads doing so at once can
+# fail with "SystemError: AST constructor recursion depth mismatch" (seen in test_faults, which
+# starts servers from a thread pool), so servers are built one at a time.
+_BUILDING = threading.Lock()
 
 
 class _Server(ThreadingMixIn, WSGIServer):
@@ -99,8 +103,10 @@ class ScimTestServer:
         """``wrap`` puts a test's middleware (a flaky proxy, say) between the counters and the app."""
         self.token = token
         self.storage = InMemoryStorage()
+        with _BUILDING:
+            provider = _provider(token)
         self.app = BearerTokenApplication(
-            self.storage, _provider(token), bearer_tokens=[token] if token is not None else []
+            self.storage, provider, bearer_tokens=[token] if token is not None else []
         )
         self._counting = _Counting(wrap(self.app) if wrap is not None else self.app)
         self._host, self._port = host, port
