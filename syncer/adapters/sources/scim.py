@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from syncer.core.display import redact_url
 from syncer.errors import SourceError, TargetError
 from syncer.types import ObjectKind, SkippedRecord, SourceObject, SourceSnapshot, Value, freeze
 
@@ -63,7 +64,11 @@ class ScimSource:
         return f"ScimSource(url={self.url!r})"
 
     def read(self) -> SourceSnapshot:
-        """Every user and group, or ``SourceError``: a listing that fails on page 7 fails the read."""
+        """Every user and group, or ``SourceError``: a listing that fails on page 7 fails the read.
+
+        So does a listing that does not add up (the client checks every page: a repeated page or
+        id, a ``totalResults`` that under-reports or changes), since a short directory disables.
+        """
         return asyncio.run(self._read())
 
     async def _read(self) -> SourceSnapshot:
@@ -74,16 +79,26 @@ class ScimSource:
             if self.groups:
                 groups = [r async for r in reader.list(ObjectKind.GROUP, page_size=self.page_size)]
         except TargetError as exc:
-            raise SourceError(f"{self.url}: the SCIM source could not be listed: {exc}") from exc
+            raise SourceError(
+                f"{redact_url(self.url, keep_path=True)}: the SCIM source could not be listed: {exc}"
+            ) from exc
         finally:
             await reader.aclose()
         snapshot = build_snapshot(users, groups, where=self.url)
-        log.info("scim_source_read", url=self.url, users=len(snapshot.users), groups=len(snapshot.groups))
+        log.info(
+            "scim_source_read",
+            url=redact_url(self.url, keep_path=True),
+            users=len(snapshot.users),
+            groups=len(snapshot.groups),
+        )
         return snapshot
 
 
 def build_snapshot(users: list[Any], groups: list[Any], *, where: str = "scim") -> SourceSnapshot:
-    """Source objects from listed resources; a resource without an ``id`` is skipped, not fatal."""
+    """Source objects from listed resources; a resource without an ``id`` is skipped, not fatal.
+
+    An id listed twice fails the whole read: a missing page would look like leavers.
+    """
     skipped: list[SkippedRecord] = []
     out: dict[ObjectKind, list[SourceObject]] = {ObjectKind.USER: [], ObjectKind.GROUP: []}
     for kind, resources in ((ObjectKind.USER, users), (ObjectKind.GROUP, groups)):
@@ -95,9 +110,8 @@ def build_snapshot(users: list[Any], groups: list[Any], *, where: str = "scim") 
                 continue
             source_id = str(resource["id"])
             if source_id in seen:
-                reason = "duplicate id in the listing"
-                skipped.append(SkippedRecord(kind=kind, location=location, reason=reason, id=source_id))
-                continue
+                # a listing that repeats an id repeated a page or lost one: nothing in it is trusted
+                raise SourceError(f"{location}: id {source_id!r} is listed twice; the listing is not read")
             seen.add(source_id)
             out[kind].append(to_source_object(kind, resource))
     users_t, groups_t = tuple(out[ObjectKind.USER]), tuple(out[ObjectKind.GROUP])
