@@ -12,7 +12,7 @@ from syncer.cli.views import standing_json, status_lines
 from syncer.core.display import visible
 from syncer.runtime.daemon import Daemon
 from syncer.runtime.engine import check_job
-from syncer.runtime.operations import approve_deletions
+from syncer.runtime.standing import approve_deletions
 
 
 @app.command()
