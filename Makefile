@@ -39,10 +39,13 @@ ldap-tools:
 
 # Every test, with branch coverage of syncer/ (the CLI subprocesses of the end-to-end tests
 # included) reported at the end; below the floor in pyproject.toml ([tool.coverage.report]
-# fail_under) the run fails. PYTEST_ARGS adds options: PYTEST_ARGS="-x tests/e2e".
+# fail_under) the run fails. Two pytest-xdist workers: the end-to-end tests mostly wait on
+# subprocesses and timers, so two overlap well even on two cores (WORKERS=0 runs in one process).
+# PYTEST_ARGS adds options: PYTEST_ARGS="-x tests/e2e".
+WORKERS ?= 2
 PYTEST_ARGS ?=
 unit: $(STAMP) ldap-tools
-	$(BIN)/python -m pytest -p no:cacheprovider --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider -n $(WORKERS) --cov --cov-report=term $(PYTEST_ARGS)
 
 # The tests not marked e2e or slow (markers: tests/conftest.py): seconds, not minutes.
 fast: $(STAMP) ldap-tools
