@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from syncer import __version__
 from syncer.adapters.scim.client import ScimClient
 from syncer.adapters.sources.base import Source
 from syncer.adapters.sources.files import FileSource
@@ -149,7 +150,7 @@ def _scim_source(config: LoadedConfig, job: JobSettings, source: ScimSourceSetti
             concurrency=1,  # pages are read one after the other
             verify=verify,
             retries=source.retries,
-            user_agent="syncer/0.1 (source)",
+            user_agent=f"syncer/{__version__} (source)",
         )
 
     return ScimSource(reader, url=source.url, page_size=source.page_size, groups=source.groups)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -15,126 +14,37 @@ from syncer.core.changes import (
     CreateObject,
     DeleteObject,
     DisableUser,
-    Phase,
     Plan,
-    PlanInputs,
     Skip,
     UpdateObject,
 )
-from syncer.core.matching import Match
-from syncer.core.planning import OutOfScope, PlanRequest, plan_cycle
+from syncer.core.planning import OutOfScope
 from syncer.core.safety import hold_deprovisioning, removal_key, shrink_refusal
-from syncer.core.scimpath import ENTERPRISE_USER
-from syncer.types import AttributeChange, Desired, JobState, Link, ObjectKind, Reference
+from syncer.types import AttributeChange, Desired, Link, ObjectKind, Reference
+from tests.builders import (
+    INPUTS,
+    MANAGER,
+    NOT_ASSIGNED,
+    G,
+    U,
+    enable,
+    group,
+    link,
+    name,
+    plan,
+    redundant,
+    user,
+)
 
-U = ObjectKind.USER
-G = ObjectKind.GROUP
-MANAGER = f"{ENTERPRISE_USER}:manager"
-INPUTS = PlanInputs(config="c", source="s", state="t")
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 DAYS_30 = timedelta(days=30)
-NOT_ASSIGNED = "not assigned (not a member of an assigned group)"
 LEFT = f"out of scope: {NOT_ASSIGNED}"
 GONE = "gone from the source"
-
-
-def name(sid: str) -> str:
-    return f"{sid}@contoso.com"
-
-
-def user(sid: str, *, soft_deleted: bool = False, manager: str | None = None) -> Desired:
-    """A desired user ``sid`` with userName ``sid@contoso.com`` and active = not soft-deleted."""
-    values: dict[str, Any] = {"userName": name(sid), "active": not soft_deleted}
-    if manager is not None:
-        values[MANAGER] = Reference(manager)
-    return Desired(
-        U,
-        sid,
-        name(sid),
-        MappingProxyType(values),
-        (("userName", name(sid)),),
-        soft_deleted=soft_deleted,
-    )
-
-
-def group(display: str, *members: str) -> Desired:
-    """A desired group with displayName ``display`` and source id ``display.lower()``."""
-    return Desired(
-        G,
-        display.lower(),
-        display,
-        MappingProxyType({"displayName": display}),
-        (("displayName", display),),
-        members=frozenset(members),
-    )
-
-
-def link(
-    obj: Desired,
-    *,
-    members: Iterable[str] = (),
-    disabled: bool = False,
-    gone_since: datetime | None = None,
-) -> Link:
-    """The link syncer holds after exporting ``obj``; a disabled user was last exported with active false."""
-    values = dict(obj.attributes)
-    if disabled:
-        values["active"] = False
-    return Link(
-        kind=obj.kind,
-        source_id=obj.source_id,
-        target_id=f"t-{obj.source_id}",
-        display=obj.display,
-        exported=MappingProxyType(values),
-        members=frozenset(members),
-        disabled=disabled,
-        gone_since=gone_since.isoformat() if gone_since else None,
-    )
-
-
-def plan(
-    users: Iterable[Desired] = (),
-    groups: Iterable[Desired] = (),
-    links: Iterable[Link] = (),
-    **options: Any,
-) -> Plan:
-    """Plan a cycle in which every unlinked object found nothing on the target."""
-    users, groups = tuple(users), tuple(groups)
-    state = JobState(links=MappingProxyType({(lk.kind, lk.source_id): lk for lk in links}))
-    answers = {
-        (d.kind, d.source_id): Match(d.source_id, None, ())
-        for d in (*users, *groups)
-        if state.link(d.kind, d.source_id) is None
-    }
-    return plan_cycle(
-        PlanRequest(
-            job="asana",
-            initial=not state.links,
-            users=users,
-            groups=groups,
-            state=state,
-            matches=MappingProxyType(answers),
-            inputs=INPUTS,
-            **options,
-        )
-    )
 
 
 def outside(*keys: tuple[ObjectKind, str], reason: str = NOT_ASSIGNED) -> dict[Any, OutOfScope]:
     """Out-of-scope entries for ``keys``, displayed as intake would (userName or displayName)."""
     return {(k, s): OutOfScope(name(s) if k is U else s.title(), reason) for k, s in keys}
-
-
-def redundant(obj: Desired, detail: str = "") -> Skip:
-    return Skip(
-        obj.kind, obj.source_id, obj.display, "RedundantExport", detail=detail, target_id=f"t-{obj.source_id}"
-    )
-
-
-def enable(obj: Desired, *changes: AttributeChange) -> UpdateObject:
-    """The update that re-activates a disabled user."""
-    changes = changes or (AttributeChange("active", False, True),)
-    return UpdateObject(U, obj.source_id, obj.display, f"t-{obj.source_id}", changes, None, Phase.USERS, True)
 
 
 ANN, BOB, ZOE = user("ann"), user("bob"), user("zoe")

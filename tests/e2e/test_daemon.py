@@ -58,7 +58,7 @@ class Daemon:
             ],
             cwd=ws.root,
             env={**os.environ, "E2E_TOKEN": TOKEN, **(env or {})},
-            stdout=subprocess.DEVNULL,
+            stdout=log.with_suffix(".stdout").open("w"),  # kept for the canary scan
             stderr=log.open("w"),
         )
 

@@ -17,8 +17,7 @@ def _upn(data: dict[str, Any], source_id: str) -> str:
 
 
 def _clear_counts(ws: Workspace) -> None:
-    with ws.server._counting.lock:
-        ws.server._counting.counts.clear()
+    ws.server.reset_counts()
 
 
 def test_assignment_provisions_only_members_of_assigned_groups(workspace: Workspace) -> None:

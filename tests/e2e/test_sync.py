@@ -327,8 +327,7 @@ def test_lost_state_relinks_everything_without_duplicates(synced: Workspace) -> 
     assert "POST" not in counts and "DELETE" not in counts
     assert counts.get("PATCH", 0) == 5  # only the five groups' member lists, which the server de-duplicates
     assert {u["userName"]: u["id"] for u in synced.server.resources("Users")} == before
-    with synced.server._counting.lock:
-        synced.server._counting.counts.clear()
+    synced.server.reset_counts()
     synced.run("sync")
     assert synced.server.writes() == 0
 
@@ -354,8 +353,7 @@ def test_put_only_target_gets_the_same_result(workspace: Workspace) -> None:
     )
     workspace.config.write_text(text)
     workspace.run("sync")
-    with workspace.server._counting.lock:
-        workspace.server._counting.counts.clear()
+    workspace.server.reset_counts()
     data = workspace.load()
     title_user, leaver = data["users"][5], data["users"][6]
     title_user["jobTitle"] = "Principal"
@@ -372,7 +370,6 @@ def test_put_only_target_gets_the_same_result(workspace: Workspace) -> None:
     assert users[leaver["userPrincipalName"]]["active"] is False
     dropped_id = users[_by_id(data)[dropped]["userPrincipalName"]]["id"]
     assert dropped_id not in {m["value"] for m in workspace.groups()["Engineering"]["members"]}
-    with workspace.server._counting.lock:
-        workspace.server._counting.counts.clear()
+    workspace.server.reset_counts()
     workspace.run("sync")
     assert workspace.server.writes() == 0
