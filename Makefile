@@ -26,15 +26,17 @@ layers: $(STAMP)
 	$(BIN)/lint-imports
 
 # The LDAP tests start a real OpenLDAP slapd (with a TLS certificate made by openssl): install
-# Debian's slapd, ldap-utils and openssl when missing (quietly; as root, or with sudo).
+# Debian's slapd, ldap-utils and openssl when missing (quietly; as root, or with sudo), and
+# faketime (libfaketime: the lease test runs a daemon whose clock is 10 minutes ahead).
 # slapd lives in /usr/sbin, often not on a user's PATH.
 ldap-tools:
 	@if { ! command -v slapd && ! test -x /usr/sbin/slapd; } >/dev/null 2>&1 \
-		|| ! command -v ldapadd >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then \
-		echo "installing slapd, ldap-utils and openssl for the LDAP tests"; \
+		|| ! command -v ldapadd >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1 \
+		|| ! command -v faketime >/dev/null 2>&1; then \
+		echo "installing slapd, ldap-utils, openssl and faketime for the tests"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends slapd ldap-utils openssl >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends slapd ldap-utils openssl faketime >/dev/null; \
 	fi
 
 # Every test, with branch coverage of syncer/ (the CLI subprocesses of the end-to-end tests
