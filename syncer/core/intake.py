@@ -15,10 +15,11 @@ from syncer.core.changes import Skip
 from syncer.core.expressions import EvaluationContext
 from syncer.core.mapping import CompiledMapping, MappingEvaluationError, map_object, source_view
 from syncer.core.planning import IMPORT_SKIPPED, OutOfScope
-from syncer.core.scoping import AssignedScope, JobScope
+from syncer.core.scoping import AssignedScope, JobScope, ScopeUndecided
 from syncer.types import Desired, ObjectKind, SourceObject, SourceSnapshot, Status
 
 MAPPING_FAILURE = "AttributeMappingFailure"
+SCOPING_FAILURE = "ScopingFailure"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,12 @@ def take_in(
             protected.update((kind, obj.id) for obj in objects)
             continue
         for obj in objects:
-            reason = scope.out_of_scope(obj, source_view(obj), assigned)
+            try:
+                reason = scope.out_of_scope(obj, source_view(obj), assigned)
+            except ScopeUndecided as exc:  # neither in nor out: leave the object as it is
+                protected.add((kind, obj.id))
+                skips.append(Skip(kind, obj.id, obj.id, SCOPING_FAILURE, Status.FAILURE, str(exc)))
+                continue
             if reason is not None:
                 outside[(kind, obj.id)] = OutOfScope(_display(mapping, obj, context), reason)
                 continue

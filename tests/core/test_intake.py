@@ -248,3 +248,22 @@ def test_everyone_in_scope_without_assignment_or_filters() -> None:
     assert result.groups == (desired_group("Ops", "zed"),)
     assert dict(result.out_of_scope) == {}
     assert result.protected == frozenset()
+
+
+def test_scoping_clause_past_its_time_limit_protects_the_object() -> None:
+    """A regex clause that passes its time limit puts the user neither in nor out: protected, with why."""
+    slow = JobScope(
+        users=(
+            compile_filter(
+                [[{"attribute": "employeeId", "operator": "REGEX MATCH", "value": "^(a|aa)+\\1$"}]],
+                label="users scoping filter",
+                where=lambda g, c: "config.yaml:1",
+            ),
+        ),
+    )
+    result = intake(users=(source_user("ann", employeeId="a" * 40 + "!"),), groups=(), scope=slow)
+    assert result.users == () and result.out_of_scope == {}
+    assert (U, "ann") in result.protected
+    (skip,) = result.skips
+    assert skip.status is Status.FAILURE and skip.reason == "ScopingFailure"
+    assert "time limit" in skip.detail
