@@ -42,7 +42,7 @@ unit: $(STAMP) ldap-tools
 
 test: lint typecheck layers unit
 
-schemas: $(STAMP)   # regenerate the committed JSON Schemas after changing syncer/settings.py
+schemas: $(STAMP)   # regenerate the committed JSON Schemas after changing syncer/settings/
 	$(BIN)/syncer schema config > schemas/config.schema.json
 	$(BIN)/syncer schema mapping > schemas/mapping.schema.json
 

@@ -5,6 +5,7 @@ boundary (``raise Ours(...) from exc``) so callers never catch httpx or SQLAlche
 
     SyncerError
     ├── ConfigError                 config or mapping invalid: refuses to start (cites file:line)
+    │   ├── UnknownJob              --job names no job of the config (also a KeyError, as it was)
     │   ├── MappingError            one attribute mapping refused: FILE:LINE users.title: message
     │   ├── ExpressionError         a mapping expression that does not parse or type-check (column)
     │   └── ScimPathError           a target path that is not a SCIM attribute path (column)
@@ -38,6 +39,18 @@ class ConfigError(SyncerError):
         self.message = message
         self.location = location
         super().__init__(f"{location}: {message}" if location else message)
+
+
+class UnknownJob(ConfigError, KeyError):
+    """The config holds no job by that name, or several jobs and none was chosen.
+
+    Also a ``KeyError``, which the job lookup raised before it had a type of its own, so callers
+    that catch ``KeyError`` keep working.
+    """
+
+    def __str__(self) -> str:
+        # KeyError's own __str__ would quote the message like a dict key
+        return self.message
 
 
 class MappingError(ConfigError):

@@ -2,7 +2,7 @@
 
 It evaluates one expression against sample attributes exactly as a mapping would (the same
 compiled tree, the same computed ``IsSoftDeleted``, the same null normalisation), so what it
-prints is what would flow. ``cli.py`` only parses options and prints what this module returns.
+prints is what would flow. ``syncer.cli`` only parses options and prints what this module returns.
 """
 
 from __future__ import annotations

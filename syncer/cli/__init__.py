@@ -1,0 +1,24 @@
+"""The ``syncer`` command: the only package that prints, and the one that picks exit codes.
+
+Exit codes: 0 done; 1 an error (invalid config, unreadable source, failed objects, refused
+plan); 2 with ``plan --detailed-exitcode`` when the plan has changes.
+
+Each module registers its commands on :data:`app` when imported; the import order below is the
+order ``syncer --help`` lists them in.
+"""
+
+from __future__ import annotations
+
+# isort: off
+# the order ``syncer --help`` lists the commands in
+from syncer.cli import cycle, tools, admin, logs, jobs  # noqa: F401  (importing registers the commands)
+
+# isort: on
+from syncer.cli.app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """The console-script entry (``syncer = "syncer.cli:main"``) and ``python -m syncer``."""
+    app()

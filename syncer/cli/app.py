@@ -1,0 +1,84 @@
+"""The ``syncer`` Typer app, its global options, and how errors become exit codes.
+
+Exit codes: 0 done; 1 an error (invalid config, unreadable source, failed objects, refused
+plan); 2 with ``plan --detailed-exitcode`` when the plan has changes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from syncer.errors import ConfigError, SyncerError, UnauthorizedError
+from syncer.runtime import logging as runtime_logging
+from syncer.runtime.configfile import LoadedConfig, load_config
+
+app = typer.Typer(
+    name="syncer",
+    help="Provision users and groups from a source directory into a SCIM 2.0 app, the way Entra ID does.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# emoji=False: a source value such as "Head of :rocket:" must print as written, not as an emoji
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+class _Options:
+    config: Path = Path("config.yaml")
+
+
+options = _Options()
+
+
+@app.callback()
+def main_options(
+    config: Annotated[
+        Path | None,
+        typer.Option("-c", "--config", help="Config file (default ./config.yaml, or $SYNCER_CONFIG)."),
+    ] = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "warning",
+    log_json: Annotated[bool | None, typer.Option("--log-json/--log-console", help="Log format.")] = None,
+) -> None:
+    options.config = config or Path(os.environ.get("SYNCER_CONFIG", "config.yaml"))
+    runtime_logging.configure(json=log_json, level=log_level)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"error: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def errors_to_exit() -> Iterator[None]:
+    """Every error a user can cause ends as one clear line on stderr and exit 1, never a traceback."""
+    try:
+        yield
+    except ConfigError as exc:  # UnknownJob among them: --job names no job of the config
+        fail(str(exc))
+    except UnauthorizedError as exc:
+        # a 401/403 while matching, before the executor could say so: name the credentials
+        fail(f"the target refused the credentials ({exc.status}): check the token. {exc}")
+    except SyncerError as exc:
+        fail(str(exc))
+
+
+def load() -> LoadedConfig:
+    return load_config(options.config)
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in ("text", "json"):
+        fail(f"--format must be text or json, not {fmt!r}")
+    return fmt
+
+
+def job_name(config: LoadedConfig, job: str | None) -> str:
+    return config.settings.job(job).name
