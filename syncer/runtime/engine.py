@@ -175,7 +175,12 @@ def open_source(config: LoadedConfig, job: JobSettings) -> Source:
     if isinstance(source, ScimSourceSettings):
         return _scim_source(config, job, source)
     groups = config.resolve(source.groups_path) if source.groups_path else None
-    return FileSource(config.resolve(source.path), groups, csv_delimiter=source.csv_delimiter)
+    return FileSource(
+        config.resolve(source.path),
+        groups,
+        csv_delimiter=source.csv_delimiter,
+        settle=source.settle_time.total_seconds(),  # trustsrc hook: a file still being written
+    )
 
 
 def _scim_source(config: LoadedConfig, job: JobSettings, source: ScimSourceSettings) -> ScimSource:
@@ -332,7 +337,12 @@ async def _run(
                 )
                 approved = store.get_flag(job.name, APPROVED_DELETIONS) or []
                 plan = hold_deprovisioning(
-                    plan, deprovision.deletion_threshold, len(state.links), frozenset(approved)
+                    plan,
+                    deprovision.deletion_threshold,
+                    len(state.links),
+                    frozenset(approved),
+                    percent=deprovision.deletion_threshold_percent,  # trustsrc hook: the lower wins
+                    state=state,  # trustsrc hook: a group delete counts its members
                 )
                 if saved is not None and fingerprint(plan) != saved.get("fingerprint"):
                     raise PlanRefused(
