@@ -140,6 +140,42 @@ def next_run(
     return last_finished + delay
 
 
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far behind the last run a clock may read and still be trusted: skew between hosts (Kerberos' bound)."""
+MIN_RUN_GAP = timedelta(days=2)
+"""The smallest default ``max_run_gap``: above the daily quarantine backoff and a missed day."""
+
+
+def clock_distrust(
+    now: datetime, last_run: datetime | None, interval: timedelta, max_gap: timedelta | None
+) -> str | None:
+    """Why this cycle's clock must age nothing (no hard delete falls due), or ``None`` when it may.
+
+    The run history is the witness: a clock earlier than the last run (beyond a few minutes of
+    skew) went backwards, and one far later than the schedule explains (``max_gap``, by default
+    max(2 x interval, 2 days)) jumped, or the job was off for long. Either way an admin decides.
+    """
+    if last_run is None:
+        return None
+    if now < last_run - CLOCK_SKEW:
+        return (
+            f"the clock reads {now:%Y-%m-%d %H:%M} UTC, earlier than the last run at "
+            f"{last_run:%Y-%m-%d %H:%M} UTC"
+        )
+    gap = max_gap if max_gap is not None else max(2 * interval, MIN_RUN_GAP)
+    if now - last_run > gap:
+        return (
+            f"the clock reads {now:%Y-%m-%d %H:%M} UTC, {_days(now - last_run)} after the last run at "
+            f"{last_run:%Y-%m-%d %H:%M} UTC: later than the schedule explains (max_run_gap {_days(gap)})"
+        )
+    return None
+
+
+def _days(span: timedelta) -> str:
+    days = span.total_seconds() / 86400
+    return f"{days:.0f} days" if days >= 1 else f"{span.total_seconds() / 3600:.1f} hours"
+
+
 def escrow_delay(attempts: int, interval: timedelta) -> int:
     """Cycles to skip before retrying an escrowed object: 0 (next cycle), then 1, 3, 7 ... capped at a day.
 

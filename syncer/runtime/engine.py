@@ -47,6 +47,7 @@ from syncer.errors import (
     TlsError,
     UnauthorizedError,
 )
+from syncer.runtime.clocktrust import aging_allowed, now_from_environment
 from syncer.runtime.configfile import LoadedConfig, read_secret, read_token
 from syncer.runtime.executor import ApplyReport, Executor
 from syncer.runtime.lookups import match_unlinked
@@ -266,6 +267,7 @@ async def _run(
             )
         initial = not store.has_state(job.name)
         now = clock()
+        aging = aging_allowed(store, job, now, record=mode == "sync")  # trustsrc hook: time can lie
         intake = take_in(
             snapshot,
             mapping,
@@ -333,6 +335,7 @@ async def _run(
                         out_of_scope_policy=deprovision.out_of_scope,
                         now=now,
                         hard_delete_after=deprovision.hard_delete_after if deprovision.deletes else None,
+                        aging=aging,  # trustsrc hook
                     )
                 )
                 approved = store.get_flag(job.name, APPROVED_DELETIONS) or []
@@ -539,7 +542,7 @@ def _check_inputs(saved: Mapping[str, Any], inputs: PlanInputs) -> None:
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    return now_from_environment() or datetime.now(UTC)  # trustsrc hook: SYNCER_NOW
 
 
 def run_cycle(

@@ -9,6 +9,7 @@ from typing import Any
 from syncer.adapters.state.store import StateStore
 from syncer.core.mapping import source_view
 from syncer.core.policy import JobHealth, next_run
+from syncer.runtime.clocktrust import APPROVED_CLOCK, CLOCK_DISTRUSTED
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.engine import (
     APPROVED_DELETIONS,
@@ -77,6 +78,11 @@ def approve_deletions(config: LoadedConfig, job_name: str) -> list[str]:
             store.set_flag(job_name, APPROVED_SHRINK, refused)
             store.set_flag(job_name, SHRINK_REFUSED, None)
             approved.append(f"the source shrink refused at {refused.get('at')}: {refused.get('reason')}")
+        clock = store.get_flag(job_name, CLOCK_DISTRUSTED)  # trustsrc hook: time can lie
+        if clock:
+            store.set_flag(job_name, APPROVED_CLOCK, clock)
+            store.set_flag(job_name, CLOCK_DISTRUSTED, None)
+            approved.append(f"the clock distrusted at {clock.get('at')}: {clock.get('reason')}")
     return approved
 
 

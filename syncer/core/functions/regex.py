@@ -193,7 +193,7 @@ _RE2_OPTIONS: Final = _re2_options()
 
 
 def _for_re2(pattern: str) -> str | None:
-    """``pattern`` in RE2's syntax with Python's Unicode classes, or ``None`` when only backtracking has it."""
+    """``pattern`` in RE2 syntax with Python's Unicode classes, or ``None`` if only backtracking has it."""
     out: list[str] = []
     in_class = False
     i = 0
