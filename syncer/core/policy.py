@@ -54,6 +54,8 @@ class CycleOutcome:
     reference_failures: int = 0
     fatal: str | None = None
     held_deletions: bool = False
+    aging: bool = True
+    """``False`` when the cycle's clock was distrusted: the 28-day quarantine clock does not advance."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,7 @@ def next_health(health: JobHealth, outcome: CycleOutcome, thresholds: EscrowThre
     if current is None:
         return JobHealth(quarantine=Quarantine(reason, outcome.finished_at, detail, attempts=0))
     quarantine = replace(current, reason=reason, detail=detail, attempts=current.attempts + 1)
-    if outcome.finished_at - current.since >= DISABLE_AFTER:
+    if outcome.aging and outcome.finished_at - current.since >= DISABLE_AFTER:
         return JobHealth(
             quarantine=quarantine,
             disabled_reason=(

@@ -402,6 +402,7 @@ async def _run(
                     failures=report.failures,
                     fatal=report.refused,
                     held_deletions=bool(plan.held),
+                    aging=aging,  # trustsrc hook: a distrusted clock ages no quarantine
                 )
                 _after_cycle(store, job, health, outcome, report.failures)
                 log.info(
