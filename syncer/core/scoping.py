@@ -321,6 +321,17 @@ class JobScope:
             lines.append(f"assignment: assigned{f' via group {via}' if via else ''}")
         else:
             lines.append("assignment: NOT assigned: out of scope")
+        try:
+            lines.extend(self._explain_filters(obj, attributes))
+            verdict = self.out_of_scope(obj, attributes, assigned)
+        except ScopeUndecided as exc:
+            lines.append(f"result: UNDECIDED ({exc}): the object is left as it is")
+            return lines
+        lines.append("result: IN SCOPE" if verdict is None else f"result: OUT OF SCOPE ({verdict})")
+        return lines
+
+    def _explain_filters(self, obj: SourceObject, attributes: Mapping[str, Value]) -> list[str]:
+        lines: list[str] = []
         for scoping_filter in self.filters(obj):
             passed, trace = scoping_filter.evaluate(attributes)
             lines.append(f"{scoping_filter.label}: {'passes' if passed else 'FAILS'}")
@@ -330,6 +341,4 @@ class JobScope:
                 lines.extend(f"    {result}" for result in group)
         if not self.filters(obj):
             lines.append("scoping filters: none (every object passes)")
-        verdict = self.out_of_scope(obj, attributes, assigned)
-        lines.append("result: IN SCOPE" if verdict is None else f"result: OUT OF SCOPE ({verdict})")
         return lines

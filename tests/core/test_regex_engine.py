@@ -107,3 +107,21 @@ def test_group_by_name_and_replacement_references_work_on_re2() -> None:
         "john.doe"
     )
     assert run('Replace([s], , "(\\\\w+)@(\\\\w+)", , "$2:$1", , )', {"s": "ann@contoso"}) == "contoso:ann"
+
+
+def test_plan_why_says_undecided_when_a_clause_passes_its_time_limit() -> None:
+    """`plan --why` on an object whose regex clause timed out says so instead of crashing."""
+    from syncer.core.scoping import AssignedScope, JobScope
+
+    scope = JobScope(
+        users=(
+            compile_filter(
+                [[{"attribute": "e", "operator": "REGEX MATCH", "value": "^(a|aa)+\\1$"}]],
+                label="users scoping filter",
+                where=lambda g, c: "config.yaml:1",
+            ),
+        )
+    )
+    user = SourceObject(ObjectKind.USER, "u1", freeze({"id": "u1", "e": "a" * 40 + "!"}))
+    lines = scope.explain(user, user.attributes, AssignedScope(None, None, {}))
+    assert lines[-1].startswith("result: UNDECIDED") and "time limit" in lines[-1]
