@@ -2,27 +2,100 @@
 
 Linked objects carry their target id in the state and need no lookup. Unlinked ones are looked
 up by their matching attributes in precedence order (the runtime sends the queries); here we
-decide what the answers mean. SCIM's ``userName`` is case-insensitive (RFC 7643 §4.1.1), so
-matching values are compared case-folded; a case-only change is still sent as an update.
+decide what the answers mean. Matching values compare as the attribute's ``caseExact`` says
+(RFC 7643: ``userName`` and ``displayName`` are not case-exact, ``externalId`` and ``id`` are) and
+always in Unicode NFC, so ``José`` typed and ``José`` pasted from a decomposed source are one
+value. A case-only change is still sent as an update.
 """
 
 from __future__ import annotations
 
+import functools
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from syncer.core.scimpath import ScimPath, flatten, get_value
+from syncer.core.scimpath import ScimPath, flatten, get_value, parse_path
+from syncer.errors import MalformedResponseError
 from syncer.types import Desired, JobState, ObjectKind, TargetObject, Value
 
 DUPLICATE_SOURCE = "DuplicateSourceEntries"
 DUPLICATE_TARGET = "DuplicateTargetEntries"
 
 
-def matching_key(value: Value) -> str:
-    """How matching values compare: strings case-folded, everything else by its text."""
-    return value.casefold() if isinstance(value, str) else repr(value)
+CASE_EXACT = frozenset(
+    {
+        "id",
+        "externalid",
+        "password",
+        "profileurl",
+        "photos.value",
+        "x509certificates.value",
+        "groups.value",
+        "members.value",
+        "manager",  # the enterprise manager's "value" (an id)
+        "manager.value",
+    }
+)
+"""Attributes RFC 7643 declares ``caseExact: true`` (lower-cased, schema URN dropped); every
+other attribute, custom ones included, is ``caseExact: false``, the RFC's default (§2.2)."""
+
+
+def case_exact(path: str | ScimPath) -> bool:
+    """Whether a matching attribute compares case-sensitively, as its SCIM schema declares."""
+    return _case_exact(path if isinstance(path, str) else path.text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _case_exact(path: str) -> bool:
+    parsed = parse_path(path)
+    name = parsed.attribute if parsed.sub_attribute is None else f"{parsed.attribute}.{parsed.sub_attribute}"
+    return name.lower() in CASE_EXACT
+
+
+def matching_key(value: Value, exact: bool = False) -> str:
+    """How matching values compare: strings in NFC, case-folded unless ``exact``; the rest by text.
+
+    Case folding can leave a string unnormalised (``ǰ`` folds to ``ǰ``), so NFC comes after it too.
+    """
+    if not isinstance(value, str):
+        return repr(value)
+    text = unicodedata.normalize("NFC", value)
+    return text if exact else unicodedata.normalize("NFC", text.casefold())
+
+
+def path_key(path: str, value: Value) -> tuple[str, str]:
+    """A matching value keyed with its attribute, compared as that attribute says."""
+    return path, matching_key(value, case_exact(path))
+
+
+def verified_hits(path: str, value: Value, resources: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The answered resources that carry the searched value; what a lookup may link to.
+
+    A resource in another case of a case-exact attribute is no hit (the target compares more
+    loosely than the schema says). A resource that does not carry the value in any case or form
+    means the target did not apply the filter at all: linking its answers would hand one account
+    to many people, so that is a :class:`MalformedResponseError` for this lookup.
+    """
+    parsed = parse_path(path)
+    exact = case_exact(parsed)
+    wanted, loosely = matching_key(value, exact), matching_key(value)
+    hits: list[Mapping[str, Any]] = []
+    for resource in resources:
+        held = get_value(resource, parsed)
+        items = held if isinstance(held, list | tuple) else (held,)
+        present = [item for item in items if item is not None]
+        if any(matching_key(item, exact) == wanted for item in present):
+            hits.append(resource)
+        elif not any(matching_key(item) == loosely for item in present):
+            raise MalformedResponseError(
+                f"the target answered a filter on {path} with {len(resources)} resource(s), "
+                f"at least one without the searched value: it does not apply filter, so nothing is linked",
+                status=200,
+            )
+    return hits
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +120,7 @@ def duplicate_sources(objects: Iterable[Desired]) -> dict[str, str]:
     by_value: dict[tuple[str, str], list[Desired]] = defaultdict(list)
     for obj in objects:
         for path, value in obj.matching:
-            by_value[(path, matching_key(value))].append(obj)
+            by_value[path_key(path, value)].append(obj)
     failed: dict[str, str] = {}
     for (path, _), group in sorted(by_value.items()):
         if len(group) > 1:
@@ -77,8 +150,8 @@ class ListingMatcher:
 
     The ``matching`` strategy reads the whole target once instead of querying per object. Each
     listed resource is kept only if some unlinked object has one of its matching values, so
-    memory grows with the matches, not with the target. Values compare as :func:`matching_key`
-    does (strings case-folded); an entry of a multi-valued attribute matches like SCIM's ``eq``.
+    memory grows with the matches, not with the target. Values compare as :func:`path_key` does
+    (NFC, case-folded unless case-exact); an entry of a multi-valued attribute matches like ``eq``.
     """
 
     def __init__(self, kind: ObjectKind, objects: Sequence[Desired], paths: Sequence[ScimPath]) -> None:
@@ -86,7 +159,7 @@ class ListingMatcher:
         self.objects = [o for o in objects if o.kind is kind]
         self.paths = tuple(paths)
         by_text = {p.text: p for p in self.paths}
-        self.wanted = {(path, matching_key(value)) for o in self.objects for path, value in o.matching}
+        self.wanted = {path_key(path, value) for o in self.objects for path, value in o.matching}
         self.matching_paths = tuple(
             by_text[path] for path in sorted({path for o in self.objects for path, _ in o.matching})
         )
@@ -100,8 +173,8 @@ class ListingMatcher:
         for path in self.matching_paths:
             value = get_value(resource, path)
             for item in value if isinstance(value, list | tuple) else (value,):
-                if item is not None and (path.text, matching_key(item)) in self.wanted:
-                    keys.append((path.text, matching_key(item)))
+                if item is not None and (key := path_key(path.text, item)) in self.wanted:
+                    keys.append(key)
         if keys:
             found = TargetObject(self.kind, str(resource["id"]), flatten(resource, self.paths))
             for key in keys:
@@ -113,7 +186,7 @@ class ListingMatcher:
         for obj in self.objects:
             results[(obj.kind, obj.source_id)] = Match(obj.source_id, None, ())
             for path, value in obj.matching:
-                hits = self.hits.get((path, matching_key(value)))
+                hits = self.hits.get(path_key(path, value))
                 if hits:
                     results[(obj.kind, obj.source_id)] = Match(obj.source_id, path, tuple(hits))
                     break

@@ -18,7 +18,7 @@ import structlog
 from syncer.adapters.scim.client import ScimClient
 from syncer.core.mapping import CompiledMapping
 from syncer.core.matching import ListingMatcher, Match, nothing_to_match, should_list
-from syncer.core.scimpath import equality_filter, flatten
+from syncer.core.scimpath import flatten
 from syncer.errors import NotFoundError, TargetError, TlsError, UnauthorizedError
 from syncer.settings import MatchingSettings
 from syncer.types import Desired, ObjectKind, TargetObject
@@ -54,7 +54,8 @@ async def query_each(
         async with semaphore:
             try:
                 for path, value in obj.matching:
-                    found = await client.find(obj.kind, equality_filter(path, value))
+                    # verified: only resources that carry the value, or an error if the filter was ignored
+                    found = await client.lookup(obj.kind, path, value)
                     if found:
                         hits = tuple(TargetObject(obj.kind, str(r["id"]), flatten(r, paths)) for r in found)
                         results[key] = Match(obj.source_id, path, hits)

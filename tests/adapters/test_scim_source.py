@@ -89,10 +89,21 @@ def test_a_scim_server_is_read_whole_across_pages(scim: ScimTestServer) -> None:
     assert sorted(u.id for u in snapshot.users) == sorted(u["id"] for u in seeded)
     [team] = snapshot.groups
     assert set(team.members) == {u["id"] for u in seeded[:3]}
-    assert scim.counts() == {"GET": 3 + 1}  # users in pages of 3, groups in one page
+    # users in pages of 3, groups in one, each listing then one page past its end
+    assert scim.counts() == {"GET": 3 + 1 + 2}
 
 
 def test_an_unreachable_scim_source_fails_the_read() -> None:
     """A source that does not answer is a SourceError, never an empty directory."""
     with pytest.raises(SourceError, match="could not be listed"):
         _source(f"http://127.0.0.1:{free_port()}/v2").read()
+
+
+def test_a_duplicate_id_in_a_listing_fails_the_read() -> None:
+    """Two resources with one id: the listing is not to be trusted, so nothing is read (never a skip)."""
+    with pytest.raises(SourceError, match=r"https://src/scim/Users\[2\].*'u1'.*listed twice"):
+        build_snapshot(
+            [{"id": "u1", "userName": "a"}, {"id": "u2", "userName": "b"}, {"id": "u1", "userName": "c"}],
+            [],
+            where="https://src/scim",
+        )

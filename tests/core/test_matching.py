@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from syncer.core.matching import duplicate_sources, matching_key, needs_lookup
+from syncer.core.matching import case_exact, duplicate_sources, matching_key, needs_lookup, verified_hits
+from syncer.errors import MalformedResponseError
 from syncer.types import Desired, JobState, Link, ObjectKind
 
 U = ObjectKind.USER
@@ -63,6 +64,16 @@ def test_matching_key_case_folds_strings(value: Any, key: str) -> None:
             ],
             {"u1", "u3"},
             id="only-the-sharing-pair",
+        ),
+        pytest.param(
+            [desired("u1", ("userName", "zo\u00eb@x")), desired("u2", ("userName", "zoe\u0308@x"))],
+            {"u1", "u2"},
+            id="nfc-and-nfd-spellings",
+        ),
+        pytest.param(
+            [desired("u1", ("externalId", "E1")), desired("u2", ("externalId", "e1"))],
+            set(),
+            id="externalId-is-case-exact",
         ),
         pytest.param(
             [
@@ -129,3 +140,43 @@ def test_needs_lookup_keeps_input_order() -> None:
     """The objects to look up come back in the order they were given."""
     objects = [desired(s, ("userName", s)) for s in ("u3", "u1", "u2")]
     assert needs_lookup(objects, state((U, "u1")), iter(())) == [objects[0], objects[2]]
+
+
+@pytest.mark.parametrize(
+    ("path", "exact"),
+    [
+        ("userName", False),
+        ("displayName", False),
+        ('emails[type eq "work"].value', False),
+        ("externalId", True),
+        ("id", True),
+        ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber", False),
+        ("urn:example:acme:2.0:User:badge", False),
+    ],
+)
+def test_case_exact_follows_rfc_7643(path: str, exact: bool) -> None:
+    """caseExact as RFC 7643 declares it; an attribute it does not declare takes the default, false."""
+    assert case_exact(path) is exact
+
+
+def test_matching_key_is_nfc_and_case_exact_on_request() -> None:
+    assert matching_key("JOSE\u0301") == matching_key("jos\u00e9")
+    assert matching_key("E-1", True) != matching_key("e-1", True)
+    assert matching_key("e\u0301", True) == "\u00e9"
+
+
+def test_verified_hits_keep_only_resources_carrying_the_value() -> None:
+    """Another case of a case-exact value is no hit; a hit in another case of userName is one."""
+    alice = {"id": "1", "userName": "ALICE@x", "externalId": "E-1"}
+    assert verified_hits("userName", "alice@x", [alice]) == [alice]
+    assert verified_hits("externalId", "e-1", [alice]) == []
+    work = {"id": "2", "emails": [{"type": "work", "value": "A@x"}, {"type": "home", "value": "b@x"}]}
+    assert verified_hits('emails[type eq "work"].value', "a@x", [work]) == [work]
+    assert verified_hits("emails.value", "b@x", [work]) == [work]
+
+
+def test_a_resource_without_the_value_means_the_filter_was_ignored() -> None:
+    with pytest.raises(MalformedResponseError, match="does not apply filter"):
+        verified_hits("userName", "alice@x", [{"id": "1", "userName": "admin@x"}])
+    with pytest.raises(MalformedResponseError):
+        verified_hits("userName", "alice@x", [{"id": "1"}])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import random
-import ssl
 import time
 import uuid
 from collections import Counter
@@ -30,18 +29,20 @@ from tenacity import (
     stop_after_attempt,
 )
 
+from syncer.core.matching import verified_hits
+from syncer.core.scimpath import equality_filter
 from syncer.errors import (
     MalformedResponseError,
-    PermanentTargetError,
     TargetError,
-    TlsError,
     TransientTargetError,
 )
-from syncer.types import ObjectKind
+from syncer.types import ObjectKind, Value
 
-from . import protocol
+from . import protocol, wire
+from .listing import ListingCheck
 from .pacing import AdaptiveLimit, RateLimit
 from .protocol import ScimRequest
+from .wire import MAX_RESPONSE_BYTES
 
 log = structlog.get_logger("syncer.scim")
 
@@ -94,7 +95,9 @@ class ScimClient:
 
     ``concurrency`` bounds both the requests in flight and the connection pool; more than about
     8 does not help a typical target (see the ecosystem notes). ``retries`` is the number of
-    attempts a request gets in all. ``transport`` is the test seam (``httpx.MockTransport``).
+    attempts a request gets in all. ``timeout`` bounds each network step and ``deadline``
+    (``timeout`` unless given) the whole of one attempt, connect to last byte; an answer larger
+    than ``max_response_bytes`` is refused. ``transport`` is the test seam (``httpx.MockTransport``).
     """
 
     def __init__(
@@ -111,23 +114,28 @@ class ScimClient:
         backoff_initial: float = 0.2,
         backoff_max: float = 10.0,
         rate_limit: float | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.base_url = base_url.rstrip("/")
         self._concurrency = concurrency
         headers = {"Accept": SCIM_JSON, "User-Agent": user_agent}
+        self._secrets: tuple[str, ...] = ()
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers=headers,
+            self._secrets = (token,)
+        self._http = _http_client(
+            self.base_url,
+            headers,
             timeout=httpx.Timeout(timeout),
             verify=verify,
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
             transport=transport,
-            follow_redirects=False,  # a redirect to a login page is a misconfiguration: report it
         )
+        self._deadline = deadline if deadline is not None else timeout
+        self._max_bytes = max_response_bytes
         self._slots = AdaptiveLimit(concurrency)
         self._rate = RateLimit(rate_limit)
         self._attempts = max(1, retries)
@@ -169,6 +177,22 @@ class ScimClient:
         """The resources matching a filter; more than one means duplicates on the target."""
         resources, *_ = protocol.parse_list(await self.send(protocol.prepare_find(kind, filter)))
         return resources
+
+    async def lookup(self, kind: ObjectKind, path: str, value: Value) -> list[dict[str, Any]]:
+        """The target objects whose ``path`` equals ``value``, each verified to carry it.
+
+        A target that ignores ``filter`` answers with whatever it holds first; linking that would
+        hand one account (often the admin) to every person looked up. So each answered resource
+        must carry the value, compared as the attribute's ``caseExact`` says and in Unicode NFC
+        (:func:`~syncer.core.matching.verified_hits`); otherwise the lookup fails. More than one
+        hit is the caller's ``DuplicateTargetEntries``, never a link.
+        """
+        request = protocol.prepare_find(kind, equality_filter(path, value))
+        resources, *_ = protocol.parse_list(await self.send(request))
+        try:
+            return [dict(r) for r in verified_hits(path, value, resources)]
+        except MalformedResponseError as exc:
+            raise MalformedResponseError(f"{request}: {exc}", status=200) from None
 
     async def count(self, kind: ObjectKind) -> int:
         """How many objects of a kind the target holds: its ``totalResults`` for a one-item page."""
@@ -234,34 +258,22 @@ class ScimClient:
 
     async def _attempt(self, request: ScimRequest) -> Any:
         await self._pace()
-        content = request.content()
-        headers = {"Content-Type": SCIM_JSON} if content is not None else None
         await self._slots.acquire()
         try:
             await self._rate.wait()
             self._by_method[request.method] += 1
             started = time.perf_counter()
-            try:
-                response = await self._http.request(
-                    request.method, request.path, params=request.params, content=content, headers=headers
-                )
-            except httpx.HTTPError as exc:
-                _observe(request.method, None, time.perf_counter() - started)
-                raise _translate(request, exc) from exc
+            status, headers, content = await self._exchange(request, started)
             elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         finally:
             await self._slots.release()
-        _observe(request.method, response.status_code, elapsed_ms / 1000)
-        self._by_status[response.status_code] += 1
+        _observe(request.method, status, elapsed_ms / 1000)
+        self._by_status[status] += 1
         log.debug(
-            "scim.request",
-            method=request.method,
-            path=request.path,
-            status=response.status_code,
-            elapsed_ms=elapsed_ms,
+            "scim.request", method=request.method, path=request.path, status=status, elapsed_ms=elapsed_ms
         )
         try:
-            result = protocol.interpret(request, response.status_code, response.headers, response.content)
+            result = protocol.interpret(request, status, headers, content)
         except TransientTargetError as exc:
             if exc.status in (429, 503):
                 self._slots.throttled()
@@ -272,6 +284,27 @@ class ScimClient:
             raise
         self._slots.succeeded()
         return result
+
+    async def _exchange(self, request: ScimRequest, started: float) -> tuple[int, httpx.Headers, bytes]:
+        """One attempt's exchange, its failures as our errors; none of them chains a secret."""
+        headers = {"Content-Type": SCIM_JSON} if request.body is not None else None
+        error: TargetError
+        try:
+            return await wire.exchange(
+                self._http, request, deadline=self._deadline, max_bytes=self._max_bytes, headers=headers
+            )
+        except wire.TooLarge as exc:
+            error = wire.too_large(request, exc, self._max_bytes)
+        except TimeoutError:
+            error = wire.past_deadline(request, self._deadline)
+        except httpx.HTTPError as exc:
+            error, chain = wire.translate(request, exc, self._secrets)
+            if chain:
+                _observe(request.method, None, time.perf_counter() - started)
+                raise error from exc
+        # raised outside the except blocks, so the original is neither cause nor context
+        _observe(request.method, None, time.perf_counter() - started)
+        raise error
 
     async def _pace(self) -> None:
         delay = self._paused_until - time.monotonic()
@@ -286,27 +319,46 @@ class ScimClient:
         attributes: Sequence[str] | None = None,
         excluded_attributes: Sequence[str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Every resource of a kind, page by page.
+        """Every resource of a kind, page by page, or :class:`MalformedResponseError` if it lies.
 
         The next page starts after what the server actually returned, not after the ``count``
-        asked for: scim2-server caps ``count`` at 1000 without saying so. An empty page before
-        ``totalResults`` is reached is an error, never the end of the target.
+        asked for: scim2-server caps ``count`` at 1000 without saying so. A listing must add up
+        (:class:`~.listing.ListingCheck`): an empty page before ``totalResults``, a repeated id or
+        page, a changing ``totalResults``, or a resource past it (one extra one-item page asks)
+        fails it, so a listing can neither stop short nor run on.
         """
-        start, seen = 1, 0
+        start = 1
+        check = ListingCheck(str(protocol.prepare_list(kind, start, page_size)))
         while True:
             request = protocol.prepare_list(kind, start, page_size, attributes, excluded_attributes)
             resources, total, _, _ = protocol.parse_list(await self.send(request))
-            if not resources and seen < total:
-                # Stopping here would pass a truncated listing off as the whole target.
-                raise MalformedResponseError(
-                    f"{request}: empty page at startIndex {start}, but totalResults is {total}", status=200
-                )
+            check.page(start, resources, total)
             for resource in resources:
                 yield resource
-            seen += len(resources)
             start += len(resources)
-            if seen >= total:
-                return
+            if check.complete:
+                break
+        if start > 1:
+            request = protocol.prepare_list(kind, start, 1, attributes=["id"])
+            resources, total, _, _ = protocol.parse_list(await self.send(request))
+            check.end(start, resources, total)
+
+
+def _http_client(base_url: str, headers: dict[str, str], **options: Any) -> httpx.AsyncClient:
+    """The httpx client; a header httpx cannot encode is refused without its value (the token)."""
+    try:
+        return httpx.AsyncClient(
+            base_url=base_url,
+            headers=headers,
+            follow_redirects=False,  # a redirect to a login page is a misconfiguration: report it
+            **options,
+        )
+    except UnicodeError:
+        pass
+    # raised outside the except block: the UnicodeEncodeError holds the whole header value
+    raise ValueError(
+        "a request header is not ASCII: the token must be printable ASCII (its value is not shown)"
+    )
 
 
 def _observe(method: str, status: int | None, seconds: float) -> None:
@@ -315,44 +367,10 @@ def _observe(method: str, status: int | None, seconds: float) -> None:
         observer(method, status, seconds)
 
 
-def _translate(request: ScimRequest, exc: httpx.HTTPError) -> TargetError:
-    """Our error for an httpx one: network trouble is transient, a refused certificate is not."""
-    reason = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.ConnectError) and (cert := _cert_error(exc)) is not None:
-        return TlsError(
-            f"{request}: TLS verification failed: {getattr(cert, 'verify_message', '') or cert}",
-            detail=str(cert),
-        )
-    if isinstance(exc, httpx.UnsupportedProtocol):
-        return PermanentTargetError(f"{request}: {reason}")
-    # not sent at all (no connection): safe to send again; anything later may have been acted on
-    unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-    if isinstance(exc, httpx.TimeoutException):
-        return TransientTargetError(
-            f"{request}: timed out ({type(exc).__name__})", maybe_processed=not unsent
-        )
-    if isinstance(exc, httpx.TransportError):
-        return TransientTargetError(f"{request}: {type(exc).__name__}: {reason}", maybe_processed=not unsent)
-    if isinstance(exc, httpx.DecodingError):
-        return MalformedResponseError(f"{request}: the response could not be decoded: {reason}")
-    return PermanentTargetError(f"{request}: {type(exc).__name__}: {reason}")
-
-
 def _worth_retrying(method: str, exc: BaseException) -> bool:
     if method != "POST":
         return isinstance(exc, TransientTargetError | MalformedResponseError)
     return isinstance(exc, TransientTargetError) and not exc.maybe_processed
-
-
-def _cert_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
 
 
 def _log_retry(request: ScimRequest) -> Any:

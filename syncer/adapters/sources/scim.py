@@ -63,7 +63,11 @@ class ScimSource:
         return f"ScimSource(url={self.url!r})"
 
     def read(self) -> SourceSnapshot:
-        """Every user and group, or ``SourceError``: a listing that fails on page 7 fails the read."""
+        """Every user and group, or ``SourceError``: a listing that fails on page 7 fails the read.
+
+        So does a listing that does not add up (the client checks every page: a repeated page or
+        id, a ``totalResults`` that under-reports or changes), since a short directory disables.
+        """
         return asyncio.run(self._read())
 
     async def _read(self) -> SourceSnapshot:
@@ -83,7 +87,10 @@ class ScimSource:
 
 
 def build_snapshot(users: list[Any], groups: list[Any], *, where: str = "scim") -> SourceSnapshot:
-    """Source objects from listed resources; a resource without an ``id`` is skipped, not fatal."""
+    """Source objects from listed resources; a resource without an ``id`` is skipped, not fatal.
+
+    An id listed twice fails the whole read: a missing page would look like leavers.
+    """
     skipped: list[SkippedRecord] = []
     out: dict[ObjectKind, list[SourceObject]] = {ObjectKind.USER: [], ObjectKind.GROUP: []}
     for kind, resources in ((ObjectKind.USER, users), (ObjectKind.GROUP, groups)):
@@ -95,9 +102,8 @@ def build_snapshot(users: list[Any], groups: list[Any], *, where: str = "scim") 
                 continue
             source_id = str(resource["id"])
             if source_id in seen:
-                reason = "duplicate id in the listing"
-                skipped.append(SkippedRecord(kind=kind, location=location, reason=reason, id=source_id))
-                continue
+                # a listing that repeats an id repeated a page or lost one: nothing in it is trusted
+                raise SourceError(f"{location}: id {source_id!r} is listed twice; the listing is not read")
             seen.add(source_id)
             out[kind].append(to_source_object(kind, resource))
     users_t, groups_t = tuple(out[ObjectKind.USER]), tuple(out[ObjectKind.GROUP])
