@@ -1,4 +1,4 @@
-"""A file still being written, or cut mid-write, is refused whole; a bad cell only skips its record (issue 11).
+"""A file still being written, or cut mid-write, is refused whole; a bad cell skips its record (issue 11).
 
 Real files on disk, written (and appended to, from a second thread) as an export job would.
 """
@@ -102,7 +102,9 @@ def test_a_short_row_before_the_last_is_still_only_skipped(tmp_path: Path) -> No
 def test_a_million_character_cell_skips_only_its_record(tmp_path: Path) -> None:
     """A 1M-character CSV cell skips that record, with its line; the other records are read."""
     path = tmp_path / "users.csv"
-    path.write_text(HEADER + rows(2) + f"big,big@contoso.com,{'x' * 1_000_000}\n" + "u9,u9@c.com,Nine\n", "utf-8")
+    path.write_text(
+        HEADER + rows(2) + f"big,big@contoso.com,{'x' * 1_000_000}\n" + "u9,u9@c.com,Nine\n", "utf-8"
+    )
     snapshot = FileSource(path, settle=0).read()
     assert [u.id for u in snapshot.users] == ["u0", "u1", "u9"]
     (skip,) = snapshot.skipped

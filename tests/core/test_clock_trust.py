@@ -24,7 +24,9 @@ INTERVAL = timedelta(minutes=40)
     ("now", "max_gap", "says"),
     [
         pytest.param(LAST - timedelta(days=365), None, "earlier than the last run", id="a-year-behind"),
-        pytest.param(LAST - timedelta(minutes=10), None, "earlier than the last run", id="ten-minutes-behind"),
+        pytest.param(
+            LAST - timedelta(minutes=10), None, "earlier than the last run", id="ten-minutes-behind"
+        ),
         pytest.param(LAST + timedelta(days=40), None, "later than the schedule explains", id="40-days-ahead"),
         pytest.param(LAST + timedelta(days=3), None, "later than the schedule explains", id="3-days-ahead"),
         pytest.param(LAST + timedelta(days=9), timedelta(days=8), "max_run_gap 8 days", id="configured-gap"),
@@ -63,7 +65,7 @@ def _link(gone_days: float | None, disabled: bool = True) -> Link:
 
 
 def test_a_due_hard_delete_waits_when_aging_is_suspended() -> None:
-    """A leaver gone 40 days is deleted on a trusted clock, and only skipped, saying why, on a distrusted one."""
+    """A leaver gone 40 days is deleted on a trusted clock, and skipped, saying why, on a distrusted one."""
     link = _link(40)
     trusted = gone_user("u1", link, now=LAST, hard_delete_after=timedelta(days=30))
     assert isinstance(trusted, DeleteObject)

@@ -272,7 +272,9 @@ def test_scoping_clause_past_its_time_limit_protects_the_object() -> None:
 @pytest.mark.parametrize(
     ("sid", "attributes", "what"),
     [
-        pytest.param("ann", {"userPrincipalName": "ann@contoso.com\n+ create user ceo"}, "userName", id="newline"),
+        pytest.param(
+            "ann", {"userPrincipalName": "ann@contoso.com\n+ create user ceo"}, "userName", id="newline"
+        ),
         pytest.param("ann", {"userPrincipalName": "ann\x00@contoso.com"}, "userName", id="nul"),
         pytest.param("ann", {"userPrincipalName": "ann\u202emoc.osotnoc@"}, "userName", id="bidi-override"),
         pytest.param("an\x1bn", {}, "id", id="escape-in-id"),

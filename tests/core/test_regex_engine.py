@@ -50,7 +50,7 @@ def test_bounded_nested_repeat_in_replace_is_linear() -> None:
 
 
 def test_pattern_from_a_source_attribute_is_linear_too() -> None:
-    """A catastrophic pattern taken from an attribute runs on RE2 and answers, on a 100,000-character value."""
+    """A catastrophic pattern from an attribute runs on RE2 and answers, on a 100,000-character value."""
     attrs = {"s": "a" * 100_000 + "!", "p": "(a+)+$"}
     assert elapsed(lambda: run('Replace([s], , [p], , "", , )', attrs)) < 0.5
     assert run('Replace([s], , [p], , "", , )', {"s": "aaa!", "p": "(a+)+!$"}) == ""
@@ -75,7 +75,7 @@ def test_engine_choice(pattern: str, engine: Engine) -> None:
 
 
 def test_backtracking_fallback_stops_at_its_time_limit() -> None:
-    """A catastrophic pattern RE2 cannot take fails that evaluation after the time limit, not after minutes."""
+    """A catastrophic pattern RE2 cannot take fails that evaluation at the time limit, not after minutes."""
     attrs = {"s": "a" * 40 + "!", "p": "^(a|aa)+\\1$"}
     started = time.perf_counter()
     with pytest.raises(EvaluationError, match="time limit"):

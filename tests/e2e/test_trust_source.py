@@ -11,7 +11,7 @@ from tests.e2e.conftest import Workspace
 
 
 def test_hostile_scoping_regex_does_not_stall_sync(workspace: Workspace) -> None:
-    """`REGEX MATCH ^(a+)+$` against a 5,000-character `a…a!` value: the sync finishes at once, in scope right."""
+    """`REGEX MATCH ^(a+)+$` against a 5,000-character `a…a!` value: the sync finishes at once, right."""
     workspace.write_config(
         extra_job="    scope:\n      users:\n"
         "        - - {attribute: employeeId, operator: NOT REGEX MATCH, value: '^(a+)+$'}\n"
@@ -46,7 +46,7 @@ def _active(workspace: Workspace) -> int:
 
 
 def test_csv_cut_mid_record_is_refused_and_nobody_is_disabled(workspace: Workspace) -> None:
-    """A 90-person export cut at 53%, mid-record: sync exits 1 naming the file, sends nothing, disables nobody."""
+    """A 90-person export cut at 53%, mid-record: sync exits 1 naming the file and disables nobody."""
     ws = _csv_workspace(workspace)
     rows = _csv_rows(90)
     export = ws.root / "users.csv"

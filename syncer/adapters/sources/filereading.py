@@ -83,4 +83,3 @@ def check_last_csv_record(
         raise _cut_off(file, f"the last record (line {start_line}) has an unterminated quote") from None
     if cells != header:
         raise _cut_off(file, f"the last record (line {start_line}) has {cells} cells, the header {header}")
-
