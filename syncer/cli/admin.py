@@ -9,9 +9,10 @@ import typer
 
 from syncer.cli.app import app, check_format, errors_to_exit, load, options, out
 from syncer.cli.views import standing_json, status_lines
+from syncer.core.display import visible
 from syncer.runtime.daemon import Daemon
 from syncer.runtime.engine import check_job
-from syncer.runtime.operations import approve_deletions
+from syncer.runtime.standing import approve_deletions
 
 
 @app.command()
@@ -29,7 +30,7 @@ def status(
             return
         for name in names:
             for line in status_lines(config, name):
-                out.print(line, markup=False)
+                out.print(visible(line), markup=False)
 
 
 @app.command("approve-deletions")
@@ -45,7 +46,7 @@ def approve_deletions_command(
             out.print(f"job {name}: nothing is held; nothing to approve.", markup=False)
             return
         for line in approved:
-            out.print(f"approved: {line}", markup=False)
+            out.print(visible(f"approved: {line}"), markup=False)
         out.print(
             f"They are sent by the next cycle of job {name} (`syncer sync --job {name}`).", markup=False
         )

@@ -22,13 +22,15 @@ from syncer.cli.app import (
     options,
     out,
 )
+from syncer.core.display import redact_url
 from syncer.core.rendering import render_json, render_text, summary, verify_saved
 from syncer.errors import NotFoundError, PermanentTargetError, TransientTargetError, UnauthorizedError
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.connection import test_connection
-from syncer.runtime.engine import CycleResult, check_job, run_cycle, utc_now
-from syncer.runtime.operations import explain_scope
+from syncer.runtime.engine import CycleResult, check_job, run_cycle, shifted_clock
+from syncer.runtime.private import write_private
 from syncer.runtime.progress import ProgressTracker, ProgressView
+from syncer.runtime.standing import explain_scope
 
 
 @app.command()
@@ -50,20 +52,18 @@ def test_connection_command(
     with errors_to_exit():
         config = load()
         job_settings = config.settings.job(job)
+        target = redact_url(job_settings.target.url, keep_path=True)
         try:
             test_connection(config, job_settings)
         except UnauthorizedError as exc:
             fail(f"the target refused the credentials ({exc.status}): check the token. {exc}")
         except NotFoundError as exc:
-            fail(
-                f"404 from {job_settings.target.url}: the URL is not a SCIM endpoint "
-                f"(check the base URL). {exc}"
-            )
+            fail(f"404 from {target}: the URL is not a SCIM endpoint (check the base URL). {exc}")
         except TransientTargetError as exc:
-            fail(f"cannot reach {job_settings.target.url}: {exc}")
+            fail(f"cannot reach {target}: {exc}")
         except PermanentTargetError as exc:
             fail(f"test connection failed: {exc}")
-        out.print(f"Test connection to {job_settings.target.url} succeeded.", markup=False)
+        out.print(f"Test connection to {target} succeeded.", markup=False)
 
 
 def _fixed_clock(text: str) -> Callable[[], datetime]:
@@ -118,12 +118,12 @@ def plan(
                 out.print(line, markup=False)
         return
     with errors_to_exit():
-        clock = _fixed_clock(as_of) if as_of else utc_now
+        clock = _fixed_clock(as_of) if as_of else None  # None: the cycle's clock ($SYNCER_NOW or now)
         result = run_cycle(load(), job, mode="plan", clock=clock)
         _show_plan(result, fmt)
         if out_file is not None:
             try:
-                out_file.write_text(render_json(result.plan), encoding="utf-8")
+                write_private(out_file, render_json(result.plan))
             except OSError as exc:
                 fail(f"{out_file}: cannot write the plan: {exc.strerror or exc}")
             err.print(f"plan saved to {out_file}; apply it with: syncer apply {out_file}", markup=False)
@@ -183,12 +183,19 @@ def _report(result: CycleResult) -> None:
         err.print(f"cycle stopped: {result.report.stopped}", markup=False)
 
 
-def _sync(config: LoadedConfig, job: str | None, saved: dict[str, Any] | None) -> CycleResult:
+def _sync(
+    config: LoadedConfig,
+    job: str | None,
+    saved: dict[str, Any] | None,
+    clock: Callable[[], datetime] | None = None,
+) -> CycleResult:
     tracker, progress = _progress_runner("syncing")
     if progress is None or tracker is None:
-        return run_cycle(config, job, mode="sync", saved_plan=saved)
+        return run_cycle(config, job, mode="sync", saved_plan=saved, clock=clock)
     with progress, tracker.observing():
-        return run_cycle(config, job, mode="sync", saved_plan=saved, on_progress=tracker.on_progress)
+        return run_cycle(
+            config, job, mode="sync", saved_plan=saved, clock=clock, on_progress=tracker.on_progress
+        )
 
 
 @app.command()
@@ -197,14 +204,19 @@ def sync(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan instead of applying it.")
     ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Run as if it were this time (ISO 8601); the clock runs on from there."),
+    ] = None,
 ) -> None:
     """Run one cycle now (the initial cycle when the job has no state yet)."""
     with errors_to_exit():
         config = load()
+        clock = shifted_clock(_fixed_clock(as_of)()) if as_of else None
         if dry_run:
-            _show_plan(run_cycle(config, job, mode="plan"), "text")
+            _show_plan(run_cycle(config, job, mode="plan", clock=clock), "text")
             return
-        result = _sync(config, job, None)
+        result = _sync(config, job, None, clock)
         _report(result)
     if result.report and (result.report.failures or result.report.stopped):
         raise typer.Exit(1)

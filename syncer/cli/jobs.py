@@ -7,10 +7,11 @@ from typing import Annotated
 import typer
 
 from syncer.cli.app import app, errors_to_exit, job_name, load, out
-from syncer.runtime import control
-from syncer.runtime.control import approve_config
+from syncer.core.display import visible
+from syncer.runtime import standing
 from syncer.runtime.engine import utc_now
 from syncer.runtime.ondemand import provision_on_demand
+from syncer.runtime.standing import approve_config
 
 
 @app.command()
@@ -19,15 +20,19 @@ def provision(
         str, typer.Option("--id", help="The source id of a user, or a group (up to 5 members).")
     ],
     job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Also when the job is paused or quarantined, or the removal is held."),
+    ] = False,
 ) -> None:
     """Provision on demand: one object through import, scoping, matching and action, now."""
     with errors_to_exit():
         config = load()
-        result = provision_on_demand(config, job_name(config, job), source_id)
+        result = provision_on_demand(config, job_name(config, job), source_id, force=force)
     for number, step in enumerate(result.steps, start=1):
-        out.print(f"{number}. {step.name}: {step.status}", markup=False)
+        out.print(visible(f"{number}. {step.name}: {step.status}"), markup=False)
         for line in step.lines:
-            out.print(f"   {line}", markup=False)
+            out.print(visible(f"   {line}"), markup=False)
     if not result.ok:
         raise typer.Exit(1)
 
@@ -60,7 +65,7 @@ def restart(
     with errors_to_exit():
         config = load()
         name = job_name(config, job)
-        control.restart(config, name, full=full)
+        standing.restart(config, name, full=full)
     what = (
         "links, escrow, quarantine and change tracking" if full else "escrow, quarantine and change tracking"
     )
@@ -75,7 +80,7 @@ def pause(
     with errors_to_exit():
         config = load()
         name = job_name(config, job)
-        changed = control.pause(config, name, utc_now())
+        changed = standing.pause(config, name, utc_now())
     out.print(f"job {name}: {'paused' if changed else 'already paused'}.", markup=False)
 
 
@@ -87,5 +92,5 @@ def resume(
     with errors_to_exit():
         config = load()
         name = job_name(config, job)
-        changed = control.resume(config, name)
+        changed = standing.resume(config, name)
     out.print(f"job {name}: {'resumed' if changed else 'was not paused'}.", markup=False)

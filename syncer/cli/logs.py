@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from syncer.cli.app import app, err, errors_to_exit, fail, job_name, load, out
+from syncer.core.display import visible
 from syncer.runtime import provlog
 from syncer.runtime.engine import utc_now
 from syncer.runtime.provlog import LogQuery
@@ -100,6 +101,7 @@ def _log_table(entries: list[Any]) -> None:
         )
         for e in entries
     ]
+    rows = [tuple(visible(cell) for cell in row) for row in rows]  # source values: no layout
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         out.print(

@@ -12,6 +12,7 @@ from collections import Counter
 from typing import Any
 
 from syncer.core.changes import ChangeMembers, CreateObject, DeleteObject, DisableUser, Plan, UpdateObject
+from syncer.core.display import visible
 from syncer.types import Reference, Status, Value, thaw
 
 PLAN_FORMAT = 1
@@ -120,7 +121,8 @@ def render_text(plan: Plan, *, show_failures: bool = True) -> str:
     if not plan.changes:
         lines.append("No changes. The target is up to date.")
     lines.append(summary_line(plan))
-    return "\n".join(lines) + "\n"
+    # values come from the source: a newline or an escape sequence in one must not forge a line
+    return "\n".join(visible(line) for line in lines) + "\n"
 
 
 def _body(plan: Plan) -> dict[str, Any]:

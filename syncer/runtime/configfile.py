@@ -1,8 +1,9 @@
 """YAML files to settings, with errors that cite ``file:line``.
 
 The YAML is composed into nodes first so every key keeps the line it was written on; a
-pydantic error's ``loc`` is then looked up in that table. ``${VAR}`` is replaced from the
-environment, and a missing variable is an error at its line, never an empty token.
+pydantic error's ``loc`` is then looked up in that table. In the config, ``${VAR}`` is replaced
+from the environment, and a missing variable is an error at its line, never an empty token;
+mapping files expand nothing.
 """
 
 from __future__ import annotations
@@ -10,17 +11,26 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from syncer.adapters.nesting import MAX_DEPTH, yaml_too_deep
 from syncer.errors import ConfigError
-from syncer.settings import ConfigSettings, JobSettings, MappingFileSettings
+from syncer.runtime.secretshape import SecretKind, kind_of, secret_problem
+from syncer.settings import (
+    ConfigSettings,
+    JobSettings,
+    LdapSourceSettings,
+    MappingFileSettings,
+    ScimSourceSettings,
+)
 
 Lines = dict[tuple[Any, ...], int]
+Variables = dict[tuple[Any, ...], tuple[str, ...]]
 M = TypeVar("M", bound=BaseModel)
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SOURCE_TYPES = frozenset({"file", "ldap", "scim"})
@@ -33,6 +43,8 @@ class YamlDocument:
     path: Path
     data: Any
     lines: Lines
+    variables: Variables = field(default_factory=dict)
+    """The ``${VAR}`` names each interpolated value came from, by ``loc``: errors name them."""
 
     def where(self, loc: tuple[Any, ...]) -> str:
         """``file:line`` of the deepest known part of ``loc``."""
@@ -43,23 +55,42 @@ class YamlDocument:
         return str(self.path)
 
 
-def _construct(node: yaml.Node, loc: tuple[Any, ...], lines: Lines, doc: Path) -> Any:
-    lines.setdefault(loc, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
-            if key in result:
-                raise ConfigError(f"duplicate key {key!r}", f"{doc}:{key_node.start_mark.line + 1}")
-            lines[(*loc, key)] = key_node.start_mark.line + 1
-            result[key] = _construct(value_node, (*loc, key), lines, doc)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*loc, i), lines, doc) for i, item in enumerate(node.value)]
-    value = yaml.safe_load(yaml.serialize(node))
-    if isinstance(value, str) and "${" in value:
-        return _interpolate(value, f"{doc}:{node.start_mark.line + 1}")
-    return value
+class _Builder:
+    """Builds plain data from composed YAML nodes, noting the line of every key and item."""
+
+    def __init__(self, doc: Path, *, expand: bool) -> None:
+        self.doc = doc
+        self.expand = expand
+        self.lines: Lines = {}
+        self.variables: Variables = {}
+
+    def build(self, node: yaml.Node, loc: tuple[Any, ...]) -> Any:
+        self.lines.setdefault(loc, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = yaml.safe_load(yaml.serialize(key_node))
+                if key in result:
+                    raise ConfigError(f"duplicate key {key!r}", f"{self.doc}:{key_node.start_mark.line + 1}")
+                self.lines[(*loc, key)] = key_node.start_mark.line + 1
+                result[key] = self.build(value_node, (*loc, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+        value = yaml.safe_load(yaml.serialize(node))
+        found = _ENV.search(value) if isinstance(value, str) else None
+        if found is None:
+            return value
+        where = f"{self.doc}:{node.start_mark.line + 1}"
+        if not self.expand:
+            raise ConfigError(
+                f"{found.group(0)}: mapping files expand no environment variables (a mapping is "
+                "shared, and its values reach every target user, the plan and the state); write "
+                "the value itself, or keep secrets in config.yaml",
+                where,
+            )
+        self.variables[loc] = tuple(_ENV.findall(value))
+        return _interpolate(value, where)
 
 
 def _interpolate(text: str, where: str) -> str:
@@ -72,22 +103,70 @@ def _interpolate(text: str, where: str) -> str:
     return _ENV.sub(replace, text)
 
 
-def load_yaml(path: Path) -> YamlDocument:
-    """Read one YAML file keeping line numbers; syntax errors cite the file, line and column."""
+def load_yaml(path: Path, *, expand: bool = True) -> YamlDocument:
+    """Read one YAML file keeping line numbers; syntax errors cite the file, line and column.
+
+    ``expand`` replaces ``${VAR}`` from the environment (the config); without it a ``${VAR}`` is
+    refused at its line (mapping files), since taken literally it would be sent as written.
+    """
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror or exc}", str(path)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigError(f"cannot read: {reason}", str(path)) from exc
     try:
+        too_deep = yaml_too_deep(text)
+        if too_deep is not None:
+            raise ConfigError(f"nested deeper than {MAX_DEPTH} levels", f"{path}:{too_deep}")
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         column = f" (column {mark.column + 1})" if mark else ""
         raise ConfigError(f"invalid YAML: {exc.problem}{column}", where) from exc
-    lines: Lines = {}
-    data = _construct(node, (), lines, path) if node is not None else None
-    return YamlDocument(path=path, data=data, lines=lines)
+    if node is not None:
+        _expanded_size(node, path, {}, set())
+    builder = _Builder(path, expand=expand)
+    data = builder.build(node, ()) if node is not None else None
+    return YamlDocument(path=path, data=data, lines=builder.lines, variables=builder.variables)
+
+
+MAX_NODES = 100_000
+"""Values a file may hold once its YAML aliases are expanded: a config or mapping holds hundreds."""
+
+
+def _expanded_size(node: yaml.Node, path: Path, sizes: dict[int, int], open_nodes: set[int]) -> int:
+    """How many nodes ``node`` becomes with every alias expanded, refusing an alias bomb.
+
+    An alias is the anchored node itself, shared, so sizes are counted once per node: nine
+    levels of nine aliases ("billion laughs") are refused in microseconds instead of building
+    a billion values. Depth is bounded already (:func:`yaml_too_deep`).
+    """
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_nodes:
+        raise ConfigError("a YAML alias refers to the node that holds it (recursive)", _line(path, node))
+    open_nodes.add(key)
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.MappingNode):
+        children = [part for pair in node.value for part in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    size = 1 + sum(_expanded_size(child, path, sizes, open_nodes) for child in children)
+    open_nodes.discard(key)
+    if size > MAX_NODES:
+        raise ConfigError(
+            f"YAML aliases expand this to more than {MAX_NODES} values (an alias bomb?); "
+            "write the values out, or use fewer aliases",
+            _line(path, node),
+        )
+    sizes[key] = size
+    return size
+
+
+def _line(path: Path, node: yaml.Node) -> str:
+    return f"{path}:{node.start_mark.line + 1}"
 
 
 def _validation_errors(doc: YamlDocument, exc: ValidationError) -> ConfigError:
@@ -145,7 +224,8 @@ class LoadedConfig:
 
 
 def load_mapping(path: Path) -> LoadedMapping:
-    doc = load_yaml(path)
+    """A mapping file: nothing in it is expanded (see :func:`load_yaml`)."""
+    doc = load_yaml(path, expand=False)
     return LoadedMapping(settings=validate_document(doc, MappingFileSettings), document=doc)
 
 
@@ -157,7 +237,10 @@ def load_config(path: Path) -> LoadedConfig:
     for job in settings.jobs:
         mapping_path = job.mapping if job.mapping.is_absolute() else path.parent / job.mapping
         mappings[job.name] = load_mapping(mapping_path)
-    return LoadedConfig(path=path, settings=settings, document=doc, mappings=mappings)
+    loaded = LoadedConfig(path=path, settings=settings, document=doc, mappings=mappings)
+    for job in settings.jobs:
+        _check_secrets(loaded, job)
+    return loaded
 
 
 def read_secret(
@@ -170,20 +253,22 @@ def read_secret(
     """A secret from the config (already ``${ENV}``-expanded) or from its ``*_file``; never echoed.
 
     ``loc`` is where the ``*_file`` key sits under the job (``("target", "token_file")``), so an
-    unreadable file is reported at its line.
+    unreadable file, or one that holds no secret of the right shape, is reported at its line.
     """
     if value is not None:
         return value.get_secret_value()
     if file is None:
         return None
     path = config.resolve(file)
+    where = config.document.where(("jobs", config.settings.jobs.index(job), *loc))
     try:
         secret = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        where = config.document.where(("jobs", config.settings.jobs.index(job), *loc))
-        raise ConfigError(f"cannot read {loc[-1]} {path}: {exc.strerror or exc}", where) from exc
-    if not secret:
-        raise ConfigError(f"{loc[-1]} {path} is empty")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise ConfigError(f"cannot read {loc[-1]} {path}: {reason}", where) from exc
+    problem = secret_problem(secret, kind_of(loc[-1]))
+    if problem:
+        raise ConfigError(f"{loc[-1]} {path}: the {kind_of(loc[-1]).value} {problem}", where)
     return secret
 
 
@@ -191,3 +276,53 @@ def read_token(config: LoadedConfig, job: JobSettings) -> str | None:
     """The target's bearer token from the config or from ``token_file``."""
     target = job.target
     return read_secret(config, job, target.token, target.token_file, ("target", "token_file"))
+
+
+def _job_secrets(job: JobSettings) -> list[tuple[tuple[str, ...], SecretStr | None, Path | None]]:
+    """Every secret of a job: where its key sits, its inline value, its file."""
+    found: list[tuple[tuple[str, ...], SecretStr | None, Path | None]] = [
+        (("target", "token"), job.target.token, job.target.token_file)
+    ]
+    source = job.source
+    if isinstance(source, ScimSourceSettings):
+        found.append((("source", "token"), source.token, source.token_file))
+    if isinstance(source, LdapSourceSettings):
+        found.append((("source", "password"), source.password, source.password_file))
+    if job.notify.email is not None:
+        found.append((("notify", "email", "password"), job.notify.email.password, None))
+    return found
+
+
+def _check_secrets(config: LoadedConfig, job: JobSettings) -> None:
+    """Refuse, at load, a secret that cannot be one: the wrong file, a broken variable.
+
+    A ``*_file`` that cannot be read yet is left to the cycle that reads it (a secret mounted at
+    start-up must not fail ``validate`` on a build machine); one that can be read is checked now.
+    """
+    prefix = ("jobs", config.settings.jobs.index(job))
+    doc = config.document
+    for loc, inline, file in _job_secrets(job):
+        if inline is not None:
+            problem = secret_problem(inline.get_secret_value(), kind_of(loc[-1]))
+            if problem:
+                raise ConfigError(
+                    f"{_named(doc, (*prefix, *loc))}: the {kind_of(loc[-1]).value} {problem}",
+                    doc.where((*prefix, *loc)),
+                )
+        elif file is not None and config.resolve(file).is_file():
+            read_secret(config, job, None, file, (*loc[:-1], f"{loc[-1]}_file"))
+    if job.notify.webhook is not None:
+        for name, value in job.notify.webhook.headers.items():
+            header_loc = (*prefix, "notify", "webhook", "headers", name)
+            problem = secret_problem(value, SecretKind.HEADER)
+            if problem:
+                raise ConfigError(
+                    f"{_named(doc, header_loc)}: the header value {problem}", doc.where(header_loc)
+                )
+
+
+def _named(doc: YamlDocument, loc: tuple[Any, ...]) -> str:
+    """``jobs.0.target.token`` and, when it came from the environment, ``(from $APP_TOKEN)``."""
+    dotted = ".".join(str(part) for part in loc)
+    names = doc.variables.get(loc)
+    return f"{dotted} (from {', '.join('$' + n for n in names)})" if names else dotted

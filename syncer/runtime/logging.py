@@ -1,7 +1,8 @@
 """structlog, configured once: console lines on a terminal, JSON lines otherwise.
 
 Secrets never reach a log line: any field whose name says it holds a credential is replaced
-before rendering, whatever code logged it.
+before rendering, whatever code logged it. Tracebacks never show local variables (a cycle's
+locals hold the config with its expanded tokens); in JSON mode the traceback is kept as text.
 """
 
 from __future__ import annotations
@@ -28,14 +29,19 @@ def configure(*, json: bool | None = None, level: str = "info", stream: Any = No
     out = stream or sys.stderr
     use_json = (not out.isatty()) if json is None else json
     renderer: Any = (
-        structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer()
+        if use_json
+        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
     )
+    # JSON: the traceback as text in "exception" (without this, the line said only "exc_info": true)
+    tracebacks: list[Any] = [structlog.processors.format_exc_info] if use_json else []
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact_secrets,
+            *tracebacks,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),

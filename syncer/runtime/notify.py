@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import structlog
 
+from syncer.core.display import redact_url, redact_urls
 from syncer.core.policy import JobHealth
 from syncer.settings import NotifySettings
 
@@ -72,7 +73,13 @@ def send_notification(settings: NotifySettings, event: dict[str, Any]) -> None:
             )
             response.raise_for_status()
         except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is no HTTPError
-            log.error("notification_failed", channel="webhook", notification=event["event"], error=str(exc))
+            log.error(
+                "notification_failed",
+                channel="webhook",
+                notification=event["event"],
+                url=redact_url(settings.webhook.url),  # its path or query is often the secret
+                error=redact_urls(str(exc)),
+            )
     if settings.email is not None:
         mail = settings.email
         message = EmailMessage()
@@ -100,4 +107,20 @@ def send_notification(settings: NotifySettings, event: dict[str, Any]) -> None:
                 capture_output=True,
             )
         except (OSError, subprocess.SubprocessError) as exc:
-            log.error("notification_failed", channel="command", notification=event["event"], error=str(exc))
+            log.error(
+                "notification_failed",
+                channel="command",
+                notification=event["event"],
+                error=_command_error(exc),
+            )
+
+
+def _command_error(exc: OSError | subprocess.SubprocessError) -> str:
+    """What went wrong, without the command's arguments: they may carry a token."""
+    if isinstance(exc, subprocess.CalledProcessError):
+        return f"the command exited with status {exc.returncode}"
+    if isinstance(exc, subprocess.TimeoutExpired):
+        return f"the command ran longer than {exc.timeout:g}s"
+    if isinstance(exc, OSError):
+        return f"cannot run the command: {exc.strerror or type(exc).__name__}"
+    return type(exc).__name__

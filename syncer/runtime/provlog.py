@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from syncer.adapters.state.store import StateStore
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.engine import state_url
+from syncer.runtime.private import open_private
 from syncer.settings import parse_duration
 from syncer.types import Action, ProvisioningLogEntry, Status
 
@@ -164,16 +165,40 @@ def entra_record(entry: ProvisioningLogEntry) -> dict[str, Any]:
     }
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A cell a spreadsheet shows as text: one starting like a formula gets a leading ``'``.
+
+    Source values reach the export as they are; ``=HYPERLINK(...)`` or ``@SUM(...)`` in a
+    display name must not run when an admin opens the file (OWASP's CSV injection advice).
+    """
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+class _SafeCsv:
+    """A csv writer whose every cell has been through :func:`spreadsheet_safe`."""
+
+    def __init__(self, file: TextIO) -> None:
+        self._writer = csv.writer(file)
+
+    def writerow(self, row: Iterable[object]) -> None:
+        self._writer.writerow([spreadsheet_safe(cell) for cell in row])
+
+
 def write_csv(entries: Sequence[ProvisioningLogEntry], out_dir: Path) -> list[Path]:
     """Entra's CSV download: records, steps and modified properties in three files, joined by change id."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / RECORDS_FILE, out_dir / STEPS_FILE, out_dir / PROPERTIES_FILE]
     with (
-        paths[0].open("w", newline="", encoding="utf-8") as records_file,
-        paths[1].open("w", newline="", encoding="utf-8") as steps_file,
-        paths[2].open("w", newline="", encoding="utf-8") as props_file,
+        open_private(paths[0], newline="") as records_file,
+        open_private(paths[1], newline="") as steps_file,
+        open_private(paths[2], newline="") as props_file,
     ):
-        records, steps, props = csv.writer(records_file), csv.writer(steps_file), csv.writer(props_file)
+        records, steps, props = _SafeCsv(records_file), _SafeCsv(steps_file), _SafeCsv(props_file)
         records.writerow(RECORD_COLUMNS)
         steps.writerow(STEP_COLUMNS)
         props.writerow(PROPERTY_COLUMNS)

@@ -5,15 +5,29 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 
-from syncer.settings.values import Duration, Strict
+from syncer.settings.values import Duration, Strict, require_tls, web_url
 
 
 class WebhookSettings(Strict):
+    """A JSON POST per event; its URL often carries a secret (in the path), its headers too."""
+
     url: str
     headers: dict[str, str] = Field(default_factory=dict)
     timeout: Duration = timedelta(seconds=10)
+    allow_insecure_http: bool = False
+    """Allow plain ``http://`` to a host other than this machine (the URL then crosses in clear)."""
+
+    @field_validator("url")
+    @classmethod
+    def _web_url(cls, value: str) -> str:
+        return web_url(value)
+
+    @model_validator(mode="after")
+    def _tls(self) -> WebhookSettings:
+        require_tls(self.url, self.allow_insecure_http)
+        return self
 
 
 class EmailSettings(Strict):

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from syncer.settings.values import Duration, Strict, http_url, one_secret
+from syncer.settings.values import Duration, Strict, http_url, one_secret, require_tls
 
 
 class SourceAttributesSettings(Strict):
@@ -142,6 +142,8 @@ class ScimSourceSettings(Strict):
     verify_tls: bool = True
     ca_file: Path | None = None
     groups: bool = True
+    allow_insecure_http: bool = False
+    """Allow plain ``http://`` to a host other than this machine (the token then crosses in clear)."""
 
     @field_validator("url")
     @classmethod
@@ -151,6 +153,7 @@ class ScimSourceSettings(Strict):
     @model_validator(mode="after")
     def _one_token(self) -> ScimSourceSettings:
         one_secret(self.token, self.token_file, "token")
+        require_tls(self.url, self.allow_insecure_http)
         return self
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
 
-from syncer.settings.values import Duration, Strict, http_url, one_secret, parse_rate
+from syncer.settings.values import Duration, Strict, http_url, one_secret, parse_rate, require_tls
 
 
 class TargetSettings(Strict):
@@ -28,6 +28,8 @@ class TargetSettings(Strict):
     """``put`` for targets without PATCH: read the resource, apply the changes, PUT it back."""
     rate_limit: Annotated[float | None, BeforeValidator(lambda v: parse_rate(v))] = None
     """Requests per second at most (``25/s``, ``1500/m``), so a known target limit is never hit."""
+    allow_insecure_http: bool = False
+    """Allow plain ``http://`` to a host other than this machine (the token then crosses in clear)."""
 
     @field_validator("url")
     @classmethod
@@ -37,4 +39,5 @@ class TargetSettings(Strict):
     @model_validator(mode="after")
     def _one_token(self) -> TargetSettings:
         one_secret(self.token, self.token_file, "token")
+        require_tls(self.url, self.allow_insecure_http)
         return self

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
 
@@ -36,9 +38,43 @@ def format_duration(value: timedelta) -> str:
 
 def http_url(value: str) -> str:
     """A SCIM base URL: http(s), a host, no trailing slash."""
-    if not re.match(r"^https?://[^\s/]+", value):
+    if not re.match(r"^https?://[^\s/]+", value, re.IGNORECASE):
         raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
     return value.rstrip("/")
+
+
+def web_url(value: str) -> str:
+    """An http(s) URL with a host, kept exactly as written (a webhook's path may end in ``/``)."""
+    if not re.match(r"^https?://[^\s/]+", value, re.IGNORECASE):
+        raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+    return value
+
+
+def is_loopback(host: str | None) -> bool:
+    """``localhost``, 127.0.0.0/8 or ``::1``: traffic that never leaves this machine."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def require_tls(url: str, allow_insecure_http: bool) -> None:
+    """Plain ``http://`` only to this machine, or when ``allow_insecure_http: true`` says so.
+
+    Over http:// a bearer token, a password or a secret in a webhook's path crosses the network in
+    clear; the error names the host, never the URL's path or query (they may be the secret).
+    """
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "http" or allow_insecure_http or is_loopback(parts.hostname):
+        return
+    raise ValueError(
+        f"plain http:// to {parts.hostname} sends credentials in clear: use https://, "
+        "or set allow_insecure_http: true on this block"
+    )
 
 
 def one_secret(inline: object, from_file: object, name: str) -> None:

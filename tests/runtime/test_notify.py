@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from structlog.testing import capture_logs
 
 from syncer.core.policy import (
@@ -367,11 +368,17 @@ def test_webhook_error_status_is_logged(receiver: Receiver) -> None:
     assert len(receiver.posts) == 1
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:port/hook", "http://[::1/hook", "not a url"])
-def test_webhook_bad_url_is_logged(url: str) -> None:
+def test_webhook_bad_url_is_logged() -> None:
     """A webhook URL that cannot even be parsed is logged, not raised into the cycle."""
-    [entry] = failures_logged(settings(webhook={"url": url}))
+    [entry] = failures_logged(settings(webhook={"url": "http://127.0.0.1:port/hook"}))
     assert entry["channel"] == "webhook"
+
+
+@pytest.mark.parametrize("url", ["http://[::1/hook", "not a url", "ftp://hooks.example/x"])
+def test_webhook_url_that_is_no_http_url_is_refused_at_load(url: str) -> None:
+    """What cannot be an http(s) URL is refused when the config loads, not first found failing."""
+    with pytest.raises(ValidationError):
+        settings(webhook={"url": url})
 
 
 def test_smtp_connection_refused_is_logged() -> None:
@@ -414,3 +421,27 @@ def test_one_failing_channel_does_not_stop_the_others(mailbox: Mailbox, tmp_path
     assert entry["channel"] == "webhook"
     assert len(mailbox.messages) == 1
     assert json.loads(out.read_text()) == QUARANTINE_EVENT
+
+
+def test_a_failing_webhook_logs_its_url_without_the_secret(receiver: Receiver) -> None:
+    """The secret in a webhook's path or query (Slack, Teams) never reaches the log."""
+    receiver.status = 500
+    secret_url = receiver.url.rstrip("/") + "/services/T0/B0/HOOKSECRET?sig=SIGSECRET"
+    [entry] = failures_logged(settings(webhook={"url": secret_url}))
+    text = json.dumps(entry)
+    assert "HOOKSECRET" not in text and "SIGSECRET" not in text
+    assert "500" in entry["error"] and entry["url"].endswith("/…")
+
+
+def test_an_unreachable_webhook_logs_no_secret() -> None:
+    secret_url = f"http://user:PWSECRET@127.0.0.1:{free_port()}/hook/HOOKSECRET"
+    [entry] = failures_logged(settings(webhook={"url": secret_url}))
+    text = json.dumps(entry)
+    assert "HOOKSECRET" not in text and "PWSECRET" not in text and entry["error"]
+
+
+def test_a_failing_command_logs_no_argument() -> None:
+    """A command's arguments may carry a token (``curl -H 'Authorization: ...'``): not logged."""
+    command = [sys.executable, "-c", "import sys; sys.exit(3)", "Authorization: Bearer ARGSECRET"]
+    [entry] = failures_logged(settings(command=command))
+    assert "ARGSECRET" not in json.dumps(entry) and "3" in entry["error"]

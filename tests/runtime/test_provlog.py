@@ -111,3 +111,30 @@ def test_progress_counts_requests_and_errors_and_throttles_events() -> None:
     view = tracker.view()
     assert (view.phase, view.done, view.total, view.requests, view.errors) == ("applying changes", 1, 4, 2, 1)
     assert view.rate == pytest.approx(2 / 11)
+
+
+@pytest.mark.parametrize("danger", ['=HYPERLINK("http://x")', "+1+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(tmp_path: Path, danger: str) -> None:
+    """A source value such as ``=HYPERLINK(...)`` opens as text in a spreadsheet, not as a formula."""
+    entries = [
+        an_entry(
+            display=danger,
+            detail=danger,
+            steps=(Step("export", Status.FAILURE, danger),),
+            modified=(ModifiedProperty("title", danger, "Engineer"),),
+        )
+    ]
+    records, steps, props = (
+        list(csv.DictReader(p.open(newline=""))) for p in provlog.write_csv(entries, tmp_path)
+    )
+    cells = [v for row in (*records, *steps, *props) for v in row.values()]
+    assert f"'{danger}" in cells and danger not in cells
+    assert props[0]["New Value"] == "Engineer"
+
+
+def test_csv_export_files_are_private(tmp_path: Path) -> None:
+    """The export holds names and e-mails: 0600, even over files that were world-readable."""
+    (tmp_path / provlog.RECORDS_FILE).write_text("old", encoding="utf-8")
+    (tmp_path / provlog.RECORDS_FILE).chmod(0o644)
+    for path in provlog.write_csv([an_entry()], tmp_path):
+        assert path.stat().st_mode & 0o777 == 0o600, path

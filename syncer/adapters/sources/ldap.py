@@ -32,6 +32,7 @@ from ldap3.core.exceptions import (
     LDAPStartTLSError,
 )
 
+from syncer.core.display import redact_url
 from syncer.errors import ConfigError, SourceError
 from syncer.settings import LdapSearchSettings, LdapSourceSettings
 from syncer.types import SourceSnapshot
@@ -164,7 +165,9 @@ class LdapSource:
             if s.start_tls:
                 connection.start_tls()
             elif not self.use_ssl and s.bind_dn and self.host not in ("127.0.0.1", "::1", "localhost"):
-                log.warning("ldap_plaintext_bind", url=s.url, hint="use ldaps:// or start_tls: true")
+                log.warning(
+                    "ldap_plaintext_bind", url=redact_url(s.url), hint="use ldaps:// or start_tls: true"
+                )
             if not connection.bind():
                 raise SourceError(f"{self.where}: bind as {s.bind_dn!r} was refused")
         except LDAPSocketOpenError as exc:

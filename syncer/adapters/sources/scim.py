@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from syncer.core.display import redact_url
 from syncer.errors import SourceError, TargetError
 from syncer.types import ObjectKind, SkippedRecord, SourceObject, SourceSnapshot, Value, freeze
 
@@ -78,11 +79,18 @@ class ScimSource:
             if self.groups:
                 groups = [r async for r in reader.list(ObjectKind.GROUP, page_size=self.page_size)]
         except TargetError as exc:
-            raise SourceError(f"{self.url}: the SCIM source could not be listed: {exc}") from exc
+            raise SourceError(
+                f"{redact_url(self.url, keep_path=True)}: the SCIM source could not be listed: {exc}"
+            ) from exc
         finally:
             await reader.aclose()
         snapshot = build_snapshot(users, groups, where=self.url)
-        log.info("scim_source_read", url=self.url, users=len(snapshot.users), groups=len(snapshot.groups))
+        log.info(
+            "scim_source_read",
+            url=redact_url(self.url, keep_path=True),
+            users=len(snapshot.users),
+            groups=len(snapshot.groups),
+        )
         return snapshot
 
 
