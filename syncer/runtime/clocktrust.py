@@ -28,22 +28,19 @@ def _witness(store: StateStore, job: str) -> datetime | None:
     return None if last is None else max(last.started_at, last.finished_at or last.started_at)
 
 
-def aging_allowed(store: StateStore, job: JobSettings, now: datetime, *, record: bool) -> bool:
-    """True when this cycle may age leavers (hard deletes fall due); says why not when it may not.
+def clock_distrusted(store: StateStore, job: JobSettings, now: datetime) -> str | None:
+    """Why this cycle may age nothing (no hard delete falls due), or ``None``; says so in the log.
 
-    ``record`` (a sync, not a plan) moves the witness, keeps a refusal for approval and uses up an
-    approval. A clock that stays wrong stays distrusted: the witness is the last *trusted* cycle,
-    so a second cycle on a clock that jumped 40 days ahead is measured from before the jump too.
-    Call it before the cycle's own run is begun.
+    Reads only. A clock that stays wrong stays distrusted: the witness is the last *trusted*
+    cycle, so a second cycle on a clock that jumped 40 days is measured from before the jump too.
+    An approval (``syncer approve-deletions``) vouches for the clock once.
     """
     flags = JobFlags(store, job.name)
     reason = clock_distrust(
         now, _witness(store, job.name), job.schedule.interval, job.deprovision.max_run_gap
     )
     if reason is None or flags.clock_approved():
-        if record:
-            flags.trust_clock(now)
-        return True
+        return None
     log.warning(
         "clock_distrusted",
         job=job.name,
@@ -53,6 +50,13 @@ def aging_allowed(store: StateStore, job: JobSettings, now: datetime, *, record:
             f"clock is right, run `syncer approve-deletions --job {job.name}`"
         ),
     )
-    if record:
-        flags.distrust_clock(reason, now)
-    return False
+    return reason
+
+
+def record_clock(store: StateStore, job: str, now: datetime, distrusted: str | None) -> None:
+    """A run begins: a trusted clock becomes the witness (spending an approval); a distrusted one is kept."""
+    flags = JobFlags(store, job)
+    if distrusted is None:
+        flags.trust_clock(now)
+    else:
+        flags.distrust_clock(distrusted, now)

@@ -75,8 +75,12 @@ class Imported:
     """How many users and groups the source returned (the shrink guard's measure)."""
     initial: bool
     now: datetime
-    aging: bool = True
-    """``False`` when the clock cannot be trusted (``runtime.clocktrust``): nothing ages this cycle."""
+    clock_distrusted: str | None = None
+    """Why the clock cannot be trusted (``runtime.clocktrust``): then nothing ages this cycle."""
+
+    @property
+    def aging(self) -> bool:
+        return self.clock_distrusted is None
 
     @property
     def desired(self) -> dict[Key, Desired]:

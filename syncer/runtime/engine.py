@@ -23,7 +23,7 @@ from syncer.adapters.state.store import StateStore
 from syncer.core.policy import CycleOutcome, JobHealth
 from syncer.errors import PlanRefused, SyncerError, TargetError
 from syncer.runtime import cycle
-from syncer.runtime.clocktrust import aging_allowed
+from syncer.runtime.clocktrust import clock_distrusted, record_clock
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.cycle import CycleResult, Held, Imported, Mode
 from syncer.runtime.executor import ApplyReport
@@ -139,8 +139,7 @@ async def _run(context: JobContext, request: CycleRequest) -> CycleResult:
         cycle.check_saved_inputs(request.saved, imported.inputs)
         approved_shrink = cycle.guard_shrink(context, store, imported, mode, clock())
         # trustsrc hook: time can lie; a clock the trusted run history cannot vouch for ages nothing
-        aging = aging_allowed(store, context.job, imported.now, record=mode is Mode.SYNC)
-        imported = replace(imported, aging=aging)
+        imported = replace(imported, clock_distrusted=clock_distrusted(store, context.job, imported.now))
         escrow = store.escrowed(context.name)
         waiting = [e for e in escrow if e.skip_cycles > 0]
         async with context.open_client() as client:
@@ -176,6 +175,7 @@ async def _apply(
     clock, plan = request.clock, held.plan
     run_id = store.begin_run(context.name, initial=imported.initial, dry_run=False, started_at=clock())
     store.escrow_tick(context.name)
+    record_clock(store, context.name, imported.now, imported.clock_distrusted)  # trustsrc hook
     status, counts = RunStatus.CRASHED, {}
     structlog.contextvars.bind_contextvars(job=context.name, cycle=run_id)
     try:
