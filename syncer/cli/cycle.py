@@ -13,11 +13,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from syncer.cli.app import (
+    DEFAULT_WAIT,
+    Wait,
+    WaitTimeout,
     app,
     check_format,
     err,
     errors_to_exit,
     fail,
+    job_lease,
     load,
     options,
     out,
@@ -157,13 +161,13 @@ def _progress_runner(label: str) -> tuple[ProgressTracker | None, Progress | Non
 
 def _report(result: CycleResult) -> None:
     counts = summary(result.plan)
-    done = result.report.counts if result.report else {}
-    # what was planned, less what failed: never report a create that did not happen
-    for key, action in (("create", "Create"), ("disable", "Disable"), ("delete", "Delete")):
-        counts[key] -= done.get(f"{action}.Failure", 0)
-    if result.report:
-        counts["members_added"] = done.get("members.added", 0)
-        counts["members_removed"] = done.get("members.removed", 0)
+    applied = result.report.run_counts if result.report else None
+    if applied is not None:
+        # what the changes' results say was done: never a create that did not happen
+        for key in ("create", "update", "link", "disable", "delete"):
+            counts[key] = applied.done(key)
+        counts["members_added"] = applied.members_added
+        counts["members_removed"] = applied.members_removed
     requests = ", ".join(f"{m} {n}" for m, n in sorted(result.requests.by_method.items())) or "none"
     failures = result.report.failures if result.report else 0
     kind = "initial" if result.plan.initial else "incremental"
@@ -208,6 +212,8 @@ def sync(
         str | None,
         typer.Option("--as-of", help="Run as if it were this time (ISO 8601); the clock runs on from there."),
     ] = None,
+    wait: Wait = False,
+    wait_timeout: WaitTimeout = DEFAULT_WAIT,
 ) -> None:
     """Run one cycle now (the initial cycle when the job has no state yet)."""
     with errors_to_exit():
@@ -216,7 +222,8 @@ def sync(
         if dry_run:
             _show_plan(run_cycle(config, job, mode="plan", clock=clock), "text")
             return
-        result = _sync(config, job, None, clock)
+        with job_lease(config, job, "sync", wait, wait_timeout):
+            result = _sync(config, job, None, clock)
         _report(result)
     if result.report and (result.report.failures or result.report.stopped):
         raise typer.Exit(1)
@@ -225,6 +232,8 @@ def sync(
 @app.command()
 def apply(
     plan_file: Annotated[Path, typer.Argument(help="A plan saved with `syncer plan --out FILE`.")],
+    wait: Wait = False,
+    wait_timeout: WaitTimeout = DEFAULT_WAIT,
 ) -> None:
     """Apply a saved plan exactly as reviewed; refuse it if anything it was made from moved."""
     with errors_to_exit():
@@ -233,7 +242,9 @@ def apply(
             verify_saved(data)
         except (OSError, ValueError) as exc:
             fail(f"{plan_file}: {exc}")
-        result = _sync(load(), str(data["job"]), data)
+        config = load()
+        with job_lease(config, str(data["job"]), "apply", wait, wait_timeout):
+            result = _sync(config, str(data["job"]), data)
         _report(result)
     if result.report and (result.report.failures or result.report.stopped):
         raise typer.Exit(1)

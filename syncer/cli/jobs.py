@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from syncer.cli.app import app, errors_to_exit, job_name, load, out
+from syncer.cli.app import (
+    DEFAULT_WAIT,
+    Wait,
+    WaitTimeout,
+    app,
+    errors_to_exit,
+    job_lease,
+    job_name,
+    load,
+    out,
+)
 from syncer.core.display import visible
 from syncer.runtime import standing
 from syncer.runtime.engine import utc_now
@@ -24,11 +34,14 @@ def provision(
         bool,
         typer.Option("--force", help="Also when the job is paused or quarantined, or the removal is held."),
     ] = False,
+    wait: Wait = False,
+    wait_timeout: WaitTimeout = DEFAULT_WAIT,
 ) -> None:
     """Provision on demand: one object through import, scoping, matching and action, now."""
     with errors_to_exit():
         config = load()
-        result = provision_on_demand(config, job_name(config, job), source_id, force=force)
+        with job_lease(config, job, "provision", wait, wait_timeout):
+            result = provision_on_demand(config, job_name(config, job), source_id, force=force)
     for number, step in enumerate(result.steps, start=1):
         out.print(visible(f"{number}. {step.name}: {step.status}"), markup=False)
         for line in step.lines:
@@ -40,12 +53,15 @@ def provision(
 @app.command("approve-config")
 def approve_config_command(
     job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+    wait: Wait = False,
+    wait_timeout: WaitTimeout = DEFAULT_WAIT,
 ) -> None:
     """Accept a changed mapping or scope, so the daemon runs the cycle hold_on_config_change held."""
     with errors_to_exit():
         config = load()
         settings = config.settings.job(job)
-        released = approve_config(config, settings)
+        with job_lease(config, job, "approve-config", wait, wait_timeout):
+            released = approve_config(config, settings)
     if released:
         out.print(
             f"job {settings.name}: the config change is approved; the next cycle runs it.", markup=False
@@ -60,12 +76,15 @@ def restart(
     full: Annotated[
         bool, typer.Option("--full", help="Also drop the links: every object is matched again.")
     ] = False,
+    wait: Wait = False,
+    wait_timeout: WaitTimeout = DEFAULT_WAIT,
 ) -> None:
     """Clear escrow, quarantine and change tracking: the next cycle is an initial one."""
     with errors_to_exit():
         config = load()
         name = job_name(config, job)
-        standing.restart(config, name, full=full)
+        with job_lease(config, name, "restart", wait, wait_timeout):
+            standing.restart(config, name, full=full)
     what = (
         "links, escrow, quarantine and change tracking" if full else "escrow, quarantine and change tracking"
     )

@@ -18,7 +18,6 @@ reloads the config: it is validated first, and an invalid one is logged and the 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
@@ -26,7 +25,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -39,10 +38,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from syncer.adapters.state.store import StateStore
-from syncer.errors import SyncerError
+from syncer.errors import LeaseHeld, SyncerError
 from syncer.runtime.configfile import LoadedConfig, load_config
 from syncer.runtime.engine import check_job, run_cycle, state_url
 from syncer.runtime.jobflags import JobFlags
+from syncer.runtime.lease import HeldLease, job_lease
 from syncer.runtime.metrics import Metrics, MetricsServer
 from syncer.runtime.progress import ProgressTracker, ProgressView, Throttle
 from syncer.runtime.standing import health_report, overview, record_next_cycle, tick_skip_reason
@@ -263,45 +263,13 @@ class Daemon:
             self.metrics.cycles.labels(job.name, "skipped").inc()
             log.info("cycle_skipped", reason=skip)
             return
-        with self._leased(job.name, config.settings.daemon) as lost:
-            if lost is not None:
-                self._run_leased(config, job, lost)
-
-    @contextlib.contextmanager
-    def _leased(self, name: str, settings: DaemonSettings) -> Iterator[list[str] | None]:
-        """Hold the job's lease (renewed in a thread) for the block; ``None`` when another holds it.
-
-        The list the block gets fills with a reason when the lease is lost mid-cycle.
-        """
-        lease, now = _job_id(name), self.clock()
-        if not self.store.acquire_lease(lease, self.owner, ttl=settings.lease_ttl, now=now):
-            holder = self.store.lease_holder(lease, now)
-            self.metrics.cycles.labels(name, "skipped").inc()
-            log.info("cycle_skipped", reason=f"another process runs this job (lease held by {holder})")
-            yield None
-            return
-        lost: list[str] = []
-        renewing = threading.Event()
-        renewer = threading.Thread(
-            target=self._renew,
-            args=(lease, settings.lease_ttl, renewing, lost),
-            name=f"lease-{name}",
-            daemon=True,
-        )
-        with self._active_lock:
-            self._active[name] = time.monotonic()
-        self.metrics.running.labels(name).set(1)
-        renewer.start()
+        ttl = config.settings.daemon.lease_ttl
         try:
-            yield lost
-        finally:
-            renewing.set()
-            renewer.join(timeout=5)
-            self.store.release_lease(lease, self.owner)
-            self.metrics.running.labels(name).set(0)
-            with self._active_lock:
-                self._active.pop(name, None)
-                self._active_lock.notify_all()
+            with job_lease(self.store, job.name, command="run", ttl=ttl, owner=self.owner) as held:
+                self._run_leased(config, job, held)
+        except LeaseHeld as exc:  # taking the lease; the cycle's own errors end in _run_leased
+            self.metrics.cycles.labels(job.name, "skipped").inc()
+            log.info("cycle_skipped", reason=f"another process runs this job (lease held): {exc}")
 
     def _tracker(self, job: str, settings: DaemonSettings) -> ProgressTracker:
         def emit(view: ProgressView) -> None:
@@ -319,9 +287,12 @@ class Daemon:
             Throttle(settings.progress_every.total_seconds(), emit), also=self.metrics.observer(job)
         )
 
-    def _run_leased(self, config: LoadedConfig, job: JobSettings, lost: list[str]) -> None:
+    def _run_leased(self, config: LoadedConfig, job: JobSettings, held: HeldLease) -> None:
         settings = config.settings.daemon
         tracker = self._tracker(job.name, settings)
+        with self._active_lock:
+            self._active[job.name] = time.monotonic()
+        self.metrics.running.labels(job.name).set(1)
         started = time.monotonic()
         outcome, counts = RunStatus.CRASHED.value, {}
         try:
@@ -332,7 +303,7 @@ class Daemon:
                     job.name,
                     mode="sync",
                     on_progress=tracker.on_progress,
-                    stop=self._stopper(settings, lost),
+                    stop=self._stopper(settings, held),
                     deadline=started + (settings.cycle_timeout + settings.stop_timeout).total_seconds(),
                 )
             outcome = result.outcome
@@ -343,33 +314,26 @@ class Daemon:
             outcome = RunStatus.FAILED.value
             log.error("cycle_failed", error=str(exc))
         finally:
+            self.metrics.running.labels(job.name).set(0)
             self.metrics.cycle(job.name, outcome, counts, time.monotonic() - started)
+            with self._active_lock:
+                self._active.pop(job.name, None)
+                self._active_lock.notify_all()
         log.info("cycle_done", outcome=outcome, seconds=round(time.monotonic() - started, 3))
 
-    def _stopper(self, settings: DaemonSettings, lost: list[str]) -> Callable[[], str | None]:
+    def _stopper(self, settings: DaemonSettings, held: HeldLease) -> Callable[[], str | None]:
         """Why the running cycle must stop sending: the daemon stops, the lease is lost, or it overran."""
         overdue = time.monotonic() + settings.cycle_timeout.total_seconds()
         limit = settings.cycle_timeout.total_seconds()
 
         def stop() -> str | None:
-            if self.stop_reason or lost:
-                return self.stop_reason or lost[0]
+            if self.stop_reason or held.lost:
+                return self.stop_reason or held.lost
             if time.monotonic() > overdue:
                 return f"the cycle ran past daemon.cycle_timeout ({limit:g} s); the next cycle goes on"
             return None
 
         return stop
-
-    def _renew(self, lease: str, ttl: timedelta, done: threading.Event, lost: list[str]) -> None:
-        every = max(0.5, ttl.total_seconds() / 3)
-        while not done.wait(every):
-            try:
-                if not self.store.acquire_lease(lease, self.owner, ttl=ttl, now=self.clock()):
-                    lost.append("the job's lease was taken by another process")
-                    log.error("lease_lost", lease=lease)
-                    return
-            except SyncerError as exc:
-                log.warning("lease_renew_failed", error=str(exc))
 
     def _prune(self) -> None:
         retention = self.config.settings.provisioning_log.retention

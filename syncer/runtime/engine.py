@@ -21,7 +21,7 @@ import structlog
 from syncer.adapters.scim.client import ScimClient
 from syncer.adapters.state.store import StateStore
 from syncer.core.policy import CycleOutcome, JobHealth
-from syncer.errors import PlanRefused, SyncerError, TargetError
+from syncer.errors import PlanRefused, SyncerError, TargetError, TargetUnreachable
 from syncer.runtime import cycle
 from syncer.runtime.clocktrust import clock_distrusted, record_clock
 from syncer.runtime.configfile import LoadedConfig
@@ -177,6 +177,7 @@ async def _apply(
     store.escrow_tick(context.name)
     record_clock(store, context.name, imported.now, imported.clock_distrusted)  # trustsrc hook
     status, counts = RunStatus.CRASHED, {}
+    unreachable: TargetUnreachable | None = None
     structlog.contextvars.bind_contextvars(job=context.name, cycle=run_id)
     try:
         if request.stop is not None and request.stop():
@@ -203,10 +204,19 @@ async def _apply(
     except asyncio.CancelledError:
         status = RunStatus.STOPPED  # cancelled at the daemon's deadline
         raise
+    except TargetUnreachable as exc:
+        # the target died mid-apply: what landed is committed; the run fails and the policy moves
+        status, counts = RunStatus.FAILED, {cycle.SOURCE_OBJECTS: imported.objects}
+        unreachable = exc
     finally:
         finished = clock()
         store.finish_run(run_id, finished_at=finished, status=status, counts=counts)
         structlog.contextvars.unbind_contextvars("job", "cycle")
+    if unreachable is not None:
+        cycle.after_cycle(
+            context, store, health, cycle.fatal_outcome(unreachable, finished, imported.objects), 0
+        )
+        raise unreachable
     _after_run(context, store, health, held, report, finished, len(imported.desired), imported.aging)
     log.info(
         "cycle_finished",
