@@ -554,14 +554,22 @@ def test_held_leavers_keep_their_memberships_in_a_planned_cycle() -> None:
         pytest.param(0, 0, "10%", None, id="previous-empty"),
         pytest.param(100, 150, "10%", None, id="growth"),
         pytest.param(100, 100, "0%", None, id="same"),
-        pytest.param(100, 90, "10%", None, id="at-the-limit"),
-        pytest.param(8, 7, "12.5%", None, id="fractional-limit"),
+        pytest.param(100, 91, "10%", None, id="under-the-limit"),
+        pytest.param(
+            100,
+            90,
+            "10%",
+            "the source holds 90 objects, 10 fewer than the 100 of the last cycle "
+            "(10%, at or over max_source_shrink 10%): nothing was changed",
+            id="at-the-limit-is-refused",
+        ),
+        pytest.param(9, 8, "12.5%", None, id="fractional-limit"),
         pytest.param(
             100,
             89,
             "10%",
             "the source holds 89 objects, 11 fewer than the 100 of the last cycle "
-            "(11%, more than max_source_shrink 10%): nothing was changed",
+            "(11%, at or over max_source_shrink 10%): nothing was changed",
             id="over-the-limit",
         ),
         pytest.param(
@@ -569,7 +577,7 @@ def test_held_leavers_keep_their_memberships_in_a_planned_cycle() -> None:
             1,
             "50%",
             "the source holds 1 objects, 2 fewer than the 3 of the last cycle "
-            "(67%, more than max_source_shrink 50%): nothing was changed",
+            "(67%, at or over max_source_shrink 50%): nothing was changed",
             id="percentage-rounded",
         ),
         pytest.param(
@@ -577,11 +585,11 @@ def test_held_leavers_keep_their_memberships_in_a_planned_cycle() -> None:
             0,
             "0%",
             "the source holds 0 objects, 612 fewer than the 612 of the last cycle "
-            "(100%, more than max_source_shrink 0%): nothing was changed",
+            "(100%, at or over max_source_shrink 0%): nothing was changed",
             id="everyone-gone",
         ),
     ],
 )
 def test_shrink_refusal(previous: int | None, current: int, max_shrink: str, refusal: str | None) -> None:
-    """A source that lost more than max_source_shrink of last cycle's objects is refused, in numbers."""
+    """A source that lost at or over max_source_shrink of last cycle's objects is refused, in numbers."""
     assert shrink_refusal(previous, current, max_shrink) == refusal

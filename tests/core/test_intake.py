@@ -227,3 +227,50 @@ def test_everyone_in_scope_without_assignment_or_filters() -> None:
     assert result.groups == (group("Ops", "zed"),)
     assert dict(result.out_of_scope) == {}
     assert result.protected == frozenset()
+
+
+def test_scoping_clause_past_its_time_limit_protects_the_object() -> None:
+    """A regex clause that passes its time limit puts the user neither in nor out: protected, with why."""
+    slow = JobScope(
+        users=(
+            compile_filter(
+                [[{"attribute": "employeeId", "operator": "REGEX MATCH", "value": "^(a|aa)+\\1$"}]],
+                label="users scoping filter",
+                where=lambda g, c: "config.yaml:1",
+            ),
+        ),
+    )
+    result = intake(users=(source_user("ann", employeeId="a" * 40 + "!"),), groups=(), scope=slow)
+    assert result.users == () and result.out_of_scope == {}
+    assert (U, "ann") in result.protected
+    (skip,) = result.skips
+    assert skip.status is Status.FAILURE and skip.reason == "ScopingFailure"
+    assert "time limit" in skip.detail
+
+
+@pytest.mark.parametrize(
+    ("sid", "attributes", "what"),
+    [
+        pytest.param(
+            "ann", {"userPrincipalName": "ann@contoso.com\n+ create user ceo"}, "userName", id="newline"
+        ),
+        pytest.param("ann", {"userPrincipalName": "ann\x00@contoso.com"}, "userName", id="nul"),
+        pytest.param("ann", {"userPrincipalName": "ann\u202emoc.osotnoc@"}, "userName", id="bidi-override"),
+        pytest.param("an\x1bn", {}, "id", id="escape-in-id"),
+    ],
+)
+def test_control_characters_in_identity_values_skip_that_record(
+    sid: str, attributes: dict[str, Any], what: str
+) -> None:
+    """A control character in an id or a matching value skips and protects that one record, naming it."""
+    result = intake(
+        users=(source_user(sid, **attributes), source_user("bob")),
+        groups=(),
+        scope=JobScope(),
+    )
+    assert [d.source_id for d in result.users] == ["bob"]
+    assert (U, sid) in result.protected
+    (skip,) = result.skips
+    assert skip.source_id == sid and skip.reason == "ImportSkipped"
+    assert what in skip.detail and "control character" in skip.detail
+    assert "ceo" not in skip.detail and "\x00" not in skip.detail

@@ -152,6 +152,8 @@ def test_removing_a_member_removes_exactly_that_member(synced: Workspace) -> Non
 
 def test_group_gone_from_source_is_deleted(synced: Workspace) -> None:
     """A linked group removed from the source is deleted on the target."""
+    # its members count against the threshold too: 1 + 7 is over 10% of 65 managed objects
+    synced.write_config(extra_job="    deprovision: {deletion_threshold_percent: 20%}\n")
     synced.edit(lambda d: d.__setitem__("groups", [g for g in d["groups"] if g["displayName"] != "Finance"]))
     synced.run("sync")
     assert "Finance" not in synced.groups()
@@ -184,6 +186,9 @@ def test_unmanaged_target_objects_are_never_touched(workspace: Workspace) -> Non
     """Users and groups syncer neither created nor matched keep their exact version through every cycle."""
     stranger = workspace.server.seed_user(userName="stranger@fabrikam.com", title="Contractor")
     group = workspace.server.seed_group(displayName="Fabrikam Partners", members=[{"value": stranger["id"]}])
+    workspace.write_config(
+        extra_job="    deprovision: {max_source_shrink: 100%, deletion_threshold_percent: 100%}\n"
+    )
     workspace.run("sync")
     workspace.edit(lambda d: d.__setitem__("users", d["users"][:40]))
     workspace.run("sync")
