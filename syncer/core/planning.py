@@ -8,136 +8,50 @@ when sent, because the object they point at may be created earlier in the same c
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Sequence
 from types import MappingProxyType
 
 from syncer.core.changes import (
     Change,
     ChangeMembers,
     CreateObject,
-    DeleteObject,
     DisableUser,
     Phase,
     Plan,
-    PlanInputs,
     Skip,
     UpdateObject,
 )
-from syncer.core.deprovisioning import gone_user
-from syncer.core.matching import DUPLICATE_SOURCE, DUPLICATE_TARGET, Match, duplicate_sources
-from syncer.types import AttributeChange, Desired, JobState, Link, ObjectKind, Reference, Status, Value
+from syncer.core.departures import deprovision, leave_scope
+from syncer.core.matching import DUPLICATE_SOURCE, DUPLICATE_TARGET, duplicate_sources
+from syncer.core.planrequest import (
+    ACTIVE,
+    IMPORT_SKIPPED,
+    NOT_ENTITLED,
+    REDUNDANT,
+    SKIP_OUT_OF_SCOPE,
+    OutOfScope,
+    PlanRequest,
+    batched,
+    diff_values,
+    same_value,
+    values_hash,
+)
+from syncer.types import AttributeChange, Desired, Link, ObjectKind, Reference, Status, Value
 
-REDUNDANT = "RedundantExport"
-NOT_ENTITLED = "NotEffectivelyEntitled"
-IMPORT_SKIPPED = "ImportSkipped"
-SKIP_OUT_OF_SCOPE = "SkipOutOfScopeDeletions"
-ACTIVE = "active"
-
-
-@dataclass(frozen=True, slots=True)
-class OutOfScope:
-    """A source object that is present but not in scope, with the reason (which clause failed)."""
-
-    display: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class PlanRequest:
-    """Everything one cycle's planning needs, as values.
-
-    ``protected`` holds source ids that the source returned but could not import this cycle:
-    they are neither updated nor deprovisioned (a bad record must never look like a leaver).
-    """
-
-    job: str
-    initial: bool
-    users: tuple[Desired, ...]
-    groups: tuple[Desired, ...]
-    state: JobState
-    matches: Mapping[tuple[ObjectKind, str], Match]
-    inputs: PlanInputs
-    skips: tuple[Skip, ...] = ()
-    protected: frozenset[tuple[ObjectKind, str]] = frozenset()
-    manage_members: bool = True
-    member_batch_size: int = 100
-    group_deletes: bool = True
-    names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    out_of_scope: Mapping[tuple[ObjectKind, str], OutOfScope] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
-    out_of_scope_policy: str = "disable"
-    now: datetime | None = None
-    hard_delete_after: timedelta | None = None
-    """``None``: users gone from the source are disabled and never deleted."""
-    aging: bool = True
-    """``False`` when the cycle's clock cannot be trusted: no hard delete falls due, no clock starts."""
-
-
-def same_value(old: Value, new: Value) -> bool:
-    """Exact equality, except that a list and a tuple with equal items are the same value."""
-    if isinstance(old, list | tuple) and isinstance(new, list | tuple):
-        return len(old) == len(new) and all(same_value(a, b) for a, b in zip(old, new, strict=True))
-    return (type(old) is type(new) and old == new) or (old is None and new is None)
-
-
-def diff_values(
-    desired: Mapping[str, Value], previous: Mapping[str, Value], skip: Iterable[str] = ()
-) -> tuple[AttributeChange, ...]:
-    """The attribute changes that take ``previous`` to ``desired``; a value gone null is a removal."""
-    skipped = set(skip)
-    changes = []
-    for path in sorted(desired):
-        if path in skipped:
-            continue
-        new, old = desired[path], previous.get(path)
-        if not same_value(old, new):
-            changes.append(AttributeChange(path=path, old=old, new=new))
-    return tuple(changes)
-
-
-_PLAIN = frozenset({str, int, float, bool})
-
-
-def _canonical(value: Value) -> object:
-    if isinstance(value, Reference):
-        return {"$ref": value.source_id}
-    if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
-    if isinstance(value, Mapping):
-        return {"$map": {k: _canonical(v) for k, v in value.items()}}
-    return value
-
-
-def values_hash(values: Mapping[str, Value], skip: Iterable[str] = ()) -> str:
-    """A digest of the non-null values outside ``skip``: equal digests mean :func:`diff_values` finds nothing.
-
-    Kept on each link (``exported_hash``) for what was last exported, so an unchanged object is
-    recognised by one digest of its desired values, without decoding or comparing the exported
-    ones. Types stay apart (``1``, ``1.0``, ``true`` and ``"1"`` differ; a reference is not its id);
-    a value JSON cannot carry gets no digest (``""``), which only turns the fast path off.
-    """
-    skipped = frozenset(skip)
-    canonical = {
-        p: v if type(v) in _PLAIN else _canonical(v)
-        for p, v in values.items()
-        if v is not None and p not in skipped
-    }
-    try:
-        text = json.dumps(
-            canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
-    except (TypeError, ValueError):
-        return ""
-    return "b2:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
-def batched(items: Sequence[str], size: int) -> list[tuple[str, ...]]:
-    return [tuple(items[i : i + size]) for i in range(0, len(items), size)]
+__all__ = [
+    "ACTIVE",
+    "IMPORT_SKIPPED",
+    "NOT_ENTITLED",
+    "REDUNDANT",
+    "SKIP_OUT_OF_SCOPE",
+    "OutOfScope",
+    "PlanRequest",
+    "batched",
+    "diff_values",
+    "plan_cycle",
+    "same_value",
+    "values_hash",
+]
 
 
 class _Planner:
@@ -427,8 +341,8 @@ class _Planner:
                 and group.source_id not in self.duplicates[ObjectKind.GROUP]
             ):
                 self._skip(group, REDUNDANT, target_id=linked.target_id)
-        self.leave_scope()
-        self.deprovision()
+        leave_scope(r, self.changes, self.skips)
+        deprovision(r, self.changes, self.skips)
         order = {id(c): i for i, c in enumerate(self.changes)}
         changes = sorted(
             self.changes,
@@ -449,59 +363,6 @@ class _Planner:
             inputs=r.inputs,
             names=MappingProxyType(self._names(changes)),
         )
-
-    def leave_scope(self) -> None:
-        """Objects present in the source but out of scope: Entra's out-of-scope handling."""
-        r = self.r
-        for (kind, source_id), outside in sorted(r.out_of_scope.items()):
-            link = r.state.link(kind, source_id)
-            if link is None:
-                self.skips.append(Skip(kind, source_id, outside.display, NOT_ENTITLED, detail=outside.reason))
-                continue
-            reason = f"out of scope: {outside.reason}"
-            policy = (
-                r.out_of_scope_policy
-                if kind is ObjectKind.USER
-                else ("delete" if r.group_deletes else "skip")
-            )
-            if policy == "skip":
-                self.skips.append(
-                    Skip(
-                        kind,
-                        source_id,
-                        link.display,
-                        SKIP_OUT_OF_SCOPE,
-                        detail=reason,
-                        target_id=link.target_id,
-                    )
-                )
-            elif policy == "delete":
-                self.changes.append(DeleteObject(kind, source_id, link.display, link.target_id, reason))
-            elif not link.disabled:
-                self.changes.append(DisableUser(source_id, link.display, link.target_id, reason))
-            else:
-                self.skips.append(
-                    Skip(kind, source_id, link.display, REDUNDANT, detail=reason, target_id=link.target_id)
-                )
-
-    def deprovision(self) -> None:
-        r = self.r
-        present = {(o.kind, o.source_id) for o in (*r.users, *r.groups)} | set(r.out_of_scope)
-        for (kind, source_id), link in sorted(r.state.links.items()):
-            if (kind, source_id) in present or (kind, source_id) in r.protected:
-                continue
-            if kind is ObjectKind.USER:
-                change = gone_user(
-                    source_id, link, now=r.now, hard_delete_after=r.hard_delete_after, aging=r.aging
-                )
-                if isinstance(change, Skip):
-                    self.skips.append(change)
-                elif change is not None:
-                    self.changes.append(change)
-            elif r.group_deletes:
-                self.changes.append(
-                    DeleteObject(kind, source_id, link.display, link.target_id, "gone from the source")
-                )
 
     def _names(self, changes: Sequence[Change]) -> dict[str, str]:
         wanted: set[str] = set()
