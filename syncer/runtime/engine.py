@@ -20,13 +20,14 @@ import structlog
 
 from syncer.adapters.scim.client import ScimClient
 from syncer.adapters.state.store import StateStore
+from syncer.core.changes import Plan
 from syncer.core.policy import CycleOutcome, JobHealth
 from syncer.errors import PlanRefused, SyncerError, TargetError, TargetUnreachable
 from syncer.runtime import cycle
 from syncer.runtime.clocktrust import clock_distrusted, record_clock
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.cycle import CycleResult, Held, Imported, Mode
-from syncer.runtime.executor import ApplyReport
+from syncer.runtime.executor import ApplyReport, Executor
 from syncer.runtime.jobcontext import (
     JobContext,
     Key,
@@ -184,18 +185,9 @@ async def _apply(
             # a daemon stopping before anything was sent: nothing sent, the run says why
             status, counts = RunStatus.STOPPED, {cycle.SOURCE_OBJECTS: imported.objects}
             return CycleResult(plan=plan, requests=client.stats, run_id=run_id)
-        executor = context.executor(
-            run_id=run_id,
-            client=client,
-            store=store,
-            state=state,
-            desired=imported.desired,
-            escrowed=escrowed,
-            clock=clock,
-            on_progress=request.on_progress,
-            stop=request.stop,
+        executor, report = await _execute(
+            context, request, store, client, state, imported, plan, run_id, escrowed
         )
-        report = await executor.apply(plan)
         executor.forget_returned_leavers(set(imported.desired) | set(imported.intake.out_of_scope))
         executor.fill_missing_hashes()
         cycle.record_safety(context, store, held, imported.now)
@@ -227,6 +219,32 @@ async def _apply(
         writes=client.stats.writes,
     )
     return CycleResult(plan=plan, requests=client.stats, run_id=run_id, report=report)
+
+
+async def _execute(
+    context: JobContext,
+    request: CycleRequest,
+    store: StateStore,
+    client: ScimClient,
+    state: JobState,
+    imported: Imported,
+    plan: Plan,
+    run_id: str,
+    escrowed: frozenset[Key],
+) -> tuple[Executor, ApplyReport]:
+    """Send the held plan within the begun run ``run_id``; the executor stays for the bookkeeping after."""
+    executor = context.executor(
+        run_id=run_id,
+        client=client,
+        store=store,
+        state=state,
+        desired=imported.desired,
+        escrowed=escrowed,
+        clock=request.clock,
+        on_progress=request.on_progress,
+        stop=request.stop,
+    )
+    return executor, await executor.apply(plan)
 
 
 def _after_run(
