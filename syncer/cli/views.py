@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.standing import duration, job_overview, job_status
+from syncer.types import EscrowEntry, RunRecord
 
 
 def status_lines(config: LoadedConfig, name: str) -> list[str]:
     status = job_status(config, name, datetime.now(UTC))
     lines = [f"job {status.job}: {status.links} objects linked"]
     lines.extend(standing_lines(config, name))
-    run = status.last_run
-    if run is None:
-        lines.append("  last run: none (the next cycle is the initial one)")
-    else:
-        finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "not finished"
-        kind = "initial" if run.initial else "incremental"
-        lines.append(
-            f"  last run: {run.id} ({kind}) {run.status}, started {run.started_at:%Y-%m-%d %H:%M:%S} UTC, "
-            f"finished {finished}"
-        )
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()))
-        if counts:
-            lines.append(f"    {counts}")
+    lines.extend(_last_run_lines(status.last_run))
     quarantine = status.health.quarantine
     if status.health.disabled_reason:
         lines.append(f"  DISABLED: {status.health.disabled_reason}")
@@ -38,18 +28,7 @@ def status_lines(config: LoadedConfig, name: str) -> list[str]:
         lines.append("  quarantine: no")
     if status.next_run is not None:
         lines.append(f"  next run (daemon): {status.next_run:%Y-%m-%d %H:%M:%S} UTC")
-    if status.escrowed:
-        lines.append(f"  escrow: {len(status.escrowed)} object(s)")
-        for entry in status.escrowed[:20]:
-            wait = f"retried in {entry.skip_cycles} cycle(s)" if entry.skip_cycles else "retried next cycle"
-            lines.append(
-                f"    {entry.kind.value} {entry.display}: {entry.attempts} attempt(s), {wait}; "
-                f"last {entry.error_code}: {entry.error}"
-            )
-        if len(status.escrowed) > 20:
-            lines.append(f"    ... and {len(status.escrowed) - 20} more")
-    else:
-        lines.append("  escrow: empty")
+    lines.extend(_escrow_lines(status.escrowed))
     if status.held:
         keys = status.held.get("keys") or []
         lines.append(
@@ -66,6 +45,40 @@ def status_lines(config: LoadedConfig, name: str) -> list[str]:
         lines.append(f"  source refused: {status.shrink_refused.get('reason')}")
     if status.shrink_approved:
         lines.append("  approved for the next cycle: the smaller source")
+    return lines
+
+
+def _last_run_lines(run: RunRecord | None) -> list[str]:
+    lines: list[str] = []
+    if run is None:
+        lines.append("  last run: none (the next cycle is the initial one)")
+    else:
+        finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "not finished"
+        kind = "initial" if run.initial else "incremental"
+        lines.append(
+            f"  last run: {run.id} ({kind}) {run.status}, started {run.started_at:%Y-%m-%d %H:%M:%S} UTC, "
+            f"finished {finished}"
+        )
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()))
+        if counts:
+            lines.append(f"    {counts}")
+    return lines
+
+
+def _escrow_lines(escrowed: Sequence[EscrowEntry]) -> list[str]:
+    lines: list[str] = []
+    if escrowed:
+        lines.append(f"  escrow: {len(escrowed)} object(s)")
+        for entry in escrowed[:20]:
+            wait = f"retried in {entry.skip_cycles} cycle(s)" if entry.skip_cycles else "retried next cycle"
+            lines.append(
+                f"    {entry.kind.value} {entry.display}: {entry.attempts} attempt(s), {wait}; "
+                f"last {entry.error_code}: {entry.error}"
+            )
+        if len(escrowed) > 20:
+            lines.append(f"    ... and {len(escrowed) - 20} more")
+    else:
+        lines.append("  escrow: empty")
     return lines
 
 

@@ -129,13 +129,8 @@ def _tokenize(text: str) -> list[_Token]:
             i += 1
             continue
         if char == "[":
-            close = text.find("]", i + 1)
-            if close < 0:
-                raise ExpressionError("unterminated attribute name, expected ']'", i + 1, text)
-            if not text[i + 1 : close].strip():
-                raise ExpressionError("empty attribute name '[]'", i + 1, text)
-            tokens.append(_Token("attr", text[i : close + 1], text[i + 1 : close], i + 1))
-            i = close + 1
+            token, i = _scan_attribute(text, i)
+            tokens.append(token)
             continue
         if char == '"':
             value, i = _scan_string(text, i)
@@ -147,20 +142,12 @@ def _tokenize(text: str) -> list[_Token]:
             i += len(op)
             continue
         if char == "&" and text[i + 1 : i + 2] in ("H", "h"):
-            i += 2
-            while i < end and text[i] in "0123456789abcdefABCDEF":
-                i += 1
-            if i == start + 2:
-                raise ExpressionError("expected hex digits after '&H'", start + 1, text)
-            tokens.append(_Token("number", text[start:i], int(text[start + 2 : i], 16), start + 1))
+            token, i = _scan_hex(text, i)
+            tokens.append(token)
             continue
         if char.isdigit() or (char == "-" and text[i + 1 : i + 2].isdigit()):
-            i += 1
-            while i < end and (text[i].isdigit() or (text[i] == "." and text[i + 1 : i + 2].isdigit())):
-                i += 1
-            literal = text[start:i]
-            number = float(literal) if "." in literal else int(literal)
-            tokens.append(_Token("number", literal, number, start + 1))
+            token, i = _scan_decimal(text, i)
+            tokens.append(token)
             continue
         if char.isalpha() or char == "_":
             while i < end and (text[i].isalnum() or text[i] == "_"):
@@ -170,6 +157,36 @@ def _tokenize(text: str) -> list[_Token]:
         raise ExpressionError(f"unexpected character {char!r}", i + 1, text)
     tokens.append(_Token("end", "", None, end + 1))
     return tokens
+
+
+def _scan_attribute(text: str, i: int) -> tuple[_Token, int]:
+    """The ``[name]`` opening at ``i``, and the index just past it."""
+    close = text.find("]", i + 1)
+    if close < 0:
+        raise ExpressionError("unterminated attribute name, expected ']'", i + 1, text)
+    if not text[i + 1 : close].strip():
+        raise ExpressionError("empty attribute name '[]'", i + 1, text)
+    return _Token("attr", text[i : close + 1], text[i + 1 : close], i + 1), close + 1
+
+
+def _scan_hex(text: str, start: int) -> tuple[_Token, int]:
+    """The ``&Hhex`` number opening at ``start``, and the index just past it."""
+    i, end = start + 2, len(text)
+    while i < end and text[i] in "0123456789abcdefABCDEF":
+        i += 1
+    if i == start + 2:
+        raise ExpressionError("expected hex digits after '&H'", start + 1, text)
+    return _Token("number", text[start:i], int(text[start + 2 : i], 16), start + 1), i
+
+
+def _scan_decimal(text: str, start: int) -> tuple[_Token, int]:
+    """The decimal number (``42``, ``-1.5``) opening at ``start``, and the index just past it."""
+    i, end = start + 1, len(text)
+    while i < end and (text[i].isdigit() or (text[i] == "." and text[i + 1 : i + 2].isdigit())):
+        i += 1
+    literal = text[start:i]
+    number = float(literal) if "." in literal else int(literal)
+    return _Token("number", literal, number, start + 1), i
 
 
 def _scan_string(text: str, start: int) -> tuple[str, int]:

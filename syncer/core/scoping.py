@@ -242,19 +242,7 @@ def resolve_assignment(assignment: Assignment, groups: Iterable[SourceObject]) -
     if assignment.everyone:
         return AssignedScope(users=None, groups=None, via={})
     by_id = {g.id: g for g in groups}
-    by_name: dict[str, list[SourceObject]] = {}
-    for group in by_id.values():
-        name = group.get("displayName")
-        if isinstance(name, str):
-            by_name.setdefault(name, []).append(group)
-    assigned: list[SourceObject] = []
-    for name in assignment.groups:
-        if name in by_id:
-            assigned.append(by_id[name])
-        elif name in by_name:
-            assigned.extend(by_name[name])
-        else:
-            raise ValueError(f"assigned group {name!r} is not in the source (by id or displayName)")
+    assigned = _assigned_groups(assignment.groups, by_id)
     users: set[str] = set()
     via: dict[str, str] = {}
     for group in assigned:
@@ -274,6 +262,24 @@ def resolve_assignment(assignment: Assignment, groups: Iterable[SourceObject]) -
                 users.add(member)
                 via.setdefault(member, label)
     return AssignedScope(users=frozenset(users), groups=frozenset(g.id for g in assigned), via=via)
+
+
+def _assigned_groups(names: Iterable[str], by_id: Mapping[str, SourceObject]) -> list[SourceObject]:
+    """The groups an assignment names, by source id first, then every group of that display name."""
+    by_name: dict[str, list[SourceObject]] = {}
+    for group in by_id.values():
+        name = group.get("displayName")
+        if isinstance(name, str):
+            by_name.setdefault(name, []).append(group)
+    assigned: list[SourceObject] = []
+    for name in names:
+        if name in by_id:
+            assigned.append(by_id[name])
+        elif name in by_name:
+            assigned.extend(by_name[name])
+        else:
+            raise ValueError(f"assigned group {name!r} is not in the source (by id or displayName)")
+    return assigned
 
 
 @dataclass(frozen=True, slots=True)

@@ -331,22 +331,7 @@ class FaultProxy:
                 self._forward(h, body)
         kind = rule.fault
         if kind in STATUS_KINDS:
-            status = int(kind)
-            headers = {"Content-Type": "application/scim+json"}
-            scim_type = None
-            if status == 429:
-                headers["Retry-After"] = str(rule.retry_after)
-                scim_type = "tooMany"
-            elif status == 401:
-                headers["WWW-Authenticate"] = 'Bearer realm="SCIM"'
-            error: dict[str, Any] = {
-                "schemas": [SCIM_ERROR],
-                "status": str(status),
-                "detail": f"fault injected by the test proxy: {REASONS[status]}",
-            }
-            if scim_type:
-                error["scimType"] = scim_type
-            self._respond(h, status, headers, json.dumps(error).encode())
+            self._respond_status(h, rule, int(kind))
         elif kind == "malformed_json":
             self._respond(h, 200, {"Content-Type": "application/scim+json"}, MALFORMED_BODY)
         elif kind == "html":
@@ -366,6 +351,24 @@ class FaultProxy:
             self.down.set()
             self._reset(h)
             threading.Thread(target=self._stop_listening, daemon=True).start()
+
+    def _respond_status(self, h: _Handler, rule: Rule, status: int) -> None:
+        """An injected HTTP error status with a SCIM error body (and Retry-After on a 429)."""
+        headers = {"Content-Type": "application/scim+json"}
+        scim_type = None
+        if status == 429:
+            headers["Retry-After"] = str(rule.retry_after)
+            scim_type = "tooMany"
+        elif status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="SCIM"'
+        error: dict[str, Any] = {
+            "schemas": [SCIM_ERROR],
+            "status": str(status),
+            "detail": f"fault injected by the test proxy: {REASONS[status]}",
+        }
+        if scim_type:
+            error["scimType"] = scim_type
+        self._respond(h, status, headers, json.dumps(error).encode())
 
     def _stop_listening(self) -> None:
         """Close the listening socket: from now on a connection attempt is refused, as by a dead host."""

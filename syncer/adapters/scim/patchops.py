@@ -82,10 +82,7 @@ def build_patch_operations(
     if dialect not in _DIALECTS:
         raise ValueError(f"unknown PATCH dialect {dialect!r}; known: {', '.join(sorted(_DIALECTS))}")
     op_name, encode = _DIALECTS[dialect]
-    siblings: dict[str, list[tuple[str, Any]]] = {}
-    for path, value in ((parsed(text), value) for text, value in (current or {}).items()):
-        if path.entry_key is not None:
-            siblings.setdefault(path.entry_key, []).append((path.text, value))
+    siblings = _siblings(current or {})
     ops: list[dict[str, Any]] = []
     entries: dict[str, list[tuple[ScimPath, AttributeChange]]] = {}
     for change in changes:
@@ -96,6 +93,30 @@ def build_patch_operations(
             entries.setdefault(path.entry_key, []).append((path, change))
         else:
             ops.append(_single_op(path, change))
+    _entry_ops(entries, siblings, ops)
+    ops.sort(key=lambda o: (o["path"], o["op"]))
+    for o in ops:
+        o["op"] = op_name(o["op"])
+        if "value" in o:
+            o["value"] = encode(o["value"])
+    return ops
+
+
+def _siblings(current: Mapping[str, Any]) -> dict[str, list[tuple[str, Any]]]:
+    """The current values of filtered entries' sub-attributes, by entry (``emails[type eq "work"]``)."""
+    siblings: dict[str, list[tuple[str, Any]]] = {}
+    for path, value in ((parsed(text), value) for text, value in current.items()):
+        if path.entry_key is not None:
+            siblings.setdefault(path.entry_key, []).append((path.text, value))
+    return siblings
+
+
+def _entry_ops(
+    entries: Mapping[str, list[tuple[ScimPath, AttributeChange]]],
+    siblings: Mapping[str, list[tuple[str, Any]]],
+    ops: list[dict[str, Any]],
+) -> None:
+    """Append the operations for filtered entries: a whole-entry remove or add, else one op per change."""
     adds: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for key, members in entries.items():
         changed = {path.text.lower() for path, _ in members}
@@ -113,12 +134,6 @@ def build_patch_operations(
     for attribute, added in adds.items():
         added.sort(key=lambda keyed: keyed[0])
         ops.append({"op": "add", "path": attribute, "value": [entry for _, entry in added]})
-    ops.sort(key=lambda o: (o["path"], o["op"]))
-    for o in ops:
-        o["op"] = op_name(o["op"])
-        if "value" in o:
-            o["value"] = encode(o["value"])
-    return ops
 
 
 def _single_op(path: ScimPath, change: AttributeChange) -> dict[str, Any]:

@@ -156,18 +156,22 @@ def _flatten(path: str, value: Any, out: dict[str, Value]) -> None:
         if all(not isinstance(v, Mapping | list) for v in value):
             out[path] = tuple(value)
             return
-        entries = [v for v in value if isinstance(v, Mapping)]
-        for sub in dict.fromkeys(k for entry in entries for k in entry):
-            out[f"{path}.{sub}"] = tuple(e[sub] for e in entries if sub in e and e[sub] is not None)
-        for entry in entries:
-            selectors = []
-            if isinstance(entry.get("type"), str):
-                selectors.append(f'type eq "{entry["type"]}"')
-            if entry.get("primary") is True:
-                selectors.append("primary eq true")
-            for selector in selectors:
-                for sub, sub_value in entry.items():
-                    if sub_value is not None and not isinstance(sub_value, Mapping | list):
-                        out.setdefault(f"{path}[{selector}].{sub}", sub_value)
+        _flatten_entries(path, [v for v in value if isinstance(v, Mapping)], out)
         return
     out[path] = value
+
+
+def _flatten_entries(path: str, entries: list[Mapping[str, Any]], out: dict[str, Value]) -> None:
+    """A multi-valued complex attribute: each sub-attribute's values, and each typed or primary entry's."""
+    for sub in dict.fromkeys(k for entry in entries for k in entry):
+        out[f"{path}.{sub}"] = tuple(e[sub] for e in entries if sub in e and e[sub] is not None)
+    for entry in entries:
+        selectors = []
+        if isinstance(entry.get("type"), str):
+            selectors.append(f'type eq "{entry["type"]}"')
+        if entry.get("primary") is True:
+            selectors.append("primary eq true")
+        for selector in selectors:
+            for sub, sub_value in entry.items():
+                if sub_value is not None and not isinstance(sub_value, Mapping | list):
+                    out.setdefault(f"{path}[{selector}].{sub}", sub_value)
