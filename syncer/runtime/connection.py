@@ -25,13 +25,19 @@ class TargetReport:
 
 
 def test_connection(config: LoadedConfig, job: JobSettings) -> TargetReport:
-    """``GET /Users?filter=userName eq "<random guid>"`` (200 and an empty list, or a typed error),
-    then discovery, held against the job's mapping."""
+    """Discovery, then ``GET /Users?filter=userName eq "<random guid>"`` (200 and an empty list, or
+    a typed error), and the capabilities held against the job's mapping.
+
+    A target that says ``filter.supported: false`` skips the filter probe: it would answer users,
+    and such a target is matched by listing (:func:`syncer.runtime.lookups.fit_to_target`).
+    """
 
     async def run() -> TargetCapabilities:
         async with open_client(config, job) as client:
-            await client.test_connection()
-            return await discover(client)
+            capabilities = await discover(client)
+            if capabilities.filter.supported is not False:
+                await client.test_connection()
+            return capabilities
 
     capabilities = asyncio.run(run())
     return TargetReport(capabilities, mapping_findings(compiled_mapping(config, job), capabilities))

@@ -128,6 +128,8 @@ def describe(capabilities: TargetCapabilities) -> list[str]:
         lines.append(f"{rt.name} ({rt.endpoint}): {rt.schema}" + (f" + {extensions}" if extensions else ""))
     if c.schemas is not None:
         lines.append(f"schemas: {len(c.schemas)} announced")
+    if c.filter.supported is False:
+        lines.append("filter is not supported: matching lists the target instead of querying it")
     lines.extend(c.notes)
     return lines
 

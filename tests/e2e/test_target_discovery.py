@@ -77,6 +77,9 @@ def test_a_target_without_discovery_still_connects(workspace: Workspace, hostile
 
 
 def test_a_target_that_cannot_filter_is_reported(workspace: Workspace, hostile: HostileTarget) -> None:
+    """It says so, and ignores filters: the random-userName probe is skipped, not failed."""
+    workspace.server.seed_user(userName="someone@example.org")
     hostile.set_mode("no_filter")
     result = workspace.run("test-connection")
     assert "patch: no; filter: no (maxResults 0)" in result.stdout
+    assert "matching lists the target" in result.stdout

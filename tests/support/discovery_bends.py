@@ -5,7 +5,8 @@
     (it also answers a bare JSON array there, as several targets do); a POST or PUT carrying the
     enterprise extension gets 400 ``invalidValue``, as such targets answer.
 ``no_filter``
-    ``/ServiceProviderConfig`` says ``filter.supported: false`` and ``patch.supported: false``.
+    ``/ServiceProviderConfig`` says ``filter.supported: false`` and ``patch.supported: false``, and
+    the proxy drops ``filter`` from every query, as such a target ignores it.
 ``no_discovery``
     All three discovery endpoints answer 404.
 """

@@ -164,7 +164,7 @@ class HostileTarget:
             and "filter" not in params
             and split.path.rstrip("/").endswith(("Users", "Groups"))
         )
-        if mode == "ignore_filter":
+        if mode in ("ignore_filter", "no_filter"):
             query = [(k, v) for k, v in query if k != "filter"]
         later_page = listing and int(params.get("startIndex", "1")) > 1
         if later_page and (mode == "endless" or (mode == "repeat_page" and self._first_repeat(split.path))):
