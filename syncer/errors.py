@@ -11,9 +11,12 @@ boundary (``raise Ours(...) from exc``) so callers never catch httpx or SQLAlche
     │   └── ScimPathError           a target path that is not a SCIM attribute path (column)
     ├── SourceError                 the source could not be read as a whole: never "everyone left"
     ├── StateError                  the state store failed
+    │   ├── LeaseHeld               another process runs the job (holds its lease)
+    │   └── LeaseLost               this worker's lease was taken over: stop before writing
     ├── PlanRefused                 a saved plan no longer matches config, source, state or target
     └── TargetError                 the SCIM target answered with an error, or not at all
         ├── TransientTargetError    timeouts, resets, 5xx, 429: retried (carries retry_after)
+        │   └── TargetUnreachable   a run of requests without any answer: the cycle stops at once
         ├── ConflictError           409: the object exists; match and link instead of failing
         ├── NotFoundError           404 on an id: the object is gone on the target
         ├── UnauthorizedError       401/403: credentials; quarantines the job
@@ -120,11 +123,19 @@ class TargetError(SyncerError):
         status: int | None = None,
         scim_type: str | None = None,
         detail: str | None = None,
+        scim_error: bool = False,
     ) -> None:
         self.status = status
         self.scim_type = scim_type
         self.detail = detail
+        self.scim_error = scim_error
+        """The body was a SCIM error (RFC 7644 §3.12) for this status, not a proxy's page."""
         super().__init__(message)
+
+    @property
+    def answered(self) -> bool:
+        """The target (or something in front of it) sent an HTTP answer at all."""
+        return self.status is not None
 
 
 class TransientTargetError(TargetError):
@@ -143,6 +154,16 @@ class TransientTargetError(TargetError):
         self.retry_after = retry_after
         self.maybe_processed = maybe_processed
         super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class TargetUnreachable(TransientTargetError):
+    """Requests in a row got no answer at all (refused, reset, timed out, TLS): the target is down.
+
+    Raised by the executor after the requests in flight have landed, so a dead target costs one
+    message and a handful of requests, not one retry and one escrow entry per object.
+    """
+
+    code = "TargetUnreachable"
 
 
 class ConflictError(TargetError):
@@ -179,3 +200,11 @@ class TlsError(PermanentTargetError):
     """The target's certificate did not verify: an endpoint error that quarantines the job."""
 
     code = "TlsError"
+
+
+class LeaseHeld(StateError):
+    """Another process runs the job (holds its lease): this command refuses, or waited in vain."""
+
+
+class LeaseLost(StateError):
+    """This worker's lease was taken by another process: it stops before its next write."""

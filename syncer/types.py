@@ -200,6 +200,30 @@ class Status(enum.StrEnum):
     WARNING = "Warning"
 
 
+class RunStatus(enum.StrEnum):
+    """How a recorded run (a ``runs`` row) ended; the values are the ones the state has always held."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    """The cycle got through its changes, and some objects failed."""
+    STOPPED = "stopped"
+    CRASHED = "crashed"
+    ABORTED = "aborted"
+    """The target refused the cycle before any change (credentials, endpoint, TLS)."""
+
+    @property
+    def got_through(self) -> bool:
+        """The cycle reached the end of its changes (its counts describe the whole source)."""
+        return self in (RunStatus.SUCCEEDED, RunStatus.FAILED)
+
+
+class SkipReason(enum.StrEnum):
+    """Reasons the runtime itself gives a skipped object (the core's own live beside its rules)."""
+
+    ESCROWED = "Escrowed"
+
+
 @dataclass(frozen=True, slots=True)
 class ModifiedProperty:
     """One attribute as the provisioning log shows it: name, old and new value (secrets as ``[Redact]``)."""

@@ -7,12 +7,23 @@ from typing import Annotated
 
 import typer
 
-from syncer.cli.app import app, check_format, errors_to_exit, load, options, out
+from syncer.cli.app import (
+    DEFAULT_WAIT,
+    Wait,
+    WaitTimeout,
+    app,
+    check_format,
+    errors_to_exit,
+    job_lease,
+    load,
+    options,
+    out,
+)
 from syncer.cli.views import standing_json, status_lines
 from syncer.core.display import visible
 from syncer.runtime.daemon import Daemon
 from syncer.runtime.engine import check_job
-from syncer.runtime.operations import approve_deletions
+from syncer.runtime.standing import approve_deletions
 
 
 @app.command()
@@ -36,12 +47,15 @@ def status(
 @app.command("approve-deletions")
 def approve_deletions_command(
     job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+    wait: Wait = False,
+    wait_timeout: WaitTimeout = DEFAULT_WAIT,
 ) -> None:
     """Release exactly the disables and deletes the deletion threshold held (and a refused source shrink)."""
     with errors_to_exit():
         config = load()
         name = config.settings.job(job).name
-        approved = approve_deletions(config, name)
+        with job_lease(config, name, "approve-deletions", wait, wait_timeout):
+            approved = approve_deletions(config, name)
         if not approved:
             out.print(f"job {name}: nothing is held; nothing to approve.", markup=False)
             return

@@ -1,7 +1,8 @@
 """The ``syncer`` Typer app, its global options, and how errors become exit codes.
 
 Exit codes: 0 done; 1 an error (invalid config, unreadable source, failed objects, refused
-plan); 2 with ``plan --detailed-exitcode`` when the plan has changes.
+plan); 2 with ``plan --detailed-exitcode`` when the plan has changes; 75 (``EX_TEMPFAIL``) when a
+command that writes found the job run by another process (its lease held) and did not wait.
 """
 
 from __future__ import annotations
@@ -9,15 +10,33 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
-from syncer.errors import ConfigError, SyncerError, UnauthorizedError
+from syncer.errors import ConfigError, LeaseHeld, SyncerError, UnauthorizedError
 from syncer.runtime import logging as runtime_logging
 from syncer.runtime.configfile import LoadedConfig, load_config
+from syncer.runtime.lease import HeldLease, command_lease
+from syncer.settings.values import parse_duration
+
+LEASE_HELD = 75
+"""Exit code: another process runs the job (sysexits' EX_TEMPFAIL: try again later)."""
+
+Wait = Annotated[
+    bool,
+    typer.Option(
+        "--wait",
+        help="If another process runs the job, wait for it (up to --wait-timeout) instead of exiting 75.",
+    ),
+]
+WaitTimeout = Annotated[
+    str, typer.Option("--wait-timeout", metavar="DURATION", help="How long --wait waits, e.g. 90s or 30m.")
+]
+DEFAULT_WAIT = "10m"
 
 app = typer.Typer(
     name="syncer",
@@ -63,6 +82,8 @@ def errors_to_exit() -> Iterator[None]:
         yield
     except ConfigError as exc:  # UnknownJob among them: --job names no job of the config
         fail(str(exc))
+    except LeaseHeld as exc:
+        fail(str(exc), LEASE_HELD)
     except UnauthorizedError as exc:
         # a 401/403 while matching, before the executor could say so: name the credentials
         fail(f"the target refused the credentials ({exc.status}): check the token. {exc}")
@@ -82,3 +103,16 @@ def check_format(fmt: str) -> str:
 
 def job_name(config: LoadedConfig, job: str | None) -> str:
     return config.settings.job(job).name
+
+
+@contextmanager
+def job_lease(
+    config: LoadedConfig, job: str | None, command: str, wait: bool, wait_timeout: str
+) -> Iterator[HeldLease]:
+    """The job's lease around a command that writes: one runner per job, whoever starts it."""
+    try:
+        patience: timedelta | None = parse_duration(wait_timeout) if wait else None
+    except ValueError as exc:
+        fail(f"--wait-timeout: {exc}")
+    with command_lease(config, job, command=command, wait=patience) as held:
+        yield held

@@ -13,11 +13,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from syncer.cli.app import (
+    DEFAULT_WAIT,
+    Wait,
+    WaitTimeout,
     app,
     check_format,
     err,
     errors_to_exit,
     fail,
+    job_lease,
     load,
     options,
     out,
@@ -25,10 +29,10 @@ from syncer.cli.app import (
 from syncer.cli.targets import check_target, refuse_on
 from syncer.core.rendering import render_json, render_text, summary, verify_saved
 from syncer.runtime.configfile import LoadedConfig
-from syncer.runtime.engine import CycleResult, check_job, run_cycle, utc_now
-from syncer.runtime.operations import explain_scope
+from syncer.runtime.engine import CycleResult, check_job, run_cycle, shifted_clock
 from syncer.runtime.private import write_private
 from syncer.runtime.progress import ProgressTracker, ProgressView
+from syncer.runtime.standing import explain_scope
 
 
 @app.command()
@@ -114,7 +118,7 @@ def plan(
                 out.print(line, markup=False)
         return
     with errors_to_exit():
-        clock = _fixed_clock(as_of) if as_of else utc_now
+        clock = _fixed_clock(as_of) if as_of else None  # None: the cycle's clock ($SYNCER_NOW or now)
         result = run_cycle(load(), job, mode="plan", clock=clock)
         _show_plan(result, fmt)
         if out_file is not None:
@@ -153,13 +157,13 @@ def _progress_runner(label: str) -> tuple[ProgressTracker | None, Progress | Non
 
 def _report(result: CycleResult) -> None:
     counts = summary(result.plan)
-    done = result.report.counts if result.report else {}
-    # what was planned, less what failed: never report a create that did not happen
-    for key, action in (("create", "Create"), ("disable", "Disable"), ("delete", "Delete")):
-        counts[key] -= done.get(f"{action}.Failure", 0)
-    if result.report:
-        counts["members_added"] = done.get("members.added", 0)
-        counts["members_removed"] = done.get("members.removed", 0)
+    applied = result.report.run_counts if result.report else None
+    if applied is not None:
+        # what the changes' results say was done: never a create that did not happen
+        for key in ("create", "update", "link", "disable", "delete"):
+            counts[key] = applied.done(key)
+        counts["members_added"] = applied.members_added
+        counts["members_removed"] = applied.members_removed
     requests = ", ".join(f"{m} {n}" for m, n in sorted(result.requests.by_method.items())) or "none"
     failures = result.report.failures if result.report else 0
     kind = "initial" if result.plan.initial else "incremental"
@@ -179,12 +183,19 @@ def _report(result: CycleResult) -> None:
         err.print(f"cycle stopped: {result.report.stopped}", markup=False)
 
 
-def _sync(config: LoadedConfig, job: str | None, saved: dict[str, Any] | None) -> CycleResult:
+def _sync(
+    config: LoadedConfig,
+    job: str | None,
+    saved: dict[str, Any] | None,
+    clock: Callable[[], datetime] | None = None,
+) -> CycleResult:
     tracker, progress = _progress_runner("syncing")
     if progress is None or tracker is None:
-        return run_cycle(config, job, mode="sync", saved_plan=saved)
+        return run_cycle(config, job, mode="sync", saved_plan=saved, clock=clock)
     with progress, tracker.observing():
-        return run_cycle(config, job, mode="sync", saved_plan=saved, on_progress=tracker.on_progress)
+        return run_cycle(
+            config, job, mode="sync", saved_plan=saved, clock=clock, on_progress=tracker.on_progress
+        )
 
 
 @app.command()
@@ -193,14 +204,22 @@ def sync(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan instead of applying it.")
     ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Run as if it were this time (ISO 8601); the clock runs on from there."),
+    ] = None,
+    wait: Wait = False,
+    wait_timeout: WaitTimeout = DEFAULT_WAIT,
 ) -> None:
     """Run one cycle now (the initial cycle when the job has no state yet)."""
     with errors_to_exit():
         config = load()
+        clock = shifted_clock(_fixed_clock(as_of)()) if as_of else None
         if dry_run:
-            _show_plan(run_cycle(config, job, mode="plan"), "text")
+            _show_plan(run_cycle(config, job, mode="plan", clock=clock), "text")
             return
-        result = _sync(config, job, None)
+        with job_lease(config, job, "sync", wait, wait_timeout):
+            result = _sync(config, job, None, clock)
         _report(result)
     if result.report and (result.report.failures or result.report.stopped):
         raise typer.Exit(1)
@@ -209,6 +228,8 @@ def sync(
 @app.command()
 def apply(
     plan_file: Annotated[Path, typer.Argument(help="A plan saved with `syncer plan --out FILE`.")],
+    wait: Wait = False,
+    wait_timeout: WaitTimeout = DEFAULT_WAIT,
 ) -> None:
     """Apply a saved plan exactly as reviewed; refuse it if anything it was made from moved."""
     with errors_to_exit():
@@ -217,7 +238,9 @@ def apply(
             verify_saved(data)
         except (OSError, ValueError) as exc:
             fail(f"{plan_file}: {exc}")
-        result = _sync(load(), str(data["job"]), data)
+        config = load()
+        with job_lease(config, str(data["job"]), "apply", wait, wait_timeout):
+            result = _sync(config, str(data["job"]), data)
         _report(result)
     if result.report and (result.report.failures or result.report.stopped):
         raise typer.Exit(1)

@@ -6,12 +6,22 @@ from typing import Annotated
 
 import typer
 
-from syncer.cli.app import app, errors_to_exit, job_name, load, out
+from syncer.cli.app import (
+    DEFAULT_WAIT,
+    Wait,
+    WaitTimeout,
+    app,
+    errors_to_exit,
+    job_lease,
+    job_name,
+    load,
+    out,
+)
 from syncer.core.display import visible
-from syncer.runtime import control
-from syncer.runtime.control import approve_config
+from syncer.runtime import standing
 from syncer.runtime.engine import utc_now
 from syncer.runtime.ondemand import provision_on_demand
+from syncer.runtime.standing import approve_config
 
 
 @app.command()
@@ -20,11 +30,18 @@ def provision(
         str, typer.Option("--id", help="The source id of a user, or a group (up to 5 members).")
     ],
     job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Also when the job is paused or quarantined, or the removal is held."),
+    ] = False,
+    wait: Wait = False,
+    wait_timeout: WaitTimeout = DEFAULT_WAIT,
 ) -> None:
     """Provision on demand: one object through import, scoping, matching and action, now."""
     with errors_to_exit():
         config = load()
-        result = provision_on_demand(config, job_name(config, job), source_id)
+        with job_lease(config, job, "provision", wait, wait_timeout):
+            result = provision_on_demand(config, job_name(config, job), source_id, force=force)
     for number, step in enumerate(result.steps, start=1):
         out.print(visible(f"{number}. {step.name}: {step.status}"), markup=False)
         for line in step.lines:
@@ -36,12 +53,15 @@ def provision(
 @app.command("approve-config")
 def approve_config_command(
     job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+    wait: Wait = False,
+    wait_timeout: WaitTimeout = DEFAULT_WAIT,
 ) -> None:
     """Accept a changed mapping or scope, so the daemon runs the cycle hold_on_config_change held."""
     with errors_to_exit():
         config = load()
         settings = config.settings.job(job)
-        released = approve_config(config, settings)
+        with job_lease(config, job, "approve-config", wait, wait_timeout):
+            released = approve_config(config, settings)
     if released:
         out.print(
             f"job {settings.name}: the config change is approved; the next cycle runs it.", markup=False
@@ -56,12 +76,15 @@ def restart(
     full: Annotated[
         bool, typer.Option("--full", help="Also drop the links: every object is matched again.")
     ] = False,
+    wait: Wait = False,
+    wait_timeout: WaitTimeout = DEFAULT_WAIT,
 ) -> None:
     """Clear escrow, quarantine and change tracking: the next cycle is an initial one."""
     with errors_to_exit():
         config = load()
         name = job_name(config, job)
-        control.restart(config, name, full=full)
+        with job_lease(config, name, "restart", wait, wait_timeout):
+            standing.restart(config, name, full=full)
     what = (
         "links, escrow, quarantine and change tracking" if full else "escrow, quarantine and change tracking"
     )
@@ -76,7 +99,7 @@ def pause(
     with errors_to_exit():
         config = load()
         name = job_name(config, job)
-        changed = control.pause(config, name, utc_now())
+        changed = standing.pause(config, name, utc_now())
     out.print(f"job {name}: {'paused' if changed else 'already paused'}.", markup=False)
 
 
@@ -88,5 +111,5 @@ def resume(
     with errors_to_exit():
         config = load()
         name = job_name(config, job)
-        changed = control.resume(config, name)
+        changed = standing.resume(config, name)
     out.print(f"job {name}: {'resumed' if changed else 'was not paused'}.", markup=False)

@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from syncer.runtime.configfile import LoadedConfig
-from syncer.runtime.control import duration, job_overview
-from syncer.runtime.operations import job_status
+from syncer.runtime.standing import duration, job_overview, job_status
 
 
 def status_lines(config: LoadedConfig, name: str) -> list[str]:
@@ -39,16 +38,16 @@ def status_lines(config: LoadedConfig, name: str) -> list[str]:
         lines.append("  quarantine: no")
     if status.next_run is not None:
         lines.append(f"  next run (daemon): {status.next_run:%Y-%m-%d %H:%M:%S} UTC")
-    if status.escrow:
-        lines.append(f"  escrow: {len(status.escrow)} object(s)")
-        for entry in status.escrow[:20]:
+    if status.escrowed:
+        lines.append(f"  escrow: {len(status.escrowed)} object(s)")
+        for entry in status.escrowed[:20]:
             wait = f"retried in {entry.skip_cycles} cycle(s)" if entry.skip_cycles else "retried next cycle"
             lines.append(
                 f"    {entry.kind.value} {entry.display}: {entry.attempts} attempt(s), {wait}; "
                 f"last {entry.error_code}: {entry.error}"
             )
-        if len(status.escrow) > 20:
-            lines.append(f"    ... and {len(status.escrow) - 20} more")
+        if len(status.escrowed) > 20:
+            lines.append(f"    ... and {len(status.escrowed) - 20} more")
     else:
         lines.append("  escrow: empty")
     if status.held:

@@ -38,14 +38,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from syncer.adapters.state.store import StateStore
-from syncer.core.policy import next_run
-from syncer.errors import SyncerError
+from syncer.errors import LeaseHeld, SyncerError
 from syncer.runtime.configfile import LoadedConfig, load_config
-from syncer.runtime.control import config_hold, overview, read_health, record_next_cycle
 from syncer.runtime.engine import check_job, run_cycle, state_url
+from syncer.runtime.jobflags import JobFlags
+from syncer.runtime.lease import HeldLease, job_lease
 from syncer.runtime.metrics import Metrics, MetricsServer
 from syncer.runtime.progress import ProgressTracker, ProgressView, Throttle
-from syncer.settings import JobSettings, ScheduleSettings
+from syncer.runtime.standing import health_report, overview, record_next_cycle, tick_skip_reason
+from syncer.settings import DaemonSettings, JobSettings, ScheduleSettings
+from syncer.types import RunStatus
 
 log = structlog.get_logger("syncer.daemon")
 PRUNE_ID = "prune-provisioning-log"
@@ -228,21 +230,6 @@ class Daemon:
 
     # --- one tick -------------------------------------------------------------------------------
 
-    def _skip_reason(self, config: LoadedConfig, job: JobSettings, now: datetime) -> str | None:
-        view = overview(self.store, job, now)
-        if view.state == "disabled":
-            return f"disabled: {view.reason}; `syncer restart --job {job.name}` enables it"
-        if view.state == "paused":
-            return "paused"
-        health = read_health(self.store, job.name)
-        if health.quarantine is not None:
-            last = view.last_run.finished_at if view.last_run else None
-            due = next_run(health, last, job.schedule.interval, now)
-            if due is not None and due > now:
-                record_next_cycle(self.store, job.name, due, self.owner)
-                return f"quarantined ({health.quarantine.reason}); next attempt at {due.isoformat()}"
-        return config_hold(self.store, config, job, now)
-
     def _tick(self, name: str) -> None:
         config = self.config
         try:
@@ -253,7 +240,7 @@ class Daemon:
             try:
                 self._cycle(config, job)
             except Exception:  # the daemon goes on: a broken cycle must not stop the others
-                self.metrics.cycles.labels(name, "crashed").inc()
+                self.metrics.cycles.labels(name, RunStatus.CRASHED.value).inc()
                 log.exception("cycle_crashed")
             finally:
                 self._record_next(name)
@@ -262,8 +249,7 @@ class Daemon:
         scheduled = self.scheduler.get_job(_job_id(name)) if self.scheduler.running else None
         at = getattr(scheduled, "next_run_time", None)
         try:
-            current = self.store.get_flag(name, "next_cycle")
-            due = datetime.fromisoformat(current["at"]) if isinstance(current, dict) else None
+            due = JobFlags(self.store, name).next_cycle()
             if due is None or at is None or due < at or due <= self.clock():
                 record_next_cycle(self.store, name, at, self.owner)
         except (SyncerError, ValueError, KeyError):
@@ -272,32 +258,20 @@ class Daemon:
     def _cycle(self, config: LoadedConfig, job: JobSettings) -> None:
         if self._stopping.is_set():
             return
-        now = self.clock()
-        skip = self._skip_reason(config, job, now)
+        skip = tick_skip_reason(self.store, config, job, self.clock(), self.owner)
         if skip is not None:
             self.metrics.cycles.labels(job.name, "skipped").inc()
             log.info("cycle_skipped", reason=skip)
             return
-        settings = config.settings.daemon
-        lease = _job_id(job.name)
-        if not self.store.acquire_lease(lease, self.owner, ttl=settings.lease_ttl, now=now):
-            holder = self.store.lease_holder(lease, now)
+        ttl = config.settings.daemon.lease_ttl
+        try:
+            with job_lease(self.store, job.name, command="run", ttl=ttl, owner=self.owner) as held:
+                self._run_leased(config, job, held)
+        except LeaseHeld as exc:  # taking the lease; the cycle's own errors end in _run_leased
             self.metrics.cycles.labels(job.name, "skipped").inc()
-            log.info("cycle_skipped", reason=f"another process runs this job (lease held by {holder})")
-            return
-        lost: list[str] = []
-        renewing = threading.Event()
-        renewer = threading.Thread(
-            target=self._renew,
-            args=(lease, settings.lease_ttl, renewing, lost),
-            name=f"lease-{job.name}",
-            daemon=True,
-        )
-        with self._active_lock:
-            self._active[job.name] = time.monotonic()
-        self.metrics.running.labels(job.name).set(1)
-        renewer.start()
+            log.info("cycle_skipped", reason=f"another process runs this job (lease held): {exc}")
 
+    def _tracker(self, job: str, settings: DaemonSettings) -> ProgressTracker:
         def emit(view: ProgressView) -> None:
             log.info(
                 "cycle_progress",
@@ -309,11 +283,18 @@ class Daemon:
                 errors=view.errors,
             )
 
-        tracker = ProgressTracker(
-            Throttle(settings.progress_every.total_seconds(), emit), also=self.metrics.observer(job.name)
+        return ProgressTracker(
+            Throttle(settings.progress_every.total_seconds(), emit), also=self.metrics.observer(job)
         )
+
+    def _run_leased(self, config: LoadedConfig, job: JobSettings, held: HeldLease) -> None:
+        settings = config.settings.daemon
+        tracker = self._tracker(job.name, settings)
+        with self._active_lock:
+            self._active[job.name] = time.monotonic()
+        self.metrics.running.labels(job.name).set(1)
         started = time.monotonic()
-        outcome, counts = "crashed", {}
+        outcome, counts = RunStatus.CRASHED.value, {}
         try:
             log.info("cycle_started")
             with tracker.observing():
@@ -322,22 +303,17 @@ class Daemon:
                     job.name,
                     mode="sync",
                     on_progress=tracker.on_progress,
-                    stop=lambda: self.stop_reason or (lost[0] if lost else None),
+                    stop=self._stopper(settings, held),
+                    deadline=started + (settings.cycle_timeout + settings.stop_timeout).total_seconds(),
                 )
-            if result.report is None:
-                outcome = "stopped"  # stopping before anything was sent
-            elif result.report.stopped:
-                outcome = "stopped"
-            else:
-                outcome = "failed" if result.report.failures else "succeeded"
+            outcome = result.outcome
+            if result.report is not None and result.report.stopped:
+                log.warning("cycle_stopped", reason=result.report.stopped)
             counts = dict(result.report.counts) if result.report else {}
         except SyncerError as exc:
-            outcome = "failed"
+            outcome = RunStatus.FAILED.value
             log.error("cycle_failed", error=str(exc))
         finally:
-            renewing.set()
-            renewer.join(timeout=5)
-            self.store.release_lease(lease, self.owner)
             self.metrics.running.labels(job.name).set(0)
             self.metrics.cycle(job.name, outcome, counts, time.monotonic() - started)
             with self._active_lock:
@@ -345,16 +321,19 @@ class Daemon:
                 self._active_lock.notify_all()
         log.info("cycle_done", outcome=outcome, seconds=round(time.monotonic() - started, 3))
 
-    def _renew(self, lease: str, ttl: timedelta, done: threading.Event, lost: list[str]) -> None:
-        every = max(0.5, ttl.total_seconds() / 3)
-        while not done.wait(every):
-            try:
-                if not self.store.acquire_lease(lease, self.owner, ttl=ttl, now=self.clock()):
-                    lost.append("the job's lease was taken by another process")
-                    log.error("lease_lost", lease=lease)
-                    return
-            except SyncerError as exc:
-                log.warning("lease_renew_failed", error=str(exc))
+    def _stopper(self, settings: DaemonSettings, held: HeldLease) -> Callable[[], str | None]:
+        """Why the running cycle must stop sending: the daemon stops, the lease is lost, or it overran."""
+        overdue = time.monotonic() + settings.cycle_timeout.total_seconds()
+        limit = settings.cycle_timeout.total_seconds()
+
+        def stop() -> str | None:
+            if self.stop_reason or held.lost:
+                return self.stop_reason or held.lost
+            if time.monotonic() > overdue:
+                return f"the cycle ran past daemon.cycle_timeout ({limit:g} s); the next cycle goes on"
+            return None
+
+        return stop
 
     def _prune(self) -> None:
         retention = self.config.settings.provisioning_log.retention
@@ -378,21 +357,5 @@ class Daemon:
     def _health(self) -> tuple[bool, dict[str, Any]]:
         metrics = self.config.settings.metrics
         unhealthy = set(metrics.unhealthy_when) if metrics is not None else set()
-        reasons: list[str] = []
-        jobs: dict[str, str] = {}
-        if not self.scheduler.running or self._stopping.is_set():
-            reasons.append("the scheduler is not running")
-        now = self.clock()
-        for job in self.config.settings.jobs:
-            try:
-                view = overview(self.store, job, now)
-            except SyncerError as exc:
-                reasons.append(f"job {job.name}: the state cannot be read: {exc}")
-                continue
-            jobs[job.name] = view.state
-            if view.state in unhealthy:
-                reasons.append(f"job {job.name} is {view.state}: {view.reason}")
-        body: dict[str, Any] = {"status": "ok" if not reasons else "unhealthy", "jobs": jobs}
-        if reasons:
-            body["reasons"] = reasons
-        return not reasons, body
+        running = self.scheduler.running and not self._stopping.is_set()
+        return health_report(self.store, self.config.settings.jobs, unhealthy, running, self.clock())

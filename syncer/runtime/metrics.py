@@ -24,7 +24,7 @@ from prometheus_client import (
 )
 
 from syncer.adapters.scim.client import RequestObserver
-from syncer.runtime.control import JOB_STATES, JobOverview
+from syncer.runtime.standing import JOB_STATES, JobOverview
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 

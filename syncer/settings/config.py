@@ -44,6 +44,9 @@ class DaemonSettings(Strict):
     """A job's lease (one runner per job across processes) expires this long after its last renewal."""
     progress_every: Duration = timedelta(seconds=30)
     """How often a running cycle logs a ``cycle_progress`` event."""
+    cycle_timeout: Duration = timedelta(minutes=30)
+    """A cycle still running this long stops sending (in-flight requests finish, the run ends
+    ``stopped``) and gives its lease back; ``stop_timeout`` later it is cancelled outright."""
 
 
 class ProvisioningLogSettings(Strict):

@@ -296,3 +296,19 @@ def test_a_503_without_retry_after_leaves_it_to_backoff() -> None:
     with pytest.raises(TransientTargetError) as info:
         interpret(protocol.prepare_get(USER, "1"), 503, {}, b"")
     assert info.value.retry_after is None
+
+
+@pytest.mark.parametrize(
+    ("content", "scim"),
+    [
+        (b'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404"}', True),
+        (b'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": 404}', True),
+        (b'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "500"}', False),
+        (b'{"detail": "not found"}', False),
+        (b"<html><h1>404 Not Found</h1><hr>nginx</html>", False),
+        (b"", False),
+    ],
+)
+def test_a_404_is_the_applications_only_with_a_scim_error_body(content: bytes, scim: bool) -> None:
+    error = protocol.error_for(protocol.prepare_get(ObjectKind.USER, "x1"), 404, {}, content)
+    assert isinstance(error, NotFoundError) and error.scim_error is scim

@@ -1,4 +1,4 @@
-"""The store's day-2 queries: provisioning-log filters and pruning, and the single-runner lease."""
+"""The store's day-2 queries: provisioning-log filters and pruning, and opening a new state at once."""
 
 from __future__ import annotations
 
@@ -60,31 +60,6 @@ def test_prune_log_removes_only_older_records_in_batches(logged: StateStore) -> 
     assert logged.prune_log(T0 + 2 * MINUTE, batch=1) == 2
     assert [e.change_id for e in logged.search_log()] == ["c2", "c3"]
     assert logged.prune_log(T0 + 2 * MINUTE) == 0
-
-
-def test_a_lease_has_one_holder_until_it_expires(store: StateStore) -> None:
-    """A second owner cannot take a held lease; it can once the lease expired or was released."""
-    ttl = datetime.timedelta(seconds=30)
-    assert store.acquire_lease("job:a", "one", ttl=ttl, now=T0)
-    assert store.acquire_lease("job:a", "one", ttl=ttl, now=T0 + MINUTE / 4)  # renewal
-    assert not store.acquire_lease("job:a", "two", ttl=ttl, now=T0 + MINUTE / 2)
-    assert store.lease_holder("job:a", T0 + MINUTE / 2) == "one"
-    assert store.acquire_lease("job:b", "two", ttl=ttl, now=T0)  # leases are per job
-    assert store.acquire_lease("job:a", "two", ttl=ttl, now=T0 + 2 * MINUTE)  # expired
-    store.release_lease("job:a", "one")  # not the holder any more: no effect
-    assert store.lease_holder("job:a", T0 + 2 * MINUTE) == "two"
-    store.release_lease("job:a", "two")
-    assert store.lease_holder("job:a", T0 + 2 * MINUTE) is None
-    assert store.acquire_lease("job:a", "one", ttl=ttl, now=T0 + 2 * MINUTE)
-
-
-def test_two_stores_on_one_file_share_the_lease(tmp_path: Path) -> None:
-    """Two processes (two stores on one SQLite file) see one lease."""
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
-    with StateStore(url) as first, StateStore(url) as second:
-        ttl = datetime.timedelta(minutes=2)
-        assert first.acquire_lease("job:a", "p1", ttl=ttl, now=T0)
-        assert not second.acquire_lease("job:a", "p2", ttl=ttl, now=T0)
 
 
 def test_two_processes_can_open_a_new_state_at_once(tmp_path: Path) -> None:

@@ -7,20 +7,17 @@ from typing import Any
 
 import pytest
 
+from syncer.adapters.scim.protocol import PATCH_OP, build_patch_operations, build_resource, patch_body
 from syncer.core.scimpath import (
     CORE_GROUP,
     CORE_USER,
     ENTERPRISE_USER,
-    PATCH_OP,
     ScimPath,
-    build_patch_operations,
-    build_resource,
     canonical,
     equality_filter,
     flatten,
     get_value,
     parse_path,
-    patch_body,
 )
 from syncer.errors import ConfigError, ScimPathError
 from syncer.types import AttributeChange, Reference

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -18,7 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import TOKEN, Workspace
+from tests.e2e.conftest import ROOT, TOKEN, Workspace
+from tests.support.scim_server import ScimTestServer
 
 
 def _free_port() -> int:
@@ -40,7 +42,7 @@ def _configure(
 
 
 class Daemon:
-    def __init__(self, ws: Workspace, log: Path) -> None:
+    def __init__(self, ws: Workspace, log: Path, env: dict[str, str] | None = None) -> None:
         self.log = log
         self.process = subprocess.Popen(
             [
@@ -55,7 +57,7 @@ class Daemon:
                 "run",
             ],
             cwd=ws.root,
-            env={**os.environ, "E2E_TOKEN": TOKEN},
+            env={**os.environ, "E2E_TOKEN": TOKEN, **(env or {})},
             stdout=subprocess.DEVNULL,
             stderr=log.open("w"),
         )
@@ -79,8 +81,9 @@ class Daemon:
 
 
 @contextmanager
-def daemon(ws: Workspace, name: str = "daemon") -> Iterator[Daemon]:
-    d = Daemon(ws, ws.root / f"{name}.log")
+def daemon(ws: Workspace, name: str = "daemon", env: dict[str, str] | None = None) -> Iterator[Daemon]:
+    """A daemon subprocess; ``env`` adds to its environment (libfaketime's, for a clock offset)."""
+    d = Daemon(ws, ws.root / f"{name}.log", env)
     try:
         yield d
     finally:
@@ -236,3 +239,42 @@ def test_two_daemons_on_one_state_never_run_one_job_at_once(workspace: Workspace
     ran = [d for d in (first, second) if d.named("cycle_started")]
     assert skipped or len(ran) == 1
     assert len(workspace.users()) == 59
+
+
+class _Slow:
+    """WSGI middleware: every write waits ``delay`` seconds before the server sees it (a stalling target)."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.app: Any = None
+
+    def wrap(self, app: Any) -> Any:
+        self.app = app
+        return self
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        if environ["REQUEST_METHOD"] != "GET":
+            time.sleep(self.delay)
+        return self.app(environ, start_response)
+
+
+def test_a_stalling_target_cannot_hold_the_job_past_cycle_timeout(tmp_path: Path) -> None:
+    """A cycle past daemon.cycle_timeout stops sending, ends `stopped`, frees the lease; more cycles run."""
+    with ScimTestServer(wrap=_Slow(0.5).wrap) as server:
+        shutil.copy(ROOT / "examples" / "directory.json", tmp_path / "directory.json")
+        ws = Workspace(root=tmp_path, server=server)
+        _configure(ws, metrics_port=None, concurrency=1)
+        text = ws.config.read_text().replace("lease_ttl: 10s}", "lease_ttl: 10s, cycle_timeout: 2s}")
+        ws.config.write_text(text)
+        started = time.monotonic()
+        with daemon(ws) as d:
+            wait_for("two cycles to end", lambda: len(finished_runs(ws)) >= 2, timeout=60)
+            took = time.monotonic() - started
+            assert d.stop() == 0
+        runs = finished_runs(ws)
+        assert [r[1] for r in runs[:2]] == ["stopped", "stopped"], runs
+        assert took < 30, f"two cycles of a 32 s sync took {took:.1f} s"
+        reasons = [e["reason"] for e in d.named("cycle_stopped")]
+        assert reasons and "daemon.cycle_timeout" in reasons[0]
+        assert ws.sql("select count(*) from leases") == [(0,)]
+        assert 0 < len(ws.users()) < 59  # some users were created before each deadline

@@ -192,3 +192,22 @@ def test_plan_out_to_an_unwritable_path_fails_cleanly(workspace: Workspace) -> N
     result = workspace.run("plan", "--out", str(missing), expect=None)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr and str(missing) in result.stderr
+
+
+def test_a_refused_apply_writes_nothing_to_the_state(small: Workspace) -> None:
+    """A plan refused because the target moved leaves no run behind and no escrow tick used."""
+    _save_plan(small)
+    user = small.load()["users"][4]
+    small.server.seed_user(userName=user["userPrincipalName"], title="Made in the app")
+    with small.sql_connection() as db:
+        db.execute(
+            "insert into escrow (job, kind, source_id, display, attempts, skip_cycles, error_code, error, "
+            "first_failed_at, last_failed_at) values ('e2e', 'user', 'someone', 'x', 2, 3, 'X', 'no', "
+            "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        )
+    before = small.sql("select * from job_flags")
+    assert "the target changed" in _refused(small)
+    assert small.sql("select status from runs") == []
+    assert small.sql("select skip_cycles from escrow") == [(3,)]
+    assert small.sql("select * from job_flags") == before
+    assert "running" not in small.run("status").stdout

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from syncer.adapters.state import StateStore
 from syncer.core.policy import JobHealth, Quarantine
-from syncer.runtime import control
+from syncer.runtime import standing as control
 from syncer.runtime.configfile import LoadedConfig, load_config
-from syncer.runtime.engine import write_health
+from syncer.runtime.jobflags import JobFlags
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime.datetime(2025, 3, 1, 9, 0, tzinfo=datetime.UTC)
@@ -59,7 +59,7 @@ def test_restart_clears_quarantine_and_pause_is_a_state(tmp_path: Path) -> None:
     config = _config(tmp_path, hold=False)
     job = config.settings.job("j")
     with StateStore(f"sqlite:///{tmp_path / 'state.db'}") as store:
-        write_health(store, "j", JobHealth(quarantine=Quarantine("TooManyDeletes", NOW, attempts=1)))
+        JobFlags(store, "j").set_health(JobHealth(quarantine=Quarantine("TooManyDeletes", NOW, attempts=1)))
         view = control.overview(store, job, NOW)
         assert view.state == "quarantined" and view.next_cycle == NOW  # never ran: due now
         control.restart(config, "j", full=False)

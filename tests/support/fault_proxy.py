@@ -47,7 +47,13 @@ Fault kinds:
     connection is dropped at once (``hold=None``) or after ``hold`` seconds. The client sees a
     failure for a request that succeeded: a create it retries meets its own object (409).
 
-Every kind except ``lost_response`` can also be given ``forward=True``: the request reaches the
+``404``
+    404 with a SCIM error body; with ``forward=True`` the write happened (a route that lies).
+``down``
+    The target dies: this connection is reset, the proxy stops listening (later connections are
+    refused) and every request on a connection still open is reset. Not forwarded.
+
+Every kind except ``lost_response`` and ``down`` can also be given ``forward=True``: the request reaches the
 server first and only its answer is replaced by the fault (a 201 whose body a gateway mangled).
 
 Counters (thread-safe, read with :meth:`FaultProxy.stats`): requests received and forwarded by
@@ -74,8 +80,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-STATUS_KINDS = ("500", "502", "503", "429", "401")
-KINDS = (*STATUS_KINDS, "timeout", "reset", "malformed_json", "html", "lost_response")
+STATUS_KINDS = ("500", "502", "503", "429", "401", "404")
+KINDS = (*STATUS_KINDS, "timeout", "reset", "malformed_json", "html", "lost_response", "down")
 SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "te", "upgrade"}
@@ -92,6 +98,7 @@ HTML_PAGE = (
 REASONS = {
     200: "OK",
     401: "Unauthorized",
+    404: "Not Found",
     429: "Too Many Requests",
     500: "Internal Server Error",
     502: "Bad Gateway",
@@ -127,8 +134,8 @@ class Rule:
             raise ValueError("probability is between 0 and 1")
         if self.burst < 1 or (self.every is not None and self.every < 1):
             raise ValueError("burst and every are at least 1")
-        if self.fault == "lost_response" and self.forward:
-            raise ValueError("lost_response always forwards")
+        if self.fault in ("lost_response", "down") and self.forward:
+            raise ValueError(f"{self.fault} cannot be combined with forward")
         self.methods = frozenset(m.upper() for m in self.methods) if self.methods is not None else None
         self._path = re.compile(self.path) if self.path is not None else None
 
@@ -224,6 +231,8 @@ class FaultProxy:
         self._forwarded: Counter[str] = Counter()
         self._injected: Counter[str] = Counter()
         self._closing = threading.Event()
+        self.down = threading.Event()
+        """Set once a ``down`` fault fired: the target is dead from then on."""
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -317,6 +326,9 @@ class FaultProxy:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
         method = h.command
+        if self.down.is_set():
+            self._reset(h)
+            return
         rule = self._choose(method, h.path, body)
         if rule is None:
             self._relay(h, *self._forward(h, body))
@@ -357,6 +369,17 @@ class FaultProxy:
             self._drop(h)
         elif kind == "reset":
             self._reset(h)
+        elif kind == "down":
+            self.down.set()
+            self._reset(h)
+            threading.Thread(target=self._stop_listening, daemon=True).start()
+
+    def _stop_listening(self) -> None:
+        """Close the listening socket: from now on a connection attempt is refused, as by a dead host."""
+        server = self._server
+        if server is not None:
+            server.shutdown()
+            server.socket.close()
 
     def _forward(self, h: _Handler, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         headers = {k: v for k, v in h.headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "host"}

@@ -1,4 +1,9 @@
-"""SCIM 2.0 as data: requests to send, and what a response means (RFC 7644).
+"""SCIM 2.0 as data: requests to send, what a response means, and the bodies (RFC 7644).
+
+The one door to the wire: the request envelope and the reading of responses live here; the
+create bodies (:mod:`.resources`), PatchOps and dialects (:mod:`.patchops`) and the PUT
+emulation (:mod:`.putpatch`) live beside it and are re-exported, as is the equality filter
+whose grammar :mod:`syncer.core.scimpath` owns.
 
 Sans-I/O, after scim2-client: this module builds request descriptions and turns
 ``(status, headers, content)`` into a value or a typed :mod:`syncer.errors` error, with no
@@ -22,6 +27,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
+from syncer.core.scimpath import CORE_GROUP, CORE_USER, equality_filter
 from syncer.errors import (
     ConflictError,
     MalformedResponseError,
@@ -33,7 +39,42 @@ from syncer.errors import (
 )
 from syncer.types import ObjectKind, thaw
 
+from .patchops import DIALECTS, PATCH_OP, build_patch_operations, member_operations, patch_body
+from .putpatch import apply_operations
+from .resources import build_resource
+
+__all__ = [
+    "CORE_GROUP",
+    "CORE_USER",
+    "DIALECTS",
+    "ERROR",
+    "LIST_RESPONSE",
+    "PATCH_OP",
+    "Returns",
+    "ScimRequest",
+    "apply_operations",
+    "build_patch_operations",
+    "build_resource",
+    "eq_filter",
+    "equality_filter",
+    "error_for",
+    "interpret",
+    "is_scim_error",
+    "member_operations",
+    "parse_list",
+    "parse_retry_after",
+    "patch_body",
+    "prepare_create",
+    "prepare_delete",
+    "prepare_find",
+    "prepare_get",
+    "prepare_list",
+    "prepare_patch",
+    "prepare_put",
+]
+
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 """Worth a retry. 408 is here too: it is the server's own timeout, and timeouts are transient."""
 MAX_DETAIL = 300
@@ -244,7 +285,12 @@ def error_for(
     else:
         text += f" {_phrase(status)}"
     message = f"{request}: {text}"
-    fields: dict[str, Any] = {"status": status, "scim_type": scim_type, "detail": detail}
+    fields: dict[str, Any] = {
+        "status": status,
+        "scim_type": scim_type,
+        "detail": detail,
+        "scim_error": is_scim_error(content, status),
+    }
     if status in TRANSIENT_STATUSES:
         retry_after = parse_retry_after(_header(headers, "retry-after"), now)
         return TransientTargetError(
@@ -257,6 +303,29 @@ def error_for(
     if status == 409:
         return ConflictError(message, **fields)
     return PermanentTargetError(message, **fields)
+
+
+def is_scim_error(content: bytes, status: int) -> bool:
+    """The body is a SCIM error for ``status``: ``schemas`` holds the Error URN, ``status`` matches.
+
+    What tells the application's own 404 ("no such resource") from a gateway's HTML page or a
+    bare 404 from something in front of it: only the former proves an object is gone.
+    """
+    try:
+        data = json.loads(content) if content.strip() else None
+    except (UnicodeDecodeError, ValueError):
+        return False
+    if not isinstance(data, dict):
+        return False
+    schemas = data.get("schemas")
+    said = data.get("status")
+    return (
+        isinstance(schemas, list)
+        and ERROR in schemas
+        and not isinstance(said, bool)
+        and isinstance(said, str | int)
+        and str(said).strip() == str(status)
+    )
 
 
 def _scim_error(content: bytes) -> tuple[str | None, str | None]:

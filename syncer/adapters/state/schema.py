@@ -141,15 +141,26 @@ escrow = sa.Table(
     sa.Column("last_failed_at", UTCDateTime, nullable=False),
 )
 
-# One row per job that some process is running a cycle of: the single-active-runner lease. A
-# daemon takes it with a conditional UPDATE (free, expired or already its own), renews it while
-# the cycle runs and clears it when done, so two daemons on one state never run one job at once.
-leases = sa.Table(
-    "leases",
+# One row per job that some process runs (a cycle, an apply, a restart, an approval): the
+# single-runner lease. Times are seconds since the epoch on the *database's* clock (see
+# ``leases.db_epoch``), never a client's; ``token`` is the fencing token, one more at every
+# acquisition, that every write of the holder checks; ``beat`` counts renewals, so a contender can
+# see a holder alive whatever the clocks say. A released lease keeps its row (``expires_at`` 0),
+# so the token never goes back. (``leases``, the table of the first design, is no longer read.)
+runner_leases = sa.Table(
+    "runner_leases",
     metadata,
     sa.Column("name", sa.String(200), primary_key=True),
     sa.Column("owner", sa.String(200), nullable=False),
-    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("host", sa.String(255), nullable=False, default=""),
+    sa.Column("pid", sa.Integer, nullable=False, default=0),
+    sa.Column("command", sa.String(100), nullable=False, default=""),
+    sa.Column("process", sa.String(200), nullable=False, default=""),
+    sa.Column("token", sa.Integer, nullable=False),
+    sa.Column("beat", sa.Integer, nullable=False, default=0),
+    sa.Column("ttl", sa.Float, nullable=False),
+    sa.Column("acquired_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
 )
 
 # run_id has no foreign key on purpose: an entry must be recordable even when the run row is not

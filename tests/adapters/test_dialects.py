@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from syncer.adapters.scim.protocol import prepare_patch
-from syncer.core.scimpath import build_patch_operations, member_operations, patch_body
+from syncer.adapters.scim.protocol import build_patch_operations, member_operations, patch_body, prepare_patch
 from syncer.types import AttributeChange, ObjectKind
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

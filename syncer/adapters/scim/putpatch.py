@@ -1,7 +1,7 @@
 """Apply RFC 7644 §3.5.2 PATCH operations to a resource locally, for targets that only take PUT.
 
 Some SCIM targets implement PUT but not PATCH. For them syncer reads the resource, applies the
-same operations it would have sent (built by :mod:`syncer.core.scimpath`, so the two paths
+same operations it would have sent (built by :mod:`.patchops`, so the two paths
 cannot drift) and PUTs the result. Only the operation shapes syncer builds are supported:
 ``replace``/``add`` on a path, ``add`` of list entries, ``remove`` of a path or of a
 value-filtered entry; anything else is a :class:`ValueError`, never a silent no-op.

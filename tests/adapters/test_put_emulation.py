@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from syncer.core.patching import apply_operations
-from syncer.core.scimpath import ENTERPRISE_USER, build_patch_operations, member_operations
+from syncer.adapters.scim.protocol import apply_operations, build_patch_operations, member_operations
+from syncer.core.scimpath import ENTERPRISE_USER
 from syncer.types import AttributeChange
 
 BASE: dict[str, Any] = {

@@ -11,17 +11,8 @@ from scim2_server.applications.wsgi import WSGIApplication
 from scim2_server.memory import InMemoryStorage
 from scim2_server.utils import load_default_provider
 
-from syncer.core.scimpath import (
-    CORE_GROUP,
-    CORE_USER,
-    ENTERPRISE_USER,
-    build_patch_operations,
-    build_resource,
-    equality_filter,
-    flatten,
-    parse_path,
-    patch_body,
-)
+from syncer.adapters.scim.protocol import build_patch_operations, build_resource, patch_body
+from syncer.core.scimpath import CORE_GROUP, CORE_USER, ENTERPRISE_USER, equality_filter, flatten, parse_path
 from syncer.types import AttributeChange
 
 E = ENTERPRISE_USER
