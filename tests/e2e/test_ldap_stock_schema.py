@@ -41,3 +41,14 @@ def test_a_directory_without_ppolicy_syncs_every_user(stock_ws: LdapWorkspace) -
     output = result.stdout + result.stderr
     assert output.count("ldap_attributes_not_in_schema") == 1
     assert "pwdAccountLockedTime" in output
+
+
+def test_an_anchor_the_schema_lacks_fails_the_read_naming_it(stock_ws: LdapWorkspace) -> None:
+    stock_ws.config.write_text(
+        stock_ws.config.read_text().replace(
+            "      page_size: 10\n", "      page_size: 10\n      anchor: pwdAccountLockedTime\n"
+        )
+    )
+    result = stock_ws.sync("sync", expect=1)
+    assert "the anchor attribute 'pwdAccountLockedTime' is not in the directory's schema" in result.stderr
+    assert stock_ws.users() == {}
