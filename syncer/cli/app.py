@@ -17,6 +17,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from syncer import __version__
 from syncer.errors import ConfigError, LeaseHeld, SyncerError, UnauthorizedError
 from syncer.runtime import logging as runtime_logging
 from syncer.runtime.configfile import LoadedConfig, load_config
@@ -57,6 +58,12 @@ class _Options:
 options = _Options()
 
 
+def show_version(value: bool) -> None:
+    if value:
+        out.print(f"syncer {__version__}", markup=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     config: Annotated[
@@ -65,6 +72,9 @@ def main_options(
     ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "warning",
     log_json: Annotated[bool | None, typer.Option("--log-json/--log-console", help="Log format.")] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=show_version, is_eager=True, help="Print the version, exit.")
+    ] = False,
 ) -> None:
     options.config = config or Path(os.environ.get("SYNCER_CONFIG", "config.yaml"))
     runtime_logging.configure(json=log_json, level=log_level)

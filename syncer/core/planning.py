@@ -27,6 +27,7 @@ from syncer.core.changes import (
     Skip,
     UpdateObject,
 )
+from syncer.core.deprovisioning import gone_user
 from syncer.core.matching import DUPLICATE_SOURCE, DUPLICATE_TARGET, Match, duplicate_sources
 from syncer.types import AttributeChange, Desired, JobState, Link, ObjectKind, Reference, Status, Value
 
@@ -73,6 +74,8 @@ class PlanRequest:
     now: datetime | None = None
     hard_delete_after: timedelta | None = None
     """``None``: users gone from the source are disabled and never deleted."""
+    aging: bool = True
+    """``False`` when the cycle's clock cannot be trusted: no hard delete falls due, no clock starts."""
 
 
 def same_value(old: Value, new: Value) -> bool:
@@ -481,32 +484,6 @@ class _Planner:
                     Skip(kind, source_id, link.display, REDUNDANT, detail=reason, target_id=link.target_id)
                 )
 
-    def _gone_user(self, source_id: str, link: Link) -> Change | None:
-        """Disable a leaver first; delete once it has been gone for ``hard_delete_after``."""
-        after, now = self.r.hard_delete_after, self.r.now
-        if after is None or now is None:
-            if link.disabled:
-                return None
-            return DisableUser(source_id, link.display, link.target_id, "gone from the source", gone=True)
-        if after <= timedelta(0):
-            return DeleteObject(
-                ObjectKind.USER, source_id, link.display, link.target_id, "gone from the source"
-            )
-        if link.gone_since is not None:
-            since = datetime.fromisoformat(link.gone_since)
-            if now - since >= after:
-                return DeleteObject(
-                    ObjectKind.USER,
-                    source_id,
-                    link.display,
-                    link.target_id,
-                    f"gone from the source since {since:%Y-%m-%d %H:%M} UTC (hard_delete_after {after})",
-                )
-            if link.disabled:
-                return None
-        # a disable (again, if needed) that starts the hard-delete clock
-        return DisableUser(source_id, link.display, link.target_id, "gone from the source", gone=True)
-
     def deprovision(self) -> None:
         r = self.r
         present = {(o.kind, o.source_id) for o in (*r.users, *r.groups)} | set(r.out_of_scope)
@@ -514,8 +491,12 @@ class _Planner:
             if (kind, source_id) in present or (kind, source_id) in r.protected:
                 continue
             if kind is ObjectKind.USER:
-                change = self._gone_user(source_id, link)
-                if change is not None:
+                change = gone_user(
+                    source_id, link, now=r.now, hard_delete_after=r.hard_delete_after, aging=r.aging
+                )
+                if isinstance(change, Skip):
+                    self.skips.append(change)
+                elif change is not None:
                     self.changes.append(change)
             elif r.group_deletes:
                 self.changes.append(

@@ -54,6 +54,8 @@ class CycleOutcome:
     reference_failures: int = 0
     fatal: str | None = None
     held_deletions: bool = False
+    aging: bool = True
+    """``False`` when the cycle's clock was distrusted: the 28-day quarantine clock does not advance."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,7 @@ def next_health(health: JobHealth, outcome: CycleOutcome, thresholds: EscrowThre
     if current is None:
         return JobHealth(quarantine=Quarantine(reason, outcome.finished_at, detail, attempts=0))
     quarantine = replace(current, reason=reason, detail=detail, attempts=current.attempts + 1)
-    if outcome.finished_at - current.since >= DISABLE_AFTER:
+    if outcome.aging and outcome.finished_at - current.since >= DISABLE_AFTER:
         return JobHealth(
             quarantine=quarantine,
             disabled_reason=(
@@ -138,6 +140,42 @@ def next_run(
     step = health.quarantine.attempts
     delay = BACKOFF[step] if step < len(BACKOFF) else DAILY
     return last_finished + delay
+
+
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far behind the last run a clock may read and still be trusted: skew between hosts (Kerberos' bound)."""
+MIN_RUN_GAP = timedelta(days=2)
+"""The smallest default ``max_run_gap``: above the daily quarantine backoff and a missed day."""
+
+
+def clock_distrust(
+    now: datetime, last_run: datetime | None, interval: timedelta, max_gap: timedelta | None
+) -> str | None:
+    """Why this cycle's clock must age nothing (no hard delete falls due), or ``None`` when it may.
+
+    The run history is the witness: a clock earlier than the last run (beyond a few minutes of
+    skew) went backwards, and one far later than the schedule explains (``max_gap``, by default
+    max(2 x interval, 2 days)) jumped, or the job was off for long. Either way an admin decides.
+    """
+    if last_run is None:
+        return None
+    if now < last_run - CLOCK_SKEW:
+        return (
+            f"the clock reads {now:%Y-%m-%d %H:%M} UTC, earlier than the last run at "
+            f"{last_run:%Y-%m-%d %H:%M} UTC"
+        )
+    gap = max_gap if max_gap is not None else max(2 * interval, MIN_RUN_GAP)
+    if now - last_run > gap:
+        return (
+            f"the clock reads {now:%Y-%m-%d %H:%M} UTC, {_days(now - last_run)} after the last run at "
+            f"{last_run:%Y-%m-%d %H:%M} UTC: later than the schedule explains (max_run_gap {_days(gap)})"
+        )
+    return None
+
+
+def _days(span: timedelta) -> str:
+    days = span.total_seconds() / 86400
+    return f"{days:.0f} days" if days >= 1 else f"{span.total_seconds() / 3600:.1f} hours"
 
 
 def escrow_delay(attempts: int, interval: timedelta) -> int:

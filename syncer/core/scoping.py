@@ -4,17 +4,19 @@ A scoping filter is a list of filter groups; the clauses of a group are ANDed, t
 ORed, and no filter means everyone. Operators keep Entra's semantics: case-sensitive, a clause
 on a null or empty value is false (``NOT EQUALS`` and ``NOT REGEX MATCH`` included; only
 ``IS NULL`` is true there), integers for the comparisons. Filters compile when the config loads,
-so a bad regex refuses to start instead of putting everybody out of scope.
+so a bad regex refuses to start instead of putting everybody out of scope. A regex runs on a
+linear-time engine (``core/functions/regex.py``); one that RE2 cannot take runs under a time limit,
+and a clause that passes it raises :class:`ScopeUndecided`: that object is neither in nor out.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from syncer.errors import ConfigError
+from syncer.core.functions.regex import PatternSyntaxError, SafePattern, compile_pattern
+from syncer.errors import ConfigError, ExpressionError
 from syncer.types import SourceObject, Value
 
 UNARY = frozenset({"IS TRUE", "IS FALSE", "IS NULL", "IS NOT NULL"})
@@ -22,6 +24,10 @@ INTEGER = frozenset({"Greater_Than", "Greater_Than_OR_EQUALS", "Less_Than", "Les
 REGEX = frozenset({"REGEX MATCH", "NOT REGEX MATCH"})
 STRING = frozenset({"EQUALS", "NOT EQUALS", "Includes", "ENDS_WITH", "&", "!&"})
 OPERATORS = UNARY | INTEGER | REGEX | STRING
+
+
+class ScopeUndecided(Exception):
+    """A clause could not be evaluated (a regex passed its time limit): the object is left alone."""
 
 
 def _empty(value: Value) -> bool:
@@ -62,7 +68,7 @@ class Clause:
     attribute: str
     operator: str
     value: Value
-    pattern: re.Pattern[str] | None = None
+    pattern: SafePattern | None = None
     number: int | None = None
 
     def __str__(self) -> str:
@@ -90,7 +96,10 @@ class Clause:
         text = _text(actual)
         if op in REGEX:
             assert self.pattern is not None
-            found = self.pattern.search(text) is not None
+            try:
+                found = self.pattern.search(text) is not None
+            except ExpressionError as exc:
+                raise ScopeUndecided(f"{self}: {exc.message}") from None
             return found if op == "REGEX MATCH" else not found
         expected = _text(self.value)
         return _STRING_TESTS[op](text, expected)
@@ -177,11 +186,12 @@ def compile_clause(raw: Mapping[str, Any], where: str) -> Clause:
         return Clause(attribute, operator, value, number=number)
     if operator in REGEX:
         try:
-            pattern = re.compile(_text(value))
-        except re.error as exc:
-            column = f" at column {exc.pos + 1}" if exc.pos is not None else ""
+            pattern = compile_pattern(_text(value))
+        except PatternSyntaxError as exc:
+            column = f" at column {exc.position + 1}" if exc.position is not None else ""
+            detail = exc.message.removeprefix("invalid regexPattern: ")
             raise ConfigError(
-                f"{attribute} {operator}: invalid regular expression{column}: {exc.msg}", where
+                f"{attribute} {operator}: invalid regular expression{column}: {detail}", where
             ) from exc
         return Clause(attribute, operator, value, pattern=pattern)
     return Clause(attribute, operator, value)
@@ -311,6 +321,17 @@ class JobScope:
             lines.append(f"assignment: assigned{f' via group {via}' if via else ''}")
         else:
             lines.append("assignment: NOT assigned: out of scope")
+        try:
+            lines.extend(self._explain_filters(obj, attributes))
+            verdict = self.out_of_scope(obj, attributes, assigned)
+        except ScopeUndecided as exc:
+            lines.append(f"result: UNDECIDED ({exc}): the object is left as it is")
+            return lines
+        lines.append("result: IN SCOPE" if verdict is None else f"result: OUT OF SCOPE ({verdict})")
+        return lines
+
+    def _explain_filters(self, obj: SourceObject, attributes: Mapping[str, Value]) -> list[str]:
+        lines: list[str] = []
         for scoping_filter in self.filters(obj):
             passed, trace = scoping_filter.evaluate(attributes)
             lines.append(f"{scoping_filter.label}: {'passes' if passed else 'FAILS'}")
@@ -320,6 +341,4 @@ class JobScope:
                 lines.extend(f"    {result}" for result in group)
         if not self.filters(obj):
             lines.append("scoping filters: none (every object passes)")
-        verdict = self.out_of_scope(obj, attributes, assigned)
-        lines.append("result: IN SCOPE" if verdict is None else f"result: OUT OF SCOPE ({verdict})")
         return lines

@@ -75,6 +75,12 @@ class Imported:
     """How many users and groups the source returned (the shrink guard's measure)."""
     initial: bool
     now: datetime
+    clock_distrusted: str | None = None
+    """Why the clock cannot be trusted (``runtime.clocktrust``): then nothing ages this cycle."""
+
+    @property
+    def aging(self) -> bool:
+        return self.clock_distrusted is None
 
     @property
     def desired(self) -> dict[Key, Desired]:
@@ -277,6 +283,7 @@ def plan(
         skips=skips,
         protected=protected,
         now=imported.now,
+        aging=imported.aging,
     )
     return plan_cycle(request)
 
@@ -287,7 +294,14 @@ def hold(
     """Safety: hold every removal of a cycle past the deletion threshold, unless approved."""
     approved = JobFlags(store, context.name).approved_deletions()
     threshold = context.job.deprovision.deletion_threshold
-    held = hold_deprovisioning(planned, threshold, len(state.links), frozenset(approved))
+    held = hold_deprovisioning(
+        planned,
+        threshold,
+        len(state.links),
+        frozenset(approved),
+        percent=context.job.deprovision.deletion_threshold_percent,  # trustsrc hook: the lower wins
+        state=state,  # trustsrc hook: a group delete counts its members
+    )
     return Held(held, approved_deletions=bool(approved), approved_shrink=approved_shrink)
 
 

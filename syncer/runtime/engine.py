@@ -12,7 +12,7 @@ import asyncio
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from syncer.adapters.state.store import StateStore
 from syncer.core.policy import CycleOutcome, JobHealth
 from syncer.errors import PlanRefused, SyncerError, TargetError, TargetUnreachable
 from syncer.runtime import cycle
+from syncer.runtime.clocktrust import clock_distrusted, record_clock
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.cycle import CycleResult, Held, Imported, Mode
 from syncer.runtime.executor import ApplyReport
@@ -137,6 +138,8 @@ async def _run(context: JobContext, request: CycleRequest) -> CycleResult:
         imported = cycle.import_(context, await cycle.read(context), state, initial=initial, now=clock())
         cycle.check_saved_inputs(request.saved, imported.inputs)
         approved_shrink = cycle.guard_shrink(context, store, imported, mode, clock())
+        # trustsrc hook: time can lie; a clock the trusted run history cannot vouch for ages nothing
+        imported = replace(imported, clock_distrusted=clock_distrusted(store, context.job, imported.now))
         escrow = store.escrowed(context.name)
         waiting = [e for e in escrow if e.skip_cycles > 0]
         async with context.open_client() as client:
@@ -172,6 +175,7 @@ async def _apply(
     clock, plan = request.clock, held.plan
     run_id = store.begin_run(context.name, initial=imported.initial, dry_run=False, started_at=clock())
     store.escrow_tick(context.name)
+    record_clock(store, context.name, imported.now, imported.clock_distrusted)  # trustsrc hook
     status, counts = RunStatus.CRASHED, {}
     unreachable: TargetUnreachable | None = None
     structlog.contextvars.bind_contextvars(job=context.name, cycle=run_id)
@@ -213,7 +217,7 @@ async def _apply(
             context, store, health, cycle.fatal_outcome(unreachable, finished, imported.objects), 0
         )
         raise unreachable
-    _after_run(context, store, health, held, report, finished, len(imported.desired))
+    _after_run(context, store, health, held, report, finished, len(imported.desired), imported.aging)
     log.info(
         "cycle_finished",
         status=status.value,
@@ -233,6 +237,7 @@ def _after_run(
     report: ApplyReport,
     finished: datetime,
     objects: int,
+    aging: bool = True,
 ) -> None:
     """The policy after a run that got through its apply: quarantine and notifications."""
     outcome = CycleOutcome(
@@ -241,6 +246,7 @@ def _after_run(
         failures=report.failures,
         fatal=report.refused,
         held_deletions=bool(held.plan.held),
+        aging=aging,  # trustsrc hook: a distrusted clock ages no quarantine
     )
     cycle.after_cycle(context, store, health, outcome, report.failures)
 

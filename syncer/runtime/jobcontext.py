@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from syncer import __version__
 from syncer.adapters.scim.client import ScimClient
 from syncer.adapters.sources.base import Source
 from syncer.adapters.sources.files import FileSource
@@ -129,7 +130,12 @@ def open_source(config: LoadedConfig, job: JobSettings) -> Source:
     if isinstance(source, ScimSourceSettings):
         return _scim_source(config, job, source)
     groups = config.resolve(source.groups_path) if source.groups_path else None
-    return FileSource(config.resolve(source.path), groups, csv_delimiter=source.csv_delimiter)
+    return FileSource(
+        config.resolve(source.path),
+        groups,
+        csv_delimiter=source.csv_delimiter,
+        settle=source.settle_time.total_seconds(),  # trustsrc hook: a file still being written
+    )
 
 
 def _scim_source(config: LoadedConfig, job: JobSettings, source: ScimSourceSettings) -> ScimSource:
@@ -149,7 +155,7 @@ def _scim_source(config: LoadedConfig, job: JobSettings, source: ScimSourceSetti
             concurrency=1,  # pages are read one after the other
             verify=verify,
             retries=source.retries,
-            user_agent="syncer/0.1 (source)",
+            user_agent=f"syncer/{__version__} (source)",
         )
 
     return ScimSource(reader, url=source.url, page_size=source.page_size, groups=source.groups)
@@ -236,6 +242,7 @@ class JobContext:
         skips: Sequence[Skip],
         protected: frozenset[Key],
         now: datetime,
+        aging: bool = True,
     ) -> PlanRequest:
         deprovision = self.job.deprovision
         return PlanRequest(
@@ -256,6 +263,7 @@ class JobContext:
             out_of_scope_policy=deprovision.out_of_scope,
             now=now,
             hard_delete_after=deprovision.hard_delete_after if deprovision.deletes else None,
+            aging=aging,  # trustsrc hook: a distrusted clock ages nothing
         )
 
     def executor(

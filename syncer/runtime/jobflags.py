@@ -29,6 +29,10 @@ class Flag(enum.StrEnum):
     CONFIG_APPROVED = "config_fingerprint"
     CONFIG_HELD = "config_held"
     NEXT_CYCLE = "next_cycle"
+    CLOCK_WITNESS = "clock_witness"
+    """When the last cycle whose clock was trusted ran (``runtime.clocktrust``)."""
+    CLOCK_DISTRUSTED = "clock_distrusted"
+    APPROVED_CLOCK = "approved_clock"
 
 
 RESTART_CLEARS = (Flag.HEALTH, Flag.HELD_DELETIONS, Flag.SHRINK_REFUSED, Flag.CONFIG_HELD)
@@ -158,6 +162,31 @@ class JobFlags:
 
     def set_next_cycle(self, at: datetime | None, owner: str) -> None:
         self._set(Flag.NEXT_CYCLE, {"at": at.isoformat(), "by": owner} if at else None)
+
+    # --- the clock guard (runtime.clocktrust): trusted witness, refusal, approval ---------------
+
+    def clock_witness(self) -> datetime | None:
+        return when(self._get(Flag.CLOCK_WITNESS))
+
+    def trust_clock(self, at: datetime) -> None:
+        """This cycle's clock was trusted: it is the witness now; a refusal and an approval are spent."""
+        self._set(Flag.CLOCK_WITNESS, at.isoformat())
+        self._set(Flag.CLOCK_DISTRUSTED, None)
+        self._set(Flag.APPROVED_CLOCK, None)
+
+    def clock_distrusted(self) -> dict[str, Any] | None:
+        value: dict[str, Any] | None = self._get(Flag.CLOCK_DISTRUSTED)
+        return value
+
+    def distrust_clock(self, reason: str, at: datetime) -> None:
+        self._set(Flag.CLOCK_DISTRUSTED, {"reason": reason, "at": at.isoformat()})
+
+    def clock_approved(self) -> bool:
+        return self._get(Flag.APPROVED_CLOCK) is not None
+
+    def approve_clock(self, refused: dict[str, Any]) -> None:
+        self._set(Flag.APPROVED_CLOCK, refused)
+        self._set(Flag.CLOCK_DISTRUSTED, None)
 
     def clear_for_restart(self) -> None:
         for flag in RESTART_CLEARS:

@@ -33,13 +33,19 @@ class DeprovisionSettings(Strict):
     deletes: bool = True
     group_deletes: bool = True
     deletion_threshold: int | str = 500
-    max_source_shrink: str = "50%"
+    """Most disables plus deletes one cycle sends without approval (Entra's 500), or "N%" of managed."""
+    deletion_threshold_percent: str = "10%"
+    """The same as a share of the managed objects (at least one); the lower of the two wins."""
+    max_source_shrink: str = "10%"
+    """A source that lost this share of last cycle's objects, or more, is refused until approved."""
+    max_run_gap: Duration | None = None
+    """A cycle this long after the last run ages nothing until approved; ``None``: max(2 × interval, 2d)."""
 
-    @field_validator("max_source_shrink")
+    @field_validator("max_source_shrink", "deletion_threshold_percent")
     @classmethod
     def _shrink(cls, value: str) -> str:
         if not re.fullmatch(r"\d+(\.\d+)?%", value.strip()) or float(value.strip()[:-1]) > 100:
-            raise ValueError(f"expected a percentage such as '50%', got {value!r}")
+            raise ValueError(f"expected a percentage such as '10%', got {value!r}")
         return value.strip()
 
     @field_validator("deletion_threshold")

@@ -32,6 +32,8 @@ class FileSourceSettings(Strict):
     groups_path: Path | None = None
     csv_delimiter: str = ","
     attributes: SourceAttributesSettings | None = None
+    settle_time: Duration = timedelta(milliseconds=250)
+    """A file modified less than this long ago must stay unchanged this long before it is read."""
 
 
 class LdapSearchSettings(Strict):

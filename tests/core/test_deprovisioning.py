@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -15,126 +14,37 @@ from syncer.core.changes import (
     CreateObject,
     DeleteObject,
     DisableUser,
-    Phase,
     Plan,
-    PlanInputs,
     Skip,
     UpdateObject,
 )
-from syncer.core.matching import Match
-from syncer.core.planning import OutOfScope, PlanRequest, plan_cycle
+from syncer.core.planning import OutOfScope
 from syncer.core.safety import hold_deprovisioning, removal_key, shrink_refusal
-from syncer.core.scimpath import ENTERPRISE_USER
-from syncer.types import AttributeChange, Desired, JobState, Link, ObjectKind, Reference
+from syncer.types import AttributeChange, Desired, Link, ObjectKind, Reference
+from tests.builders import (
+    INPUTS,
+    MANAGER,
+    NOT_ASSIGNED,
+    G,
+    U,
+    enable,
+    group,
+    link,
+    name,
+    plan,
+    redundant,
+    user,
+)
 
-U = ObjectKind.USER
-G = ObjectKind.GROUP
-MANAGER = f"{ENTERPRISE_USER}:manager"
-INPUTS = PlanInputs(config="c", source="s", state="t")
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 DAYS_30 = timedelta(days=30)
-NOT_ASSIGNED = "not assigned (not a member of an assigned group)"
 LEFT = f"out of scope: {NOT_ASSIGNED}"
 GONE = "gone from the source"
-
-
-def name(sid: str) -> str:
-    return f"{sid}@contoso.com"
-
-
-def user(sid: str, *, soft_deleted: bool = False, manager: str | None = None) -> Desired:
-    """A desired user ``sid`` with userName ``sid@contoso.com`` and active = not soft-deleted."""
-    values: dict[str, Any] = {"userName": name(sid), "active": not soft_deleted}
-    if manager is not None:
-        values[MANAGER] = Reference(manager)
-    return Desired(
-        U,
-        sid,
-        name(sid),
-        MappingProxyType(values),
-        (("userName", name(sid)),),
-        soft_deleted=soft_deleted,
-    )
-
-
-def group(display: str, *members: str) -> Desired:
-    """A desired group with displayName ``display`` and source id ``display.lower()``."""
-    return Desired(
-        G,
-        display.lower(),
-        display,
-        MappingProxyType({"displayName": display}),
-        (("displayName", display),),
-        members=frozenset(members),
-    )
-
-
-def link(
-    obj: Desired,
-    *,
-    members: Iterable[str] = (),
-    disabled: bool = False,
-    gone_since: datetime | None = None,
-) -> Link:
-    """The link syncer holds after exporting ``obj``; a disabled user was last exported with active false."""
-    values = dict(obj.attributes)
-    if disabled:
-        values["active"] = False
-    return Link(
-        kind=obj.kind,
-        source_id=obj.source_id,
-        target_id=f"t-{obj.source_id}",
-        display=obj.display,
-        exported=MappingProxyType(values),
-        members=frozenset(members),
-        disabled=disabled,
-        gone_since=gone_since.isoformat() if gone_since else None,
-    )
-
-
-def plan(
-    users: Iterable[Desired] = (),
-    groups: Iterable[Desired] = (),
-    links: Iterable[Link] = (),
-    **options: Any,
-) -> Plan:
-    """Plan a cycle in which every unlinked object found nothing on the target."""
-    users, groups = tuple(users), tuple(groups)
-    state = JobState(links=MappingProxyType({(lk.kind, lk.source_id): lk for lk in links}))
-    answers = {
-        (d.kind, d.source_id): Match(d.source_id, None, ())
-        for d in (*users, *groups)
-        if state.link(d.kind, d.source_id) is None
-    }
-    return plan_cycle(
-        PlanRequest(
-            job="asana",
-            initial=not state.links,
-            users=users,
-            groups=groups,
-            state=state,
-            matches=MappingProxyType(answers),
-            inputs=INPUTS,
-            **options,
-        )
-    )
 
 
 def outside(*keys: tuple[ObjectKind, str], reason: str = NOT_ASSIGNED) -> dict[Any, OutOfScope]:
     """Out-of-scope entries for ``keys``, displayed as intake would (userName or displayName)."""
     return {(k, s): OutOfScope(name(s) if k is U else s.title(), reason) for k, s in keys}
-
-
-def redundant(obj: Desired, detail: str = "") -> Skip:
-    return Skip(
-        obj.kind, obj.source_id, obj.display, "RedundantExport", detail=detail, target_id=f"t-{obj.source_id}"
-    )
-
-
-def enable(obj: Desired, *changes: AttributeChange) -> UpdateObject:
-    """The update that re-activates a disabled user."""
-    changes = changes or (AttributeChange("active", False, True),)
-    return UpdateObject(U, obj.source_id, obj.display, f"t-{obj.source_id}", changes, None, Phase.USERS, True)
 
 
 ANN, BOB, ZOE = user("ann"), user("bob"), user("zoe")
@@ -644,14 +554,22 @@ def test_held_leavers_keep_their_memberships_in_a_planned_cycle() -> None:
         pytest.param(0, 0, "10%", None, id="previous-empty"),
         pytest.param(100, 150, "10%", None, id="growth"),
         pytest.param(100, 100, "0%", None, id="same"),
-        pytest.param(100, 90, "10%", None, id="at-the-limit"),
-        pytest.param(8, 7, "12.5%", None, id="fractional-limit"),
+        pytest.param(100, 91, "10%", None, id="under-the-limit"),
+        pytest.param(
+            100,
+            90,
+            "10%",
+            "the source holds 90 objects, 10 fewer than the 100 of the last cycle "
+            "(10%, at or over max_source_shrink 10%): nothing was changed",
+            id="at-the-limit-is-refused",
+        ),
+        pytest.param(9, 8, "12.5%", None, id="fractional-limit"),
         pytest.param(
             100,
             89,
             "10%",
             "the source holds 89 objects, 11 fewer than the 100 of the last cycle "
-            "(11%, more than max_source_shrink 10%): nothing was changed",
+            "(11%, at or over max_source_shrink 10%): nothing was changed",
             id="over-the-limit",
         ),
         pytest.param(
@@ -659,7 +577,7 @@ def test_held_leavers_keep_their_memberships_in_a_planned_cycle() -> None:
             1,
             "50%",
             "the source holds 1 objects, 2 fewer than the 3 of the last cycle "
-            "(67%, more than max_source_shrink 50%): nothing was changed",
+            "(67%, at or over max_source_shrink 50%): nothing was changed",
             id="percentage-rounded",
         ),
         pytest.param(
@@ -667,11 +585,11 @@ def test_held_leavers_keep_their_memberships_in_a_planned_cycle() -> None:
             0,
             "0%",
             "the source holds 0 objects, 612 fewer than the 612 of the last cycle "
-            "(100%, more than max_source_shrink 0%): nothing was changed",
+            "(100%, at or over max_source_shrink 0%): nothing was changed",
             id="everyone-gone",
         ),
     ],
 )
 def test_shrink_refusal(previous: int | None, current: int, max_shrink: str, refusal: str | None) -> None:
-    """A source that lost more than max_source_shrink of last cycle's objects is refused, in numbers."""
+    """A source that lost at or over max_source_shrink of last cycle's objects is refused, in numbers."""
     assert shrink_refusal(previous, current, max_shrink) == refusal

@@ -8,7 +8,7 @@ import pytest
 
 from syncer.core.expressions import NO_FLOW, EvaluationContext, EvaluationError, compile_expression
 from syncer.core.functions import FUNCTIONS
-from syncer.core.functions.regex import MAX_INPUT, compile_pattern, pattern_problem
+from syncer.core.functions.regex import pattern_problem
 from syncer.errors import ExpressionError
 
 CTX = EvaluationContext(default_domain="contoso.com")
@@ -138,61 +138,37 @@ def test_null_table_covers_every_function_that_takes_an_argument() -> None:
 @pytest.mark.parametrize(
     ("pattern", "problem"),
     [
-        ("(a+)+$", "a quantifier nested inside an unbounded quantifier"),
-        ("(\\w*)*x", "a quantifier nested inside an unbounded quantifier"),
-        ("(a{1,3})+", "a quantifier nested inside an unbounded quantifier"),
-        ("(?:x(a|ab))*c", "an alternation whose branches start alike"),
-        ("(\\wa|\\db)+", "an alternation whose branches start alike"),
+        ("(a+)+$", None),  # catastrophic for a backtracking engine, linear on RE2
+        ("(\\w*)*x", None),
+        ("(a{1,3})+", None),
+        ("(?:x(a|ab))*c", None),
         ("(\\w|\\d)+", None),
         ("(", "invalid regexPattern"),
         ("x" * 1001, "longer than 1000 characters"),
         ("(?<Suffix>@(.)*)", None),
         ("\\+(?<isdCode>\\d* )(?<phoneNumber>\\d{10})", None),
         ("[()\\s-]+", None),
-        ("(a|b)+", None),
-        ("(?:foo|bar)+", None),
-        ("(\\d{3}-)+", None),
         ("(?>(a+))+", None),
         ("(a++)+", None),
-        ("(a*){0,100}", "a quantifier nested inside an unbounded quantifier"),
-        ("([A-Z][a-z]*)+", "a quantifier nested inside an unbounded quantifier"),
-        ("([A-Z][a-z]*+)+", None),
+        ("(a)\\1", None),
     ],
 )
-def test_regex_guard(pattern: str, problem: str | None) -> None:
-    """Catastrophic shapes are refused and ordinary patterns (Microsoft's examples too) are accepted."""
+def test_regex_patterns_accepted_and_refused(pattern: str, problem: str | None) -> None:
+    """Any valid pattern is accepted (no engine can stall on it); invalid and overlong ones are refused."""
     found = pattern_problem(pattern)
     assert (found is None) if problem is None else (found is not None and problem in found)
 
 
-@pytest.mark.parametrize(
-    ("pattern", "max_input"),
-    [
-        ("a", MAX_INPUT),
-        ("a+b", MAX_INPUT),
-        ("a*b*", 584),
-        ("a*b*c*", 156),
-        ("a*b*c*d*", 75),
-        ("a*+b*+c*+", MAX_INPUT),
-    ],
-)
-def test_regex_input_budget_shrinks_with_quantifiers(pattern: str, max_input: int) -> None:
-    """The text a pattern may run on shrinks with its unbounded quantifiers; possessive ones are free."""
-    assert compile_pattern(pattern).max_input == max_input
-
-
-def test_regex_input_is_bounded() -> None:
-    """A value longer than the pattern's budget fails that object instead of running a regex over it."""
+def test_regex_runs_on_long_values() -> None:
+    """A long value is no longer refused: the pattern runs on it in linear time."""
     text = 'Replace([s], , "a", , "b", , )'
-    assert run(text, {"s": "a" * MAX_INPUT}) == "b" * MAX_INPUT
-    with pytest.raises(EvaluationError, match=f"at most {MAX_INPUT} characters"):
-        run(text, {"s": "a" * (MAX_INPUT + 1)})
+    assert run(text, {"s": "a" * 100_000}) == "b" * 100_000
 
 
-def test_pattern_from_an_attribute_is_guarded_when_used() -> None:
-    """A pattern that comes from the data is checked on use and fails only that object."""
-    with pytest.raises(EvaluationError, match="nested inside an unbounded quantifier"):
-        run('Replace([s], , [p], , "", , )', {"s": "aaaa", "p": "(a+)+$"})
+def test_invalid_pattern_from_an_attribute_fails_only_that_object() -> None:
+    """A pattern that comes from the data is compiled on use and, when invalid, fails only that object."""
+    with pytest.raises(EvaluationError, match="invalid regexPattern"):
+        run('Replace([s], , [p], , "", , )', {"s": "aaaa", "p": "(a+"})
 
 
 def test_literal_pattern_is_checked_at_compile_time() -> None:

@@ -15,10 +15,8 @@ from syncer.core.planning import OutOfScope
 from syncer.core.scoping import Assignment, JobScope, compile_filter, resolve_assignment
 from syncer.settings import MappingFileSettings
 from syncer.types import Desired, ObjectKind, SkippedRecord, SourceObject, SourceSnapshot, Status
+from tests.builders import NOT_ASSIGNED, G, U, group, user
 
-U = ObjectKind.USER
-G = ObjectKind.GROUP
-NOT_ASSIGNED = "not assigned (not a member of an assigned group)"
 DEPARTMENT_FAILS = "users scoping filter: group 1: department EQUALS 'sales' (value 'eng'): false"
 TITLE_FAILS = "title: Left: expects a single value, got 2 values at column 1"
 
@@ -50,26 +48,7 @@ def source_group(display: str, *members: str) -> SourceObject:
 
 def desired_user(sid: str, *, title: Any = None, soft_deleted: bool = False) -> Desired:
     """The user the mapping above makes of ``source_user(sid)``."""
-    user_name = f"{sid}@contoso.com"
-    return Desired(
-        U,
-        sid,
-        user_name,
-        MappingProxyType({"userName": user_name, "active": not soft_deleted, "title": title}),
-        (("userName", user_name),),
-        soft_deleted=soft_deleted,
-    )
-
-
-def desired_group(display: str, *members: str) -> Desired:
-    return Desired(
-        G,
-        display.lower(),
-        display,
-        MappingProxyType({"displayName": display}),
-        (("displayName", display),),
-        members=frozenset(members),
-    )
+    return user(sid, title=title, soft_deleted=soft_deleted)
 
 
 SALES = source_group("Sales", "ann", "bob", "cat", "dan", "eve", "fay")
@@ -149,7 +128,7 @@ def test_where_a_user_lands(
     assert dict(result.out_of_scope) == outside
     assert list(result.skips) == skips
     assert result.protected == ({(U, obj.id)} if skips else set())
-    assert result.groups == (desired_group("Sales", "ann", "bob", "cat", "dan", "eve", "fay"),)
+    assert result.groups == (group("Sales", "ann", "bob", "cat", "dan", "eve", "fay"),)
 
 
 def test_every_object_lands_in_exactly_one_place() -> None:
@@ -168,7 +147,7 @@ def test_every_object_lands_in_exactly_one_place() -> None:
     result = intake(users, (SALES, OPS), skipped)
     assert result == Intake(
         users=(desired_user("ann"),),
-        groups=(desired_group("Sales", "ann", "bob", "cat", "dan", "eve", "fay"),),
+        groups=(group("Sales", "ann", "bob", "cat", "dan", "eve", "fay"),),
         skips=(
             Skip(
                 U, "fay", "fay", "ImportSkipped", Status.SKIPPED, "users.csv:7: row has 3 cells, header has 4"
@@ -193,7 +172,7 @@ def test_every_object_lands_in_exactly_one_place() -> None:
         pytest.param(
             {},
             mapping(),
-            [desired_group("Sales", "ann")],
+            [group("Sales", "ann")],
             set(),
             {(G, "ops"): OutOfScope("Ops", "not an assigned group")},
             id="groups-provisioned",
@@ -245,6 +224,53 @@ def test_everyone_in_scope_without_assignment_or_filters() -> None:
     """With no assigned groups and no filters every source object is mapped."""
     result = intake((source_user("zoe", department="eng"),), (OPS,), scope=JobScope())
     assert result.users == (desired_user("zoe"),)
-    assert result.groups == (desired_group("Ops", "zed"),)
+    assert result.groups == (group("Ops", "zed"),)
     assert dict(result.out_of_scope) == {}
     assert result.protected == frozenset()
+
+
+def test_scoping_clause_past_its_time_limit_protects_the_object() -> None:
+    """A regex clause that passes its time limit puts the user neither in nor out: protected, with why."""
+    slow = JobScope(
+        users=(
+            compile_filter(
+                [[{"attribute": "employeeId", "operator": "REGEX MATCH", "value": "^(a|aa)+\\1$"}]],
+                label="users scoping filter",
+                where=lambda g, c: "config.yaml:1",
+            ),
+        ),
+    )
+    result = intake(users=(source_user("ann", employeeId="a" * 40 + "!"),), groups=(), scope=slow)
+    assert result.users == () and result.out_of_scope == {}
+    assert (U, "ann") in result.protected
+    (skip,) = result.skips
+    assert skip.status is Status.FAILURE and skip.reason == "ScopingFailure"
+    assert "time limit" in skip.detail
+
+
+@pytest.mark.parametrize(
+    ("sid", "attributes", "what"),
+    [
+        pytest.param(
+            "ann", {"userPrincipalName": "ann@contoso.com\n+ create user ceo"}, "userName", id="newline"
+        ),
+        pytest.param("ann", {"userPrincipalName": "ann\x00@contoso.com"}, "userName", id="nul"),
+        pytest.param("ann", {"userPrincipalName": "ann\u202emoc.osotnoc@"}, "userName", id="bidi-override"),
+        pytest.param("an\x1bn", {}, "id", id="escape-in-id"),
+    ],
+)
+def test_control_characters_in_identity_values_skip_that_record(
+    sid: str, attributes: dict[str, Any], what: str
+) -> None:
+    """A control character in an id or a matching value skips and protects that one record, naming it."""
+    result = intake(
+        users=(source_user(sid, **attributes), source_user("bob")),
+        groups=(),
+        scope=JobScope(),
+    )
+    assert [d.source_id for d in result.users] == ["bob"]
+    assert (U, sid) in result.protected
+    (skip,) = result.skips
+    assert skip.source_id == sid and skip.reason == "ImportSkipped"
+    assert what in skip.detail and "control character" in skip.detail
+    assert "ceo" not in skip.detail and "\x00" not in skip.detail

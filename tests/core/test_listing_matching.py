@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from typing import Any
 
 import pytest
 
 from syncer.core.matching import ListingMatcher, nothing_to_match, should_list
 from syncer.core.scimpath import parse_path
-from syncer.types import Desired, ObjectKind
+from syncer.types import Desired
+from tests.builders import U, desired
 
-U = ObjectKind.USER
 PATHS = tuple(parse_path(p) for p in ("userName", "externalId", 'emails[type eq "work"].value', "title"))
-
-
-def desired(sid: str, *matching: tuple[str, Any], kind: ObjectKind = U) -> Desired:
-    return Desired(
-        kind=kind,
-        source_id=sid,
-        display=sid,
-        attributes=MappingProxyType(dict(matching)),
-        matching=tuple(matching),
-    )
 
 
 def answers(objects: list[Desired], listed: list[dict[str, Any]]) -> dict[str, tuple[str | None, list[str]]]:

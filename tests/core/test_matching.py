@@ -10,22 +10,7 @@ import pytest
 from syncer.core.matching import case_exact, duplicate_sources, matching_key, needs_lookup, verified_hits
 from syncer.errors import MalformedResponseError
 from syncer.types import Desired, JobState, Link, ObjectKind
-
-U = ObjectKind.USER
-G = ObjectKind.GROUP
-
-
-def desired(
-    sid: str, *matching: tuple[str, Any], kind: ObjectKind = U, soft_deleted: bool = False
-) -> Desired:
-    return Desired(
-        kind=kind,
-        source_id=sid,
-        display=str(matching[0][1]) if matching else sid,
-        attributes=MappingProxyType(dict(matching)),
-        matching=tuple(matching),
-        soft_deleted=soft_deleted,
-    )
+from tests.builders import G, U, desired
 
 
 def state(*links: tuple[ObjectKind, str]) -> JobState:

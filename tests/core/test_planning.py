@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -16,141 +15,28 @@ from syncer.core.changes import (
     DeleteObject,
     DisableUser,
     Phase,
-    Plan,
-    PlanInputs,
     Skip,
     UpdateObject,
 )
-from syncer.core.matching import Match
 from syncer.core.planning import PlanRequest, diff_values, plan_cycle, values_hash
-from syncer.core.scimpath import ENTERPRISE_USER
-from syncer.types import AttributeChange, Desired, JobState, Link, ObjectKind, Reference, Status, TargetObject
+from syncer.types import AttributeChange, Desired, Link, Reference, Status, TargetObject
+from tests.builders import (
+    MANAGER,
+    G,
+    U,
+    ch,
+    group,
+    hits,
+    link,
+    make_request,
+    name,
+    plan,
+    redundant,
+    update,
+    user,
+)
 
-U = ObjectKind.USER
-G = ObjectKind.GROUP
-MANAGER = f"{ENTERPRISE_USER}:manager"
-INPUTS = PlanInputs(config="c", source="s", state="t")
 FAIL = Status.FAILURE
-_MISSING: Any = object()
-
-
-def name(sid: str) -> str:
-    return f"{sid}@contoso.com"
-
-
-def user(
-    sid: str,
-    *,
-    soft_deleted: bool = False,
-    manager: str | None = None,
-    user_name: str | None = None,
-    on_create: Iterable[str] = (),
-    active: Any = _MISSING,
-    **attributes: Any,
-) -> Desired:
-    """A desired user ``sid`` with userName ``sid@contoso.com`` and active = not soft-deleted."""
-    values: dict[str, Any] = {"userName": user_name or name(sid)}
-    values["active"] = (not soft_deleted) if active is _MISSING else active
-    if active is None:
-        del values["active"]
-    values.update(attributes)
-    if manager is not None:
-        values[MANAGER] = Reference(manager)
-    return Desired(
-        kind=U,
-        source_id=sid,
-        display=values["userName"],
-        attributes=MappingProxyType(values),
-        matching=(("userName", values["userName"]),),
-        on_create_only=frozenset(on_create),
-        soft_deleted=soft_deleted,
-    )
-
-
-def group(display: str, *members: str, sid: str | None = None) -> Desired:
-    """A desired group with displayName ``display`` and source id ``display.lower()``."""
-    return Desired(
-        kind=G,
-        source_id=sid or display.lower(),
-        display=display,
-        attributes=MappingProxyType({"displayName": display}),
-        matching=(("displayName", display),),
-        members=frozenset(members),
-    )
-
-
-def link(obj: Desired, *, members: Iterable[str] = (), disabled: bool = False, **exported: Any) -> Link:
-    """The link syncer would hold after exporting ``obj`` (non-null values), with ``exported`` overrides."""
-    values = {p: v for p, v in obj.attributes.items() if v is not None}
-    values.update({p.replace("__", "."): v for p, v in exported.items()})
-    values = {p: v for p, v in values.items() if v is not None}
-    return Link(
-        kind=obj.kind,
-        source_id=obj.source_id,
-        target_id=f"t-{obj.source_id}",
-        display=obj.display,
-        exported=MappingProxyType(values),
-        members=frozenset(members),
-        disabled=disabled,
-    )
-
-
-def hits(
-    obj: Desired, *targets: TargetObject, path: str | None = None
-) -> dict[tuple[ObjectKind, str], Match]:
-    return {(obj.kind, obj.source_id): Match(obj.source_id, path or obj.matching[0][0], targets)}
-
-
-def make_request(
-    users: Iterable[Desired] = (),
-    groups: Iterable[Desired] = (),
-    links: Iterable[Link] = (),
-    matches: Mapping[tuple[ObjectKind, str], Match] | None = None,
-    **options: Any,
-) -> PlanRequest:
-    """A request in which every unlinked object without a given match answer found nothing."""
-    users, groups = tuple(users), tuple(groups)
-    state = JobState(links=MappingProxyType({(lk.kind, lk.source_id): lk for lk in links}))
-    answers = {
-        (d.kind, d.source_id): Match(d.source_id, None, ())
-        for d in (*users, *groups)
-        if state.link(d.kind, d.source_id) is None
-    }
-    answers.update(matches or {})
-    return PlanRequest(
-        job="asana",
-        initial=not state.links,
-        users=users,
-        groups=groups,
-        state=state,
-        matches=MappingProxyType(answers),
-        inputs=INPUTS,
-        **options,
-    )
-
-
-def plan(*args: Any, **kwargs: Any) -> Plan:
-    return plan_cycle(make_request(*args, **kwargs))
-
-
-def update(
-    obj: Desired,
-    *changes: AttributeChange,
-    target_id: str | None = "",
-    phase: Phase = Phase.USERS,
-    matched_on: str | None = None,
-    enable: bool = False,
-) -> UpdateObject:
-    tid = f"t-{obj.source_id}" if target_id == "" else target_id
-    return UpdateObject(obj.kind, obj.source_id, obj.display, tid, tuple(changes), matched_on, phase, enable)
-
-
-def redundant(obj: Desired) -> Skip:
-    return Skip(obj.kind, obj.source_id, obj.display, "RedundantExport", target_id=f"t-{obj.source_id}")
-
-
-def ch(path: str, old: Any, new: Any) -> AttributeChange:
-    return AttributeChange(path, old, new)
 
 
 # --- creating --------------------------------------------------------------------------------

@@ -212,3 +212,13 @@ def test_escrow_delay_six_hours(attempts: int, skip: int) -> None:
 def test_escrow_delay_long_interval_retries_every_cycle() -> None:
     """With an interval of a day or more, an escrowed object is retried every cycle."""
     assert [escrow_delay(a, timedelta(days=2)) for a in range(1, 6)] == [0, 0, 0, 0, 0]
+
+
+def test_a_distrusted_clock_does_not_age_a_quarantine_into_a_disabled_job() -> None:
+    """A clock that jumped 40 days ages no quarantine: the job stays quarantined, not disabled."""
+    from dataclasses import replace
+
+    before = JobHealth(quarantine=Quarantine(QUARANTINE_EXCEPTION, T0, "401", attempts=2))
+    jumped = replace(outcome(fatal="401", at=T0 + timedelta(days=40)), aging=False)
+    after = next_health(before, jumped, SMALL)
+    assert after.disabled_reason is None and after.quarantine is not None

@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
+from tests.support import canary
 from tests.support.scim_server import ScimTestServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-TOKEN = "s3cret-e2e-token-value"
+TOKEN = canary.TARGET_TOKEN  # a canary: the session fails if any output holds it
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Workspace:
     def write_config(
         self, extra_job: str = "", url: str | None = None, token_line: str | None = None
     ) -> None:
+        canary.declare_input(self.config)  # an input: it may hold a webhook URL or a literal token
         token = token_line if token_line is not None else "token: ${E2E_TOKEN}"
         self.config.write_text(
             f"""state: sqlite:///state.db
@@ -87,6 +89,9 @@ jobs:
             text=True,
             timeout=120,
         )
+        command = f"syncer {' '.join(args)}"
+        canary.record(command, "stdout", result.stdout)
+        canary.record(command, "stderr", result.stderr)
         if expect is not None:
             assert result.returncode == expect, (
                 f"syncer {' '.join(args)} exited {result.returncode}\n"
@@ -122,6 +127,5 @@ def workspace(tmp_path: Path, scim: ScimTestServer) -> Workspace:
 def synced(workspace: Workspace) -> Workspace:
     """A workspace after a successful initial sync, with the server's counters zeroed."""
     workspace.run("sync")
-    with workspace.server._counting.lock:
-        workspace.server._counting.counts.clear()
+    workspace.server.reset_counts()
     return workspace

@@ -10,6 +10,7 @@ import pytest
 from syncer.runtime.configfile import load_config
 from syncer.runtime.engine import run_cycle
 from tests.e2e.conftest import ENTERPRISE, ROOT, TOKEN, Workspace
+from tests.support import canary
 from tests.support.ldap_directory import (
     GROUPS,
     LOCKED,
@@ -58,8 +59,7 @@ jobs:
         return self.run(*args, expect=expect, env={"LDAP_PASSWORD": ROOT_PW})
 
     def zero_counts(self) -> None:
-        with self.server._counting.lock:
-            self.server._counting.counts.clear()
+        self.server.reset_counts()
 
 
 @pytest.fixture
@@ -181,7 +181,7 @@ def test_slapd_stopped_mid_read_fails_the_cycle_and_deprovisions_nobody(
 
 def test_password_file_and_secrets_stay_out_of_output(ldap_ws: LdapWorkspace, slapd: Slapd) -> None:
     """password_file works like password, and the password is printed nowhere."""
-    secret = ldap_ws.root / "ldap-password"
+    secret = canary.declare_input(ldap_ws.root / "ldap-password")
     secret.write_text(ROOT_PW + "\n", encoding="utf-8")
     ldap_ws.write_ldap_config(slapd.url, f"password_file: {secret}")
     result = ldap_ws.run("--log-level", "debug", "plan")

@@ -13,8 +13,7 @@ from tests.e2e.conftest import ROOT, Workspace
 
 
 def _clear(ws: Workspace) -> None:
-    with ws.server._counting.lock:
-        ws.server._counting.counts.clear()
+    ws.server.reset_counts()
 
 
 def _flag(ws: Workspace, key: str, value: object) -> None:

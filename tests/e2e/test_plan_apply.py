@@ -17,8 +17,7 @@ DERIVED = ("summary", "names", "fingerprint")  # plan-file keys computed from th
 
 
 def _clear_counts(ws: Workspace) -> None:
-    with ws.server._counting.lock:
-        ws.server._counting.counts.clear()
+    ws.server.reset_counts()
 
 
 def _save_plan(ws: Workspace) -> dict[str, Any]:

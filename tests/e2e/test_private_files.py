@@ -36,5 +36,6 @@ def test_a_newline_in_a_source_value_cannot_forge_a_plan_line(workspace: Workspa
 
     workspace.edit(forge)
     out = workspace.run("plan").stdout
-    assert "+ create user intern@contoso.com\\n+ create user ceo@contoso.com" in out
+    # a line end in an identity value refuses that record (core.intake); nothing of it is planned
+    assert "+ create user intern@contoso.com" not in out
     assert not [line for line in out.splitlines() if line.startswith("+ create user ceo@")]

@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.e2e.conftest import ROOT, TOKEN, Workspace
+from tests.support.canary import WEBHOOK_PATH
 from tests.support.scim_server import ScimTestServer
+from tests.support.serving import serving
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -201,15 +203,8 @@ def receiver() -> Iterator[Receiver]:
             self.send_response(204)
             self.end_headers()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield Receiver(f"http://127.0.0.1:{server.server_port}/hook", posts)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler), "webhook-receiver") as server:
+        yield Receiver(f"http://127.0.0.1:{server.server_port}{WEBHOOK_PATH}", posts)
 
 
 def test_quarantine_notifies_the_webhook(ws: Workspace, receiver: Receiver) -> None:
@@ -228,7 +223,7 @@ def test_a_failing_webhook_does_not_change_the_outcome(ws: Workspace) -> None:
     """A webhook nobody listens on is logged; the sync still ends on the credentials error and quarantines."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}{WEBHOOK_PATH}"
     target_config(ws, token="wrong-token", extra_job=f"    notify: {{webhook: {{url: '{url}'}}}}\n")
     result = ws.run("sync", expect=1)
     assert "refused the credentials (401)" in result.stderr

@@ -45,8 +45,7 @@ def _workspace(root: Path, server: ScimTestServer, extra_job: str = "") -> Works
 
 
 def _clear_counts(server: ScimTestServer) -> None:
-    with server._counting.lock:
-        server._counting.counts.clear()
+    server.reset_counts()
 
 
 # --- 409 on create ---------------------------------------------------------------------------------
@@ -182,8 +181,8 @@ def _kill_after(ws: Workspace, delay: float) -> dict[str, int]:
         [sys.executable, "-m", "syncer", "-c", str(ws.config), "sync"],
         cwd=ws.root,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=(ws.root / "killed-sync.stdout").open("a"),  # kept for the canary scan
+        stderr=(ws.root / "killed-sync.stderr").open("a"),
     )
     try:
         # timed from the first request, not from the start: the interpreter's start-up alone

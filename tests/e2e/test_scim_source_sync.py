@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import ENTERPRISE, ROOT, Workspace
+from tests.support import canary
 from tests.support.scim_server import ScimTestServer
 
-SOURCE_TOKEN = "source-token-5521"
+SOURCE_TOKEN = canary.SOURCE_TOKEN
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def source_server() -> Iterator[ScimTestServer]:
 @pytest.fixture
 def migration(tmp_path: Path, scim: ScimTestServer, source_server: ScimTestServer) -> Workspace:
     ws = Workspace(root=tmp_path, server=scim)
-    (tmp_path / "source-token").write_text(SOURCE_TOKEN + "\n", encoding="utf-8")
+    canary.declare_input(tmp_path / "source-token").write_text(SOURCE_TOKEN + "\n", encoding="utf-8")
     ws.config.write_text(
         f"""state: sqlite:///state.db
 jobs:
@@ -72,7 +73,6 @@ def test_users_groups_and_managers_move_from_one_scim_service_to_another(
     by_id = {u["id"]: name for name, u in users.items()}
     assert sorted(by_id[m["value"]] for m in ops["members"]) == [f"staff{n}@example.org" for n in range(5)]
 
-    with migration.server._counting.lock:
-        migration.server._counting.counts.clear()
+    migration.server.reset_counts()
     migration.run("sync")
     assert migration.server.counts() == {}

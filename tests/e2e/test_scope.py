@@ -17,8 +17,7 @@ def _upn(data: dict[str, Any], source_id: str) -> str:
 
 
 def _clear_counts(ws: Workspace) -> None:
-    with ws.server._counting.lock:
-        ws.server._counting.counts.clear()
+    ws.server.reset_counts()
 
 
 def test_assignment_provisions_only_members_of_assigned_groups(workspace: Workspace) -> None:
@@ -180,7 +179,9 @@ def test_source_that_lost_most_objects_is_refused_until_approved(synced: Workspa
     result = synced.run("sync", expect=1)
     assert "fewer than the 65 of the last cycle" in result.stderr
     assert synced.server.writes() == 0
-    synced.write_config(extra_job="    deprovision: {deletion_threshold: 100}\n")
+    synced.write_config(
+        extra_job="    deprovision: {deletion_threshold: 100, deletion_threshold_percent: 100%}\n"
+    )
     synced.run("approve-deletions")
     synced.run("sync")
     active = [u for u in synced.users().values() if u.get("active")]

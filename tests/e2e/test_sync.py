@@ -152,6 +152,8 @@ def test_removing_a_member_removes_exactly_that_member(synced: Workspace) -> Non
 
 def test_group_gone_from_source_is_deleted(synced: Workspace) -> None:
     """A linked group removed from the source is deleted on the target."""
+    # its members count against the threshold too: 1 + 7 is over 10% of 65 managed objects
+    synced.write_config(extra_job="    deprovision: {deletion_threshold_percent: 20%}\n")
     synced.edit(lambda d: d.__setitem__("groups", [g for g in d["groups"] if g["displayName"] != "Finance"]))
     synced.run("sync")
     assert "Finance" not in synced.groups()
@@ -184,6 +186,9 @@ def test_unmanaged_target_objects_are_never_touched(workspace: Workspace) -> Non
     """Users and groups syncer neither created nor matched keep their exact version through every cycle."""
     stranger = workspace.server.seed_user(userName="stranger@fabrikam.com", title="Contractor")
     group = workspace.server.seed_group(displayName="Fabrikam Partners", members=[{"value": stranger["id"]}])
+    workspace.write_config(
+        extra_job="    deprovision: {max_source_shrink: 100%, deletion_threshold_percent: 100%}\n"
+    )
     workspace.run("sync")
     workspace.edit(lambda d: d.__setitem__("users", d["users"][:40]))
     workspace.run("sync")
@@ -327,8 +332,7 @@ def test_lost_state_relinks_everything_without_duplicates(synced: Workspace) -> 
     assert "POST" not in counts and "DELETE" not in counts
     assert counts.get("PATCH", 0) == 5  # only the five groups' member lists, which the server de-duplicates
     assert {u["userName"]: u["id"] for u in synced.server.resources("Users")} == before
-    with synced.server._counting.lock:
-        synced.server._counting.counts.clear()
+    synced.server.reset_counts()
     synced.run("sync")
     assert synced.server.writes() == 0
 
@@ -354,8 +358,7 @@ def test_put_only_target_gets_the_same_result(workspace: Workspace) -> None:
     )
     workspace.config.write_text(text)
     workspace.run("sync")
-    with workspace.server._counting.lock:
-        workspace.server._counting.counts.clear()
+    workspace.server.reset_counts()
     data = workspace.load()
     title_user, leaver = data["users"][5], data["users"][6]
     title_user["jobTitle"] = "Principal"
@@ -372,7 +375,6 @@ def test_put_only_target_gets_the_same_result(workspace: Workspace) -> None:
     assert users[leaver["userPrincipalName"]]["active"] is False
     dropped_id = users[_by_id(data)[dropped]["userPrincipalName"]]["id"]
     assert dropped_id not in {m["value"] for m in workspace.groups()["Engineering"]["members"]}
-    with workspace.server._counting.lock:
-        workspace.server._counting.counts.clear()
+    workspace.server.reset_counts()
     workspace.run("sync")
     assert workspace.server.writes() == 0

@@ -11,7 +11,6 @@ import json
 import socket
 import socketserver
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,6 +32,7 @@ from syncer.core.policy import (
 )
 from syncer.runtime.notify import notification_events, send_notification
 from syncer.settings import NotifySettings
+from tests.support.serving import serving
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 T1 = T0 + timedelta(hours=6)
@@ -68,16 +68,9 @@ def receiver() -> Iterator[Receiver]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    box["r"] = Receiver(url=f"http://127.0.0.1:{server.server_port}/hooks/syncer")
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler), "webhook-receiver") as server:
+        box["r"] = Receiver(url=f"http://127.0.0.1:{server.server_port}/hooks/syncer")
         yield box["r"]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 # --- an SMTP sink --------------------------------------------------------------------------------------
@@ -146,14 +139,8 @@ class _SmtpServer(socketserver.ThreadingTCPServer):
 def mailbox() -> Iterator[Mailbox]:
     server = _SmtpServer(("127.0.0.1", 0), _SmtpHandler)
     server.mailbox = Mailbox(port=server.server_address[1])
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(server, "smtp-sink"):
         yield server.mailbox
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def free_port() -> int:

@@ -80,6 +80,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.support.serving import ServerThread
+
 STATUS_KINDS = ("500", "502", "503", "429", "401", "404")
 KINDS = (*STATUS_KINDS, "timeout", "reset", "malformed_json", "html", "lost_response", "down")
 SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -233,8 +235,7 @@ class FaultProxy:
         self._closing = threading.Event()
         self.down = threading.Event()
         """Set once a ``down`` fault fired: the target is dead from then on."""
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: ServerThread | None = None
 
     def __repr__(self) -> str:
         return f"FaultProxy({self.upstream!r}, rules={len(self._rules)})"
@@ -245,22 +246,14 @@ class FaultProxy:
         server = _Server((self._host, self._port), _Handler)
         server.proxy = self
         self._port = server.server_port
-        self._server = server
         self._closing.clear()
-        self._thread = threading.Thread(
-            target=server.serve_forever, args=(0.05,), name="fault-proxy", daemon=True
-        )
-        self._thread.start()
+        self._serving = ServerThread(server, "fault-proxy")
 
     def stop(self) -> None:
         self._closing.set()  # held requests let go at once
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._serving is not None:
+            self._serving.stop()
+            self._serving = None
 
     def __enter__(self) -> FaultProxy:
         self.start()
@@ -273,7 +266,7 @@ class FaultProxy:
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError("the proxy is not started")
         return f"http://{self._host}:{self._port}{self._suffix}"
 
@@ -376,10 +369,10 @@ class FaultProxy:
 
     def _stop_listening(self) -> None:
         """Close the listening socket: from now on a connection attempt is refused, as by a dead host."""
-        server = self._server
-        if server is not None:
-            server.shutdown()
-            server.socket.close()
+        serving = self._serving
+        if serving is not None:
+            serving.server.shutdown()
+            serving.server.socket.close()
 
     def _forward(self, h: _Handler, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         headers = {k: v for k, v in h.headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "host"}

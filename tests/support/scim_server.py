@@ -41,12 +41,18 @@ from scim2_server.utils import (
     load_default_service_provider_config,
 )
 
+from tests.support.serving import ServerThread
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 KINDS = {"Users": "User", "Groups": "Group"}
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+# Building the provider compiles pydantic models; on CPython 3.11 two threads doing so at once can
+# fail with "SystemError: AST constructor recursion depth mismatch" (seen in test_faults, which
+# starts servers from a thread pool), so servers are built one at a time.
+_BUILDING = threading.Lock()
 
 
 class _Server(ThreadingMixIn, WSGIServer):
@@ -97,13 +103,14 @@ class ScimTestServer:
         """``wrap`` puts a test's middleware (a flaky proxy, say) between the counters and the app."""
         self.token = token
         self.storage = InMemoryStorage()
+        with _BUILDING:
+            provider = _provider(token)
         self.app = BearerTokenApplication(
-            self.storage, _provider(token), bearer_tokens=[token] if token is not None else []
+            self.storage, provider, bearer_tokens=[token] if token is not None else []
         )
         self._counting = _Counting(wrap(self.app) if wrap is not None else self.app)
         self._host, self._port = host, port
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: ServerThread | None = None
         self.base_url = ""
 
     def __repr__(self) -> str:
@@ -114,22 +121,14 @@ class ScimTestServer:
             self._host, self._port, self._counting, server_class=_Server, handler_class=_QuietHandler
         )
         assert isinstance(server, _Server)
-        self._server = server
         self._port = server.server_port  # a restart keeps the port the clients know
         self.base_url = f"http://{self._host}:{self._port}/v2"
-        self._thread = threading.Thread(
-            target=server.serve_forever, args=(0.05,), name="scim2-server", daemon=True
-        )
-        self._thread.start()
+        self._serving = ServerThread(server, "scim2-server")
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._serving is not None:
+            self._serving.stop()
+            self._serving = None
 
     def __enter__(self) -> ScimTestServer:
         self.start()
@@ -144,6 +143,10 @@ class ScimTestServer:
         """Empty the store and zero the counters; the setter also drops the uniqueness indexes."""
         with self.storage.lock:
             self.storage.resources = []
+        self.reset_counts()
+
+    def reset_counts(self) -> None:
+        """Zero the request counters (the store stays), so a test counts only what follows."""
         with self._counting.lock:
             self._counting.counts.clear()
 

@@ -22,9 +22,11 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from tests.support.canary_secrets import LDAP_PASSWORD
+
 SUFFIX = "dc=example,dc=org"
 ROOT_DN = f"cn=admin,{SUFFIX}"
-ROOT_PW = "slapd-test-secret"
+ROOT_PW = LDAP_PASSWORD  # a canary: the e2e session fails if any output holds it
 
 
 def _binary(name: str) -> str:

@@ -29,6 +29,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
+from syncer import __version__
 from syncer.core.matching import verified_hits
 from syncer.core.scimpath import equality_filter
 from syncer.errors import (
@@ -110,7 +111,7 @@ class ScimClient:
         verify: bool | str = True,
         retries: int = 4,
         transport: httpx.AsyncBaseTransport | None = None,
-        user_agent: str = "syncer/0.1",
+        user_agent: str = f"syncer/{__version__}",
         backoff_initial: float = 0.2,
         backoff_max: float = 10.0,
         rate_limit: float | None = None,

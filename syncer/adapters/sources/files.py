@@ -18,6 +18,13 @@ from typing import Any
 import structlog
 import yaml
 
+from syncer.adapters.sources.filereading import (
+    DEFAULT_SETTLE,
+    check_last_csv_record,
+    check_line_end,
+    decode,
+    read_settled,
+)
 from syncer.errors import ConfigError, SourceError
 from syncer.types import ObjectKind, SkippedRecord, SourceObject, SourceSnapshot, freeze
 
@@ -26,6 +33,17 @@ _log = structlog.get_logger("syncer.source")
 _SUFFIXES = frozenset({".json", ".yaml", ".yml", ".csv"})
 _SECTIONS = {ObjectKind.USER: "users", ObjectKind.GROUP: "groups"}
 _SCALARS = (str, bool, int, float, type(None))
+
+MAX_VALUE = 131_072
+"""The longest text one attribute value may hold, in characters (Python's own CSV cell limit)."""
+
+# A cell past MAX_VALUE skips its record instead of failing the whole CSV read: the parser may
+# take far longer cells, and the record check below refuses them one by one.
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
+
+_CONTROL = frozenset(chr(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))) - {"\t", "\n", "\r"}
+"""Never in a directory value: NUL, escape sequences and the other C0/C1 controls (tab and line ends
+are allowed in free text; identity values refuse them too, in ``core.intake``)."""
 
 Located = tuple[str, Any]
 """A raw record with where it came from (``file:line`` or ``file:users[3]``)."""
@@ -57,7 +75,14 @@ class FileSource:
     rather than the first scheduled cycle.
     """
 
-    def __init__(self, path: Path, groups_path: Path | None = None, *, csv_delimiter: str = ",") -> None:
+    def __init__(
+        self,
+        path: Path,
+        groups_path: Path | None = None,
+        *,
+        csv_delimiter: str = ",",
+        settle: float = DEFAULT_SETTLE,
+    ) -> None:
         for file in (path, groups_path):
             if file is not None and file.suffix.lower() not in _SUFFIXES:
                 suffix = file.suffix or "(none)"
@@ -67,6 +92,7 @@ class FileSource:
         self.path = path
         self.groups_path = groups_path
         self.csv_delimiter = csv_delimiter
+        self.settle = settle
 
     def read(self) -> SourceSnapshot:
         """Read every file afresh; raise ``SourceError`` rather than return less than the whole directory."""
@@ -76,8 +102,10 @@ class FileSource:
         if self.groups_path is not None:
             files.append((self.groups_path, (ObjectKind.GROUP,)))
         for file, kinds in files:
-            raws.append(_read_bytes(file))
-            text = _decode(file, raws[-1])
+            raws.append(read_settled(file, self.settle))
+            text = decode(file, raws[-1])
+            if file.suffix.lower() != ".json":  # JSON needs no line end; a cut one fails to parse
+                check_line_end(file, text)
             if _is_csv(file):
                 records[kinds[0]].extend(_csv_records(file, text, kinds[0], self.csv_delimiter))
             else:
@@ -96,22 +124,6 @@ class FileSource:
 
 def _is_csv(file: Path) -> bool:
     return file.suffix.lower() == ".csv"
-
-
-def _read_bytes(file: Path) -> bytes:
-    try:
-        return file.read_bytes()
-    except FileNotFoundError as exc:
-        raise SourceError(f"{file}: source file not found") from exc
-    except OSError as exc:
-        raise SourceError(f"{file}: source file cannot be read: {exc.strerror or exc}") from exc
-
-
-def _decode(file: Path, raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")  # tolerate the BOM spreadsheet exports write
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{file}: not UTF-8 text (byte {exc.start}): {exc.reason}") from exc
 
 
 def _fingerprint(raws: list[bytes]) -> str:
@@ -186,8 +198,11 @@ def _csv_records(file: Path, text: str, kind: ObjectKind, delimiter: str) -> lis
         if header is None:
             raise SourceError(f"{file}: empty CSV file: expected a header row of attribute names")
         names = _csv_header(file, header)
-        start = reader.line_num + 1
+        start = last = reader.line_num + 1
+        width = len(names)
         for cells in reader:
+            if cells:
+                last, width = start, len(cells)
             location, start = f"{file}:{start}", reader.line_num + 1
             if len(cells) == len(names):
                 located.append((location, _csv_record(kind, names, cells)))
@@ -197,6 +212,8 @@ def _csv_records(file: Path, text: str, kind: ObjectKind, delimiter: str) -> lis
                 located.append((location, _BadRecord(reason, id_cell)))
     except csv.Error as exc:
         raise SourceError(f"{file}:{reader.line_num}: invalid CSV: {exc}") from exc
+    if located:
+        check_last_csv_record(file, text, delimiter, last, width, len(names))
     return located
 
 
@@ -286,6 +303,8 @@ def _source_id(value: Any, what: str, owner: str | None = None) -> str:
         raise _BadRecord(f"{what} is {_type_name(value)}; expected a non-empty string", owner)
     if not value.strip():
         raise _BadRecord(f"{what} is empty", owner)
+    if _controls(value) or "\t" in value or "\n" in value or "\r" in value:
+        raise _BadRecord(f"{what} holds a control character", owner)
     return value
 
 
@@ -298,14 +317,32 @@ def _members(value: Any, source_id: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(members))  # dedupe, keep the file's order
 
 
-def _value_problem(value: Any) -> str | None:
-    """Why a value is not JSON-like (scalar or list of scalars), or ``None`` when it is."""
-    if isinstance(value, _SCALARS):
+def _controls(text: str) -> bool:
+    return not _CONTROL.isdisjoint(text)
+
+
+def _text_problem(value: Any) -> str | None:
+    """Why a plain value cannot be imported: too long, or a control character in it."""
+    if not isinstance(value, str):
         return None
+    if len(value) > MAX_VALUE:
+        return f"is {len(value)} characters long, more than {MAX_VALUE}"
+    if _controls(value):
+        return "holds a control character (NUL, escape or another C0/C1 control)"
+    return None
+
+
+def _value_problem(value: Any) -> str | None:
+    """Why a value is not JSON-like (scalar or list of scalars) or not importable, or ``None``."""
+    if isinstance(value, _SCALARS):
+        return _text_problem(value)
     if isinstance(value, list | tuple):
         for index, item in enumerate(value):
             if not isinstance(item, _SCALARS):
                 return f"holds {_type_name(item)} at [{index}]; a list may hold only plain values"
+            problem = _text_problem(item)
+            if problem:
+                return f"[{index}] {problem}"
         return None
     if isinstance(value, Mapping):
         return "is a nested mapping; attributes must be plain values or lists of them"

@@ -1,70 +1,147 @@
-"""Entra's .NET regular expressions on Python's engine, with a bound on what one evaluation may cost.
+"""Entra's .NET regular expressions, run so that no pattern can stall a cycle.
 
-Python's ``re`` backtracks and has no timeout, so a pattern such as ``(a+)+$`` against thirty
-characters can run for minutes, and an evaluation that never returns stops every cycle of the job.
-Two guards keep evaluation finite, deterministically (no timer, the core reads no clock):
+Python's ``re`` backtracks and has no time limit: ``^(a+)+$`` against thirty characters runs for
+minutes, and an evaluation that never returns stops every cycle of the job. A guard over the
+pattern's shape cannot be complete (``^(a{0,16}){0,16}b`` passed the old one and hung), so the
+pattern decides the *engine* instead:
 
-- a pattern of the catastrophic shapes is refused: a variable-length quantifier nested inside an
-  unbounded one (``(a+)+``, ``(\\w*)*``, ``(a{1,3})+``), or an unbounded repetition of an
-  alternation whose branches can start alike (``(a|ab)+``, ``(\\w|\\d)+``). A literal pattern is
-  checked when the mapping loads, with its column; a pattern that comes from an attribute is
-  checked when it is used. Rewrite such a pattern with a character class, a possessive
-  quantifier (``a++``) or an atomic group (``(?>...)``), which do not backtrack. The check is
-  conservative: it also refuses some unambiguous patterns such as ``([A-Z][a-z]*)+``, which
-  ``([A-Z][a-z]*+)+`` expresses without the risk;
-- the text a pattern runs against is bounded by what the pattern could cost on it. Sequential
-  unbounded quantifiers that can match the same characters (``\\d*\\d*x``) backtrack in
-  polynomial time: a search with k of them costs up to n^(k+1)/k! steps on n characters, so the
-  pattern runs on at most the n that keeps this under ``STEP_BUDGET`` (and never more than
-  ``MAX_INPUT``): 4096 characters for one quantifier, 584 for two, 156 for three, 75 for four.
-  Possessive quantifiers do not count. A longer value fails that object with a message saying so.
+- a pattern RE2 can take runs on RE2 (google-re2), which matches in time linear in the text, for
+  any pattern and any value. ``\\w``, ``\\d`` and ``\\s`` keep their Unicode meaning (as in .NET and
+  Python: RE2's own are ASCII-only), and ``\\Z`` is the end of the text;
+- a pattern RE2 cannot take (backreferences, lookarounds, atomic groups, possessive quantifiers,
+  word boundaries ``\\b``, which are ASCII-only in RE2) runs on the ``regex`` engine, which
+  backtracks, with a time limit on every evaluation (``TIME_LIMIT``). An evaluation that passes it
+  fails that one object with a message saying so; the cycle goes on.
+
+The same rule holds wherever a pattern comes from: a scoping clause, a mapping literal (checked
+when the mapping loads) or a source attribute (compiled when used). Patterns are compiled once
+and cached. One difference from Python's engine remains on RE2: ``$`` without ``(?m)`` matches at
+the very end only, not also before a final newline.
 """
 
 from __future__ import annotations
 
-import math
+import enum
 import re
-import re._parser as _sre  # type: ignore[import-not-found]  # the stdlib's own parser, unstubbed
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Final
+from typing import Any, Final, Protocol
+
+import re2
+import regex as backtracking
 
 from syncer.errors import ExpressionError
 
-MAX_INPUT: Final = 4096
-"""The longest text any regex is run against, in characters."""
-
-STEP_BUDGET: Final = 1e8
-"""Backtracking steps a search may take in the worst case (a few tenths of a second, measured)."""
-
 MAX_PATTERN: Final = 1000
 """The longest pattern accepted, in characters."""
+
+TIME_LIMIT: Final = 0.1
+"""Seconds one evaluation of a pattern RE2 cannot take may run before it fails that object."""
 
 # .NET regex syntax differs from Python's in named groups and replacement references.
 _NET_GROUP: Final = re.compile(r"\(\?<(?=[A-Za-z_])")
 _NET_SUBSTITUTION: Final = re.compile(r"\$(?:\$|\{(\w+)\}|(\d+)|&)")
 
+# Python's (and .NET's) Unicode meaning of the Perl classes, in RE2's syntax (inside a class).
+_CLASSES: Final = {
+    "w": r"\p{L}\p{Mn}\p{Nd}\p{Pc}",
+    "d": r"\p{Nd}",
+    "s": r"\t\n\v\f\r\x1c-\x1f\x85\p{Z}",
+}
+
+
+class PatternSyntaxError(ExpressionError):
+    """An invalid pattern; ``position`` is the 0-based offset Python's parser points at, if any."""
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        self.position = position
+        super().__init__(message)
+
+
+class Engine(enum.Enum):
+    RE2 = "re2"
+    """Linear time in the text, whatever the pattern."""
+    BACKTRACKING = "backtracking"
+    """The ``regex`` engine, for what RE2 lacks, under ``TIME_LIMIT`` per evaluation."""
+
+
+class Match(Protocol):
+    """What both engines' matches offer, groups named or numbered."""
+
+    def group(self, group: int | str = 0, /) -> str | None: ...
+    def start(self, group: int | str = 0, /) -> int: ...
+    def end(self, group: int | str = 0, /) -> int: ...
+
+
+class _Re2Match:
+    """An RE2 match that also takes group names in ``start``/``end`` (RE2's own takes numbers only)."""
+
+    __slots__ = ("_match", "_names")
+
+    def __init__(self, match: Any, names: Mapping[str, int]) -> None:
+        self._match = match
+        self._names = names
+
+    def _index(self, group: int | str) -> int:
+        return self._names[group] if isinstance(group, str) else group
+
+    def group(self, group: int | str = 0, /) -> str | None:
+        found: str | None = self._match.group(self._index(group))
+        return found
+
+    def start(self, group: int | str = 0, /) -> int:
+        return int(self._match.start(self._index(group)))
+
+    def end(self, group: int | str = 0, /) -> int:
+        return int(self._match.end(self._index(group)))
+
 
 @dataclass(frozen=True)
-class Guarded:
-    """A compiled pattern and the longest text it may run on (see the module docstring)."""
+class SafePattern:
+    """A compiled pattern that answers in bounded time, on whichever engine can guarantee it."""
 
-    regex: re.Pattern[str]
-    max_input: int
+    pattern: str
+    engine: Engine
+    groupindex: Mapping[str, int]
+    compiled: Any
 
-    def text(self, value: str) -> str:
-        """``value`` itself, or an ``ExpressionError`` when it is too long for this pattern."""
-        if len(value) > self.max_input:
+    def search(self, text: str) -> Match | None:
+        if self.engine is Engine.RE2:
+            found = self.compiled.search(text)
+            return None if found is None else _Re2Match(found, self.groupindex)
+        result: Match | None = self._timed(text, lambda: self.compiled.search(text, timeout=TIME_LIMIT))
+        return result
+
+    def finditer(self, text: str) -> Iterator[Match]:
+        if self.engine is Engine.RE2:
+            return (_Re2Match(m, self.groupindex) for m in self.compiled.finditer(text))
+        matches: list[Match] = self._timed(
+            text, lambda: list(self.compiled.finditer(text, timeout=TIME_LIMIT))
+        )
+        return iter(matches)
+
+    def sub(self, replace: Callable[[Match], str], text: str) -> str:
+        if self.engine is Engine.RE2:
+            result: str = self.compiled.sub(lambda m: replace(_Re2Match(m, self.groupindex)), text)
+            return result
+        timed: str = self._timed(text, lambda: self.compiled.sub(replace, text, timeout=TIME_LIMIT))
+        return timed
+
+    def _timed(self, text: str, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except TimeoutError:
             raise ExpressionError(
-                f"this regexPattern runs on at most {self.max_input} characters, got {len(value)}"
-            )
-        return value
+                f"regexPattern passed its time limit ({TIME_LIMIT:g}s) on a value of {len(text)} "
+                "characters; without backreferences, lookarounds, atomic groups, possessive "
+                "quantifiers and \\b it would run on RE2, in linear time"
+            ) from None
 
 
 def pattern_problem(pattern: str) -> str | None:
-    """Why ``pattern`` is refused (invalid, too long or catastrophic), or ``None`` when it may run."""
+    """Why ``pattern`` is refused (invalid or too long), or ``None`` when it may run."""
     try:
         compile_pattern(pattern)
     except ExpressionError as exc:
@@ -73,117 +150,92 @@ def pattern_problem(pattern: str) -> str | None:
 
 
 @lru_cache(maxsize=256)
-def compile_pattern(pattern: str) -> Guarded:
-    """The guarded pattern; raises ``ExpressionError`` (no column) when it is refused."""
+def compile_pattern(pattern: str) -> SafePattern:
+    """The pattern on RE2 when RE2 can take it, else on the timed engine; ``ExpressionError`` if invalid."""
     if len(pattern) > MAX_PATTERN:
         raise ExpressionError(f"regexPattern is longer than {MAX_PATTERN} characters")
-    translated = _NET_GROUP.sub("(?P<", pattern)
+    translated = _for_re2(pattern)
+    if translated is not None:
+        try:
+            compiled = re2.compile(translated, _RE2_OPTIONS)
+        except re2.error:
+            pass  # a construct RE2 lacks (or a syntax error, reported below)
+        else:
+            return SafePattern(pattern, Engine.RE2, dict(compiled.groupindex), compiled)
+    try:
+        fallback = backtracking.compile(pattern)
+    except backtracking.error as exc:
+        raise syntax_error(pattern, exc) from None
+    return SafePattern(pattern, Engine.BACKTRACKING, dict(fallback.groupindex), fallback)
+
+
+def syntax_error(pattern: str, exc: Exception) -> PatternSyntaxError:
+    """The error of an invalid pattern, in Python's words and with its position where Python has one.
+
+    Compiling with Python's ``re`` only parses: nothing runs, so this cannot hang.
+    """
     try:
         with warnings.catch_warnings():  # "possible nested set" hints about future syntax, not errors
             warnings.simplefilter("ignore", FutureWarning)
-            parsed = _sre.parse(translated)
-            compiled = re.compile(translated)
-    except re.error as exc:
-        raise ExpressionError(f"invalid regexPattern: {exc.msg}") from None
-    hazard = _hazard(parsed, inside_unbounded=False)
-    if hazard is not None:
-        raise ExpressionError(
-            f"regexPattern has {hazard}, which can backtrack for minutes; use a character class, "
-            "a possessive quantifier (a++) or an atomic group (?>...)"
-        )
-    return Guarded(compiled, _max_input(_count_unbounded(parsed)))
+            re.compile(_NET_GROUP.sub("(?P<", pattern))
+    except re.error as error:
+        return PatternSyntaxError(f"invalid regexPattern: {error.msg}", error.pos)
+    return PatternSyntaxError(f"invalid regexPattern: {exc}")
 
 
-def _max_input(quantifiers: int) -> int:
-    # A search tries every start position, so k quantifiers cost up to n^(k+1)/k! steps.
-    longest = (STEP_BUDGET * math.factorial(quantifiers)) ** (1 / (quantifiers + 1))
-    return min(MAX_INPUT, int(longest))
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print every pattern it cannot take to stderr
+    return options
 
 
-def substitute(template: str, match: re.Match[str]) -> str:
+_RE2_OPTIONS: Final = _re2_options()
+
+
+def _for_re2(pattern: str) -> str | None:
+    """``pattern`` in RE2 syntax with Python's Unicode classes, or ``None`` if only backtracking has it."""
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            escaped = pattern[i + 1]
+            i += 2
+            if escaped in _CLASSES:
+                out.append(_CLASSES[escaped] if in_class else f"[{_CLASSES[escaped]}]")
+            elif escaped.lower() in _CLASSES:
+                if in_class:
+                    return None  # a negated class inside a class: RE2 has no way to say it
+                out.append(f"[^{_CLASSES[escaped.lower()]}]")
+            elif escaped in "bB":
+                return None  # RE2's word boundary is ASCII-only
+            else:
+                out.append(r"\z" if escaped == "Z" else char + escaped)
+            continue
+        out.append(char)
+        i += 1
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            for opener in ("^", "]"):  # "[^]...]" and "[]...]": a leading ']' is a literal
+                if pattern.startswith(opener, i):
+                    out.append(opener)
+                    i += 1
+    return "".join(out)
+
+
+def substitute(template: str, match: Match) -> str:
     """.NET's replacement syntax: ``$1``, ``${name}``, ``$&`` and ``$$``."""
 
     def one(ref: re.Match[str]) -> str:
         if ref.group(0) == "$$":
             return "$"
-        group = ref.group(1) or (int(ref.group(2)) if ref.group(2) else 0)
+        group: int | str = ref.group(1) or (int(ref.group(2)) if ref.group(2) else 0)
         try:
             return match.group(group) or ""
-        except (IndexError, re.error):
+        except (IndexError, KeyError, re.error, backtracking.error):
             return ref.group(0)  # .NET leaves a reference to a missing group as written
 
     return _NET_SUBSTITUTION.sub(one, template)
-
-
-# --- the checks over the stdlib's parse tree -----------------------------------------------
-
-_REPEATS: Final = (_sre.MAX_REPEAT, _sre.MIN_REPEAT)
-_WIDE: Final = 16  # a bounded repeat this wide backtracks like an unbounded one
-
-
-def _hazard(items: Iterable[tuple[Any, Any]], *, inside_unbounded: bool) -> str | None:
-    for op, av in items:
-        if op in _REPEATS:
-            low, high, body = av
-            if inside_unbounded and low != high:
-                return "a quantifier nested inside an unbounded quantifier"
-            wide = high == _sre.MAXREPEAT or high - low > _WIDE
-            found = _hazard(body, inside_unbounded=inside_unbounded or wide)
-        elif op is _sre.POSSESSIVE_REPEAT or op is _sre.ATOMIC_GROUP:
-            body = av[2] if op is _sre.POSSESSIVE_REPEAT else av
-            found = _hazard(body, inside_unbounded=False)  # no backtracking into them from outside
-        elif op is _sre.BRANCH:
-            branches = av[1]
-            if inside_unbounded and _overlapping(branches):
-                return "an alternation whose branches start alike inside an unbounded quantifier"
-            found = next((h for b in branches if (h := _hazard(b, inside_unbounded=inside_unbounded))), None)
-        elif op is _sre.SUBPATTERN:
-            found = _hazard(av[3], inside_unbounded=inside_unbounded)
-        elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
-            found = _hazard(av[1], inside_unbounded=inside_unbounded)
-        elif op is _sre.GROUPREF_EXISTS:
-            parts = [p for p in av[1:] if p is not None]
-            found = next((h for p in parts if (h := _hazard(p, inside_unbounded=inside_unbounded))), None)
-        else:
-            found = None
-        if found is not None:
-            return found
-    return None
-
-
-def _count_unbounded(items: Iterable[tuple[Any, Any]]) -> int:
-    """How many quantifiers can each take many characters (the degree of the worst backtracking)."""
-    count = 0
-    for op, av in items:
-        if op in _REPEATS or op is _sre.POSSESSIVE_REPEAT:
-            low, high, body = av
-            wide = high == _sre.MAXREPEAT or high - low > _WIDE
-            count += (wide and op is not _sre.POSSESSIVE_REPEAT) + _count_unbounded(body)
-        elif op is _sre.SUBPATTERN:
-            count += _count_unbounded(av[3])
-        elif op is _sre.ATOMIC_GROUP:
-            count += _count_unbounded(av)
-        elif op is _sre.BRANCH:
-            count += max((_count_unbounded(b) for b in av[1]), default=0)
-        elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
-            count += _count_unbounded(av[1])
-        elif op is _sre.GROUPREF_EXISTS:
-            count += max((_count_unbounded(p) for p in av[1:] if p is not None), default=0)
-    return count
-
-
-def _first(items: Any) -> object:
-    """The literal an alternative must start with, or ``None`` when it may start with many characters."""
-    if not len(items):
-        return None
-    op, av = items[0]
-    if op is _sre.LITERAL:
-        return av
-    if op is _sre.SUBPATTERN:
-        return _first(av[3])
-    return None
-
-
-def _overlapping(branches: list[Any]) -> bool:
-    firsts = [_first(b) for b in branches]
-    return None in firsts or len(set(firsts)) < len(firsts)

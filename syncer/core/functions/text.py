@@ -153,21 +153,20 @@ def _split(args: Args, ctx: EvaluationContext) -> object:
 def _replace(args: Args, ctx: EvaluationContext) -> object:
     source, old, pattern, group, new, fallback, template = map(to_text, args)
     if pattern is not None:
-        guarded = regex.compile_pattern(pattern)
-        compiled = guarded.regex
+        compiled = regex.compile_pattern(pattern)
         if group is not None and new is None:  # fill an empty source from another attribute
             if source:
                 return source
-            found = compiled.search(guarded.text(fallback or ""))
+            found = compiled.search(fallback or "")
             return found.group(group) if found and group in compiled.groupindex else None
         if source is None or new is None:
             return source
         if group is None:
-            return compiled.sub(lambda m: regex.substitute(new, m), guarded.text(source))
+            return compiled.sub(lambda m: regex.substitute(new, m), source)
         if group not in compiled.groupindex:
             fail("regexGroupName is not a group of regexPattern")
         out, last = [], 0
-        for m in compiled.finditer(guarded.text(source)):
+        for m in compiled.finditer(source):
             if m.start(group) >= 0:
                 out += [source[last : m.start(group)], new]
                 last = m.end(group)
