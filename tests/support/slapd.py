@@ -207,9 +207,10 @@ limits anonymous size.soft=15 size.hard=15 size.prtotal=15
 
     def terminate(self) -> int | None:
         """SIGTERM the PID in the pidfile without waiting (safe to call from a relay thread)."""
-        if not self.pidfile.exists():
-            return None
-        pid = int(self.pidfile.read_text().split()[0])
+        try:
+            pid = int(self.pidfile.read_text().split()[0])
+        except (FileNotFoundError, IndexError, ValueError):
+            return None  # gone already (slapd removes its pidfile on the way out), or not up yet
         try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
