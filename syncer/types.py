@@ -47,6 +47,10 @@ class ObjectKind(enum.StrEnum):
         return "/Users" if self is ObjectKind.USER else "/Groups"
 
 
+ObjectKey = tuple[ObjectKind, str]
+"""An object of a job: its kind and its source id (the key of links, escrow and plans)."""
+
+
 @dataclass(frozen=True, slots=True)
 class SourceObject:
     """One user or group as the source directory holds it.

@@ -26,11 +26,9 @@ from syncer.cli.app import (
     options,
     out,
 )
-from syncer.core.display import redact_url
+from syncer.cli.targets import check_target, refuse_on
 from syncer.core.rendering import render_json, render_text, summary, verify_saved
-from syncer.errors import NotFoundError, PermanentTargetError, TransientTargetError, UnauthorizedError
 from syncer.runtime.configfile import LoadedConfig
-from syncer.runtime.connection import test_connection
 from syncer.runtime.engine import CycleResult, check_job, run_cycle, shifted_clock
 from syncer.runtime.private import write_private
 from syncer.runtime.progress import ProgressTracker, ProgressView
@@ -38,12 +36,21 @@ from syncer.runtime.standing import explain_scope
 
 
 @app.command()
-def validate() -> None:
+def validate(
+    online: Annotated[
+        bool,
+        typer.Option("--online", help="Also test each target and check the mapping against its schemas."),
+    ] = False,
+) -> None:
     """Load the config and every mapping; exit 1 with errors that cite file and line."""
     with errors_to_exit():
         config = load()
         for job in config.settings.jobs:
             check_job(config, job)
+        errors = [
+            e for job in config.settings.jobs for e in (check_target(config, job).errors if online else ())
+        ]
+        refuse_on(errors)
         names = ", ".join(job.name for job in config.settings.jobs)
         out.print(f"{options.config}: valid ({len(config.settings.jobs)} job(s): {names})", markup=False)
 
@@ -52,22 +59,11 @@ def validate() -> None:
 def test_connection_command(
     job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
 ) -> None:
-    """Entra's Test Connection: query a random userName and expect 200 with an empty list."""
+    """Entra's Test Connection, then the target's capabilities held against the job's mapping."""
     with errors_to_exit():
         config = load()
-        job_settings = config.settings.job(job)
-        target = redact_url(job_settings.target.url, keep_path=True)
-        try:
-            test_connection(config, job_settings)
-        except UnauthorizedError as exc:
-            fail(f"the target refused the credentials ({exc.status}): check the token. {exc}")
-        except NotFoundError as exc:
-            fail(f"404 from {target}: the URL is not a SCIM endpoint (check the base URL). {exc}")
-        except TransientTargetError as exc:
-            fail(f"cannot reach {target}: {exc}")
-        except PermanentTargetError as exc:
-            fail(f"test connection failed: {exc}")
-        out.print(f"Test connection to {target} succeeded.", markup=False)
+        report = check_target(config, config.settings.job(job))
+        refuse_on(report.errors)
 
 
 def _fixed_clock(text: str) -> Callable[[], datetime]:

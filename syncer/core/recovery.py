@@ -19,9 +19,9 @@ from syncer.errors import (
     TlsError,
     TransientTargetError,
 )
-from syncer.types import ObjectKind
+from syncer.types import ObjectKey, ObjectKind
 
-Key = tuple[ObjectKind, str]
+Key = ObjectKey
 
 UNREACHABLE_AFTER = 5
 """Requests in a row that get no answer at all before the target is taken for down."""

@@ -20,7 +20,7 @@ from syncer.core.planning import values_hash
 from syncer.runtime.apply.journal import FLUSH_EVERY, FLUSH_SECONDS, Journal, JournalSettings
 from syncer.runtime.apply.scheduler import Scheduler
 from syncer.runtime.apply.sender import CREATE_ATTEMPTS, Sender, Wire
-from syncer.types import Desired, JobState, Link, ObjectKind
+from syncer.types import Desired, JobState, Link, ObjectKey
 
 __all__ = [
     "CREATE_ATTEMPTS",
@@ -31,7 +31,7 @@ __all__ = [
     "Executor",
 ]
 
-Key = tuple[ObjectKind, str]
+Key = ObjectKey
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,9 @@ from syncer.errors import SourceError
 from syncer.runtime.configfile import LoadedConfig, read_secret, read_token
 from syncer.runtime.executor import Executor
 from syncer.settings import JobSettings, LdapSourceSettings, ScimSourceSettings
-from syncer.types import Desired, JobState, ObjectKind, SourceSnapshot
+from syncer.types import Desired, JobState, ObjectKey, ObjectKind, SourceSnapshot
 
-Key = tuple[ObjectKind, str]
+Key = ObjectKey
 
 
 def state_url(config: LoadedConfig) -> str:

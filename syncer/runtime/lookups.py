@@ -6,6 +6,9 @@ object, matching attributes in precedence order. ``list`` reads the target once,
 ``auto`` first asks for the count of the kind (``count=1``): an empty target needs no lookup at
 all (the usual initial cycle), and the target is listed when it holds at most ``list_ratio``
 objects per unlinked object; otherwise each object is queried. Linked objects need none of this.
+
+A target whose ``/ServiceProviderConfig`` says ``filter.supported: false`` is listed whatever the
+strategy (:func:`fit_to_target`): its queries would answer the first users for every lookup.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Sequence
 import structlog
 
 from syncer.adapters.scim.client import ScimClient
+from syncer.adapters.scim.discovery import TargetCapabilities
 from syncer.core.mapping import CompiledMapping
 from syncer.core.matching import ListingMatcher, Match, nothing_to_match, should_list
 from syncer.core.scimpath import flatten
@@ -84,14 +88,40 @@ async def query_each(
     return results, failures
 
 
+def fit_to_target(settings: MatchingSettings, capabilities: TargetCapabilities | None) -> MatchingSettings:
+    """The matching settings as the target allows: listing when it cannot filter, pages within its limit.
+
+    ``None`` (nothing discovered) and unknown features leave the settings as configured.
+    """
+    if capabilities is None:
+        return settings
+    update: dict[str, object] = {}
+    if capabilities.filter.supported is False and settings.strategy != "list":
+        log.info(
+            "matching_by_listing",
+            reason="the target says filter.supported: false",
+            configured=settings.strategy,
+        )
+        update["strategy"] = "list"
+    limit = capabilities.filter.max_results
+    if limit and limit < settings.page_size:
+        update["page_size"] = limit
+    return settings.model_copy(update=update) if update else settings
+
+
 async def match_unlinked(
     client: ScimClient,
     mapping: CompiledMapping,
     objects: Sequence[Desired],
     settings: MatchingSettings,
     concurrency: int,
+    capabilities: TargetCapabilities | None = None,
 ) -> tuple[Answers, Failures]:
-    """Every unlinked object's match answer (and the objects whose lookup failed), by the strategy."""
+    """Every unlinked object's match answer (and the objects whose lookup failed), by the strategy.
+
+    ``capabilities`` (from discovery) may force listing: see :func:`fit_to_target`.
+    """
+    settings = fit_to_target(settings, capabilities)
     results: Answers = {}
     failures: Failures = {}
     for kind in (ObjectKind.USER, ObjectKind.GROUP):

@@ -306,3 +306,17 @@ def test_bundled_example_csv_with_groups() -> None:
     assert all(g.members and set(g.members) <= user_ids for g in snapshot.groups)
     assert {u.get("manager") for u in snapshot.users} - {None} <= user_ids
     assert all(isinstance(u.get("accountEnabled"), bool) for u in snapshot.users)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_a_source_file_nested_thousands_deep_fails_the_read_cleanly(tmp_path: Path, suffix: str) -> None:
+    """Python's JSON decoder and PyYAML recurse per level: 5,000 levels must be a SourceError naming
+    the file and line, never a RecursionError that ends the cycle (or the daemon's tick) with a traceback."""
+    deep = "[" * 5000 + "]" * 5000
+    text = f'{{"users": [{{"id": "u1", "x": {deep}}}]}}\n'
+    path = tmp_path / f"dir{suffix}"
+    path.write_text(text, "utf-8")
+    with pytest.raises(SourceError) as caught:
+        read(path)
+    message = str(caught.value)
+    assert str(path) in message and "nest" in message

@@ -227,7 +227,10 @@ def test_a_huge_response_is_cut_at_the_cap_with_bounded_memory(
     rss_mb, seconds = int(figures.split()[0]), float(figures.split()[1])
     print(f"\nhuge: {outcome!r}; peak RSS {rss_mb} MB; {seconds} s")
     assert "64 MB" in outcome
-    assert rss_mb < 250
+    # read whole, the answer cost 1,238 MB; cut at the cap it costs ~100 MB on a quiet machine
+    # (up to 352 MB seen under coverage on a loaded one): anything under the answer's own size
+    # proves it was never held whole
+    assert rss_mb < 400
 
 
 # --- secrets ---------------------------------------------------------------------------------

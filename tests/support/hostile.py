@@ -23,6 +23,8 @@ server (``base_url`` keeps its ``/v2`` suffix); the mode bends the request or th
     ``Content-Length`` and generated as it goes (the proxy holds none of it).
 ``drip``
     The real answer, one byte every ``drip_interval`` seconds.
+``no_enterprise``, ``no_filter``, ``no_discovery``
+    Discovery endpoints (and writes) bent as :mod:`tests.support.discovery_bends` describes.
 
 Counters (:meth:`HostileTarget.requests`) say how many requests reached the proxy, which is what
 a test bounds when it says a listing "stops".
@@ -41,6 +43,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from tests.support import discovery_bends
+from tests.support.discovery_bends import DISCOVERY_MODES
+
 MODES = (
     "honest",
     "ignore_filter",
@@ -50,6 +55,7 @@ MODES = (
     "endless",
     "huge",
     "drip",
+    *DISCOVERY_MODES,
 )
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "te", "upgrade"})
 _EQ = re.compile(r'^\s*([A-Za-z][\w.:-]*)\s+eq\s+(".*")\s*$', re.IGNORECASE)
@@ -158,14 +164,21 @@ class HostileTarget:
             and "filter" not in params
             and split.path.rstrip("/").endswith(("Users", "Groups"))
         )
-        if mode == "ignore_filter":
+        if mode in ("ignore_filter", "no_filter"):
             query = [(k, v) for k, v in query if k != "filter"]
         later_page = listing and int(params.get("startIndex", "1")) > 1
         if later_page and (mode == "endless" or (mode == "repeat_page" and self._first_repeat(split.path))):
             query = [(k, "1" if k == "startIndex" else v) for k, v in query]
         target = split.path + ("?" + urlencode(query) if query else "")
+        refusal = discovery_bends.refuse_write(mode, h.command, body)
+        if refusal is not None:
+            self._respond(h, 400, {"Content-Type": "application/scim+json"}, refusal)
+            return
         status, headers, content = self._forward(h, target, body)
-        if status == 200 and h.command == "GET":
+        endpoint = discovery_bends.endpoint_of(split.path)
+        if mode in DISCOVERY_MODES and endpoint and h.command == "GET" and status == 200:
+            status, content = discovery_bends.bend(mode, endpoint, content)
+        elif status == 200 and h.command == "GET":
             content = self._bend(mode, params, listing, content)
         if mode == "drip":
             self._respond(h, status, headers, content, drip=self.drip_interval)

@@ -73,7 +73,8 @@ def free_port() -> int:
 class Slapd:
     """One slapd process with its own config and database in a temp dir."""
 
-    def __init__(self) -> None:
+    def __init__(self, overlays: tuple[str, ...] = ("memberof", "ppolicy", "refint")) -> None:
+        """``overlays=()`` is a stock Debian slapd: core, cosine, inetorgperson and nis, nothing else."""
         self.dir = Path(tempfile.mkdtemp(prefix="syncer-slapd-"))
         self.port = free_port()
         self.slapd = _binary("slapd")
@@ -91,16 +92,17 @@ class Slapd:
         includes = "".join(
             f"include {schema}/{name}.schema\n" for name in ("core", "cosine", "inetorgperson", "nis")
         )
+        loads = "".join(f"moduleload {name}\n" for name in overlays)
+        stacked = "".join(f"overlay {name}\n" for name in overlays)
+        if "refint" in overlays:
+            stacked += "refint_attributes member uniqueMember manager\n"
         (self.dir / "slapd.conf").write_text(
             f"""{includes}TLSCACertificateFile {self.ca_file}
 TLSCertificateFile {self.dir}/server.pem
 TLSCertificateKeyFile {self.dir}/server.key
 modulepath {_module_dir()}
 moduleload back_mdb
-moduleload memberof
-moduleload ppolicy
-moduleload refint
-pidfile {self.dir}/slapd.pid
+{loads}pidfile {self.dir}/slapd.pid
 argsfile {self.dir}/slapd.args
 sizelimit unlimited
 database mdb
@@ -115,11 +117,7 @@ index entryUUID eq
 index uid,cn,mail eq
 # anonymous clients get at most 15 entries per search, paged or not: a real partial read to test
 limits anonymous size.soft=15 size.hard=15 size.prtotal=15
-overlay memberof
-overlay ppolicy
-overlay refint
-refint_attributes member uniqueMember manager
-"""
+{stacked}"""
         )
 
     def _certificates(self) -> Path:
@@ -209,9 +207,10 @@ refint_attributes member uniqueMember manager
 
     def terminate(self) -> int | None:
         """SIGTERM the PID in the pidfile without waiting (safe to call from a relay thread)."""
-        if not self.pidfile.exists():
-            return None
-        pid = int(self.pidfile.read_text().split()[0])
+        try:
+            pid = int(self.pidfile.read_text().split()[0])
+        except (FileNotFoundError, IndexError, ValueError):
+            return None  # gone already (slapd removes its pidfile on the way out), or not up yet
         try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:

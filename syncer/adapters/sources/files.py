@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 import yaml
 
+from syncer.adapters.nesting import MAX_DEPTH, json_too_deep, yaml_too_deep
 from syncer.adapters.sources.filereading import (
     DEFAULT_SETTLE,
     check_last_csv_record,
@@ -143,6 +144,8 @@ def _document_records(
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SourceError(f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
+        except RecursionError:
+            raise _too_deep(file, json_too_deep(text)) from None
     else:
         data, lines = _load_yaml(file, text)
     expected = [_SECTIONS[kind] for kind in kinds]
@@ -167,6 +170,12 @@ def _document_records(
     return records
 
 
+def _too_deep(file: Path, line: int | None) -> SourceError:
+    """The parser recursed past Python's limit: refuse the file where it went too deep."""
+    where = f"{file}:{line}" if line is not None else str(file)
+    return SourceError(f"{where}: nested more than {MAX_DEPTH} levels deep; no directory nests so")
+
+
 def _load_yaml(file: Path, text: str) -> tuple[Any, dict[str, list[int]]]:
     """Load YAML and note each top-level list item's line, read off the node marks the parser made anyway."""
     loader = _Loader(text)
@@ -179,6 +188,8 @@ def _load_yaml(file: Path, text: str) -> tuple[Any, dict[str, list[int]]]:
         raise SourceError(f"{where}: invalid YAML: {exc.problem or exc.context}") from exc
     except yaml.YAMLError as exc:
         raise SourceError(f"{file}: invalid YAML: {exc}") from exc
+    except RecursionError:
+        raise _too_deep(file, yaml_too_deep(text)) from None
     finally:
         loader.dispose()
     lines: dict[str, list[int]] = {}

@@ -53,6 +53,11 @@ log = structlog.get_logger("syncer.source.ldap")
 
 PAGED_RESULTS = "1.2.840.113556.1.4.319"
 """The RFC 2696 simple paged results control."""
+SPECIAL_SELECTORS = frozenset({"*", "+", "1.1"})
+"""RFC 4511 attribute selectors, not names: never looked up in the subschema."""
+
+_reported_missing: set[tuple[str, tuple[str, ...]]] = set()
+"""(url, names) already logged as missing from the schema: a daemon says it once, not every cycle."""
 
 
 class LdapSource:
@@ -96,12 +101,12 @@ class LdapSource:
             connection = self._connect()
             try:
                 schema = self._schema(connection)
-                users = list(self._search(connection, self.settings.users, "users"))
+                users = list(self._search(connection, self.settings.users, "users", schema))
                 groups: list[RawEntry] = []
                 if self.settings.groups is not None:
                     groups = [
                         self._complete_ranges(connection, entry)
-                        for entry in self._search(connection, self.settings.groups, "groups")
+                        for entry in self._search(connection, self.settings.groups, "groups", schema)
                     ]
             finally:
                 _unbind(connection)
@@ -209,7 +214,39 @@ class LdapSource:
 
     # --- searches ---------------------------------------------------------------------------------
 
-    def _attributes(self, kind: str) -> list[str]:
+    def _attributes(self, kind: str, schema: Schema) -> list[str]:
+        """The attributes to ask for, only those the subschema announces.
+
+        ldap3 refuses a search naming an unknown attribute before sending it, so asking for
+        ppolicy's ``pwdAccountLockedTime`` on a directory without ppolicy would fail every cycle.
+        A missing optional attribute is left out and logged once; a missing anchor is an error.
+        """
+        wanted = self._wanted(kind)
+        kept = [name for name in wanted if _announced(name, schema)]
+        missing = tuple(name for name in wanted if name not in kept)
+        anchor = self.settings.anchor_attribute
+        if anchor in missing:
+            raise SourceError(
+                f"{self.where}: the anchor attribute {anchor!r} is not in the directory's schema; "
+                "set anchor to an attribute every entry has (entryUUID on OpenLDAP)"
+            )
+        if missing and (self.settings.url, missing) not in _reported_missing:
+            _reported_missing.add((self.settings.url, missing))
+            disabled = self.settings.disabled_by
+            log.warning(
+                "ldap_attributes_not_in_schema",
+                url=redact_url(self.settings.url),
+                search=kind,
+                missing=list(missing),
+                effect=(
+                    f"disabled accounts cannot be detected by {disabled}"
+                    if disabled in missing
+                    else "these attributes are not read"
+                ),
+            )
+        return kept
+
+    def _wanted(self, kind: str) -> list[str]:
         s = self.settings
         search = s.users if kind == "users" else s.groups
         chosen = search.attributes if search is not None and search.attributes is not None else ["*"]
@@ -222,9 +259,12 @@ class LdapSource:
             wanted.extend(MEMBER_ATTRIBUTES if s.flavour == "openldap" else ("member",))
         return list(dict.fromkeys(wanted))
 
-    def _search(self, connection: Connection, search: LdapSearchSettings, kind: str) -> Iterator[RawEntry]:
+    def _search(
+        self, connection: Connection, search: LdapSearchSettings, kind: str, schema: Schema
+    ) -> Iterator[RawEntry]:
         """Every entry of one search, page by page; a page that fails fails the whole read."""
         s = self.settings
+        attributes = self._attributes(kind, schema)
         cookie: Any = None
         references = 0
         what = f"the {kind} search under {search.base!r}"
@@ -236,7 +276,7 @@ class LdapSource:
                 s.filter_for("users" if kind == "users" else "groups"),
                 search_scope=SUBTREE if search.scope == "subtree" else LEVEL,
                 dereference_aliases=DEREF_NEVER,
-                attributes=self._attributes(kind),
+                attributes=attributes,
                 time_limit=int(s.time_limit.total_seconds()),
                 paged_size=s.page_size,
                 paged_criticality=True,  # a server that cannot page must say so, not truncate
@@ -290,6 +330,13 @@ class LdapSource:
                     raise SourceError(f"{self.where}: {entry.dn!r}: {exc}") from exc
                 attributes.setdefault(name, []).extend(values)
         return RawEntry(dn=entry.dn, attributes=attributes)
+
+
+def _announced(name: str, schema: Schema) -> bool:
+    """Whether the subschema defines ``name`` (options such as ``;binary`` aside)."""
+    if name in SPECIAL_SELECTORS:
+        return True
+    return name.split(";")[0].lower() in schema.rules
 
 
 def _unique_definitions(types: Any) -> Iterator[tuple[str, Any]]:

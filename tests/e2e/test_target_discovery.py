@@ -1,0 +1,85 @@
+"""``test-connection`` and ``validate --online``: the target's capabilities, held against the mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import ROOT, Workspace
+from tests.support.hostile import HostileTarget
+
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+ASANA = ROOT / "mappings" / "asana.yaml"
+
+
+@pytest.fixture
+def hostile(workspace: Workspace) -> Iterator[HostileTarget]:
+    with HostileTarget(workspace.server.base_url) as target:
+        workspace.write_config(url=target.base_url)
+        yield target
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_test_connection_prints_what_the_target_offers(workspace: Workspace) -> None:
+    result = workspace.run("test-connection")
+    assert "Test connection to" in result.stdout
+    assert "patch: yes; filter: yes (maxResults 1000); bulk: yes (maxOperations 1000)" in result.stdout
+    assert f"User (/Users): urn:ietf:params:scim:schemas:core:2.0:User + {ENTERPRISE}" in result.stdout
+    assert "warning" not in result.stderr and "error" not in result.stderr
+
+
+def test_a_mapped_extension_the_target_lacks_is_refused_naming_the_line(
+    workspace: Workspace, hostile: HostileTarget
+) -> None:
+    hostile.set_mode("no_enterprise")
+    for command in (("test-connection",), ("validate", "--online")):
+        result = workspace.run(*command, expect=1)
+        line = _line_of(ASANA, f"{ENTERPRISE}:department")
+        where = f"{ASANA}:{line} {ENTERPRISE}:department"
+        assert f"error: {where}: schema extension {ENTERPRISE} is not offered" in result.stderr
+        assert "mapped attribute(s) in a schema extension the target does not offer" in result.stderr
+    assert "valid" not in result.stdout
+    workspace.run("validate")  # offline, nothing to hold it against
+
+
+def test_unknown_and_read_only_attributes_are_warned_with_their_line(workspace: Workspace) -> None:
+    mapping = workspace.root / "mapping.yaml"
+    text = ASANA.read_text().replace(
+        "  - target: title\n",
+        "  - target: groups\n    source: department\n  - target: favouriteColour\n"
+        "    source: city\n  - target: title\n",
+    )
+    mapping.write_text(text)
+    workspace.mapping = mapping
+    workspace.write_config()
+    for command in (("test-connection",), ("validate", "--online")):
+        result = workspace.run(*command)
+        groups, colour = _line_of(mapping, "target: groups"), _line_of(mapping, "favouriteColour")
+        assert f"warning: {mapping}:{groups} groups: groups is readOnly on the target" in result.stderr
+        assert (
+            f"warning: {mapping}:{colour} favouriteColour: 'favouriteColour' is not an attribute of "
+            "urn:ietf:params:scim:schemas:core:2.0:User on the target"
+        ) in result.stderr
+        assert result.stderr.count("warning:") == 2
+
+
+def test_a_target_without_discovery_still_connects(workspace: Workspace, hostile: HostileTarget) -> None:
+    hostile.set_mode("no_discovery")
+    result = workspace.run("test-connection")
+    assert "patch: unknown; filter: unknown" in result.stdout
+    assert "/Schemas is not offered (404)" in result.stdout
+    assert "warning" not in result.stderr
+
+
+def test_a_target_that_cannot_filter_is_reported(workspace: Workspace, hostile: HostileTarget) -> None:
+    """It says so, and ignores filters: the random-userName probe is skipped, not failed."""
+    workspace.server.seed_user(userName="someone@example.org")
+    hostile.set_mode("no_filter")
+    result = workspace.run("test-connection")
+    assert "patch: no; filter: no (maxResults 0)" in result.stdout
+    assert "matching lists the target" in result.stdout
