@@ -12,10 +12,10 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeAlias
 
-Value = Any
-"""A JSON-like attribute value (see the module docstring)."""
+Value: TypeAlias = "str | int | float | bool | None | datetime.datetime | Reference | tuple[Value, ...] | Mapping[str, Value]"
+"""A JSON-like attribute value (see the module docstring): recursive, frozen (tuples, read-only maps)."""
 
 
 def freeze(value: Any) -> Any:

@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from syncer.core.expressions import NO_FLOW, EvaluationContext, Expression, compile_expression
 from syncer.core.scimpath import ScimPath, parse_path
@@ -270,6 +270,7 @@ def map_object(
     defaults: dict[str, Value] = {}
     on_create: set[str] = set()
     for attribute in mapping.attributes:
+        value: object
         if attribute.flow == "source":
             assert attribute.source is not None
             value = view.get(attribute.source)
@@ -283,7 +284,7 @@ def map_object(
                 raise MappingEvaluationError(attribute.path, str(exc)) from exc
         if value is NO_FLOW:
             continue
-        values[attribute.path] = _normalise(value, attribute)
+        values[attribute.path] = _normalise(cast(Value, value), attribute)  # NO_FLOW ruled out above
         if attribute.default is not None:
             defaults[attribute.path] = attribute.default
         if attribute.on_create_only:

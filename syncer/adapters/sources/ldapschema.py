@@ -130,7 +130,9 @@ def is_disabled_uac(value: Value) -> bool:
     if isinstance(value, tuple):
         value = value[0] if value else None
     try:
-        return bool(int(value) & UAC_ACCOUNTDISABLE) if value is not None else False
+        if not isinstance(value, str | int | float):
+            return False
+        return bool(int(value) & UAC_ACCOUNTDISABLE)
     except (TypeError, ValueError):
         return False
 
