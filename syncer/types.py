@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
-Value: TypeAlias = "str | int | float | bool | None | datetime.datetime | Reference | tuple[Value, ...] | Mapping[str, Value]"
+Value: TypeAlias = "str | int | float | bool | datetime.datetime | Reference | tuple[Value, ...] | Mapping[str, Value] | None"  # noqa: E501
 """A JSON-like attribute value (see the module docstring): recursive, frozen (tuples, read-only maps)."""
 
 
