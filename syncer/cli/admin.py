@@ -9,6 +9,7 @@ import typer
 
 from syncer.cli.app import (
     DEFAULT_WAIT,
+    JobOption,
     Wait,
     WaitTimeout,
     app,
@@ -46,7 +47,7 @@ def status(
 
 @app.command("approve-deletions")
 def approve_deletions_command(
-    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+    job: JobOption = None,
     wait: Wait = False,
     wait_timeout: WaitTimeout = DEFAULT_WAIT,
 ) -> None:

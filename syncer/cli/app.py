@@ -39,6 +39,9 @@ WaitTimeout = Annotated[
 ]
 DEFAULT_WAIT = "10m"
 
+JobOption = Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")]
+"""The ``--job`` option of every command that acts on one job."""
+
 app = typer.Typer(
     name="syncer",
     help="Provision users and groups from a source directory into a SCIM 2.0 app, the way Entra ID does.",

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from syncer.cli.app import (
     DEFAULT_WAIT,
+    JobOption,
     Wait,
     WaitTimeout,
     app,
@@ -57,7 +58,7 @@ def validate(
 
 @app.command("test-connection")
 def test_connection_command(
-    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+    job: JobOption = None,
 ) -> None:
     """Entra's Test Connection, then the target's capabilities held against the job's mapping."""
     with errors_to_exit():
@@ -85,7 +86,7 @@ def _show_plan(result: CycleResult, fmt: str) -> None:
 
 @app.command()
 def plan(
-    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+    job: JobOption = None,
     fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Also save the plan (JSON) for `syncer apply`.")
@@ -200,7 +201,7 @@ def _sync(
 
 @app.command()
 def sync(
-    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+    job: JobOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan instead of applying it.")
     ] = False,

@@ -8,6 +8,7 @@ import typer
 
 from syncer.cli.app import (
     DEFAULT_WAIT,
+    JobOption,
     Wait,
     WaitTimeout,
     app,
@@ -29,7 +30,7 @@ def provision(
     source_id: Annotated[
         str, typer.Option("--id", help="The source id of a user, or a group (up to 5 members).")
     ],
-    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+    job: JobOption = None,
     force: Annotated[
         bool,
         typer.Option("--force", help="Also when the job is paused or quarantined, or the removal is held."),
@@ -52,7 +53,7 @@ def provision(
 
 @app.command("approve-config")
 def approve_config_command(
-    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+    job: JobOption = None,
     wait: Wait = False,
     wait_timeout: WaitTimeout = DEFAULT_WAIT,
 ) -> None:
@@ -72,7 +73,7 @@ def approve_config_command(
 
 @app.command()
 def restart(
-    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+    job: JobOption = None,
     full: Annotated[
         bool, typer.Option("--full", help="Also drop the links: every object is matched again.")
     ] = False,
@@ -93,7 +94,7 @@ def restart(
 
 @app.command()
 def pause(
-    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+    job: JobOption = None,
 ) -> None:
     """Stop running the job's cycles; its state is kept (Entra's provisioning status Off)."""
     with errors_to_exit():
@@ -105,7 +106,7 @@ def pause(
 
 @app.command()
 def resume(
-    job: Annotated[str | None, typer.Option("--job", "-j", help="Job name (optional with one job).")] = None,
+    job: JobOption = None,
 ) -> None:
     """Run the job's cycles again, from where it left off."""
     with errors_to_exit():

@@ -26,7 +26,11 @@ from tests.e2e.test_faults import make_directory
 USERS, GROUPS = 400, 20
 LEASE_HELD = 75
 
-LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+# Debian's faketime package (make ldap-tools installs it), on whatever architecture this is
+LIBFAKETIME = next(
+    iter(sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))),
+    Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"),
+)
 
 
 def _big(ws: Workspace, users: int = USERS) -> None:
