@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -23,6 +24,16 @@ from syncer.runtime import logging as runtime_logging
 from syncer.runtime.configfile import LoadedConfig, load_config
 from syncer.runtime.lease import HeldLease, command_lease
 from syncer.settings.values import parse_duration
+
+
+class LogLevel(Enum):
+    """The ``--log-level`` choices: a bad one is a usage error (exit 2) that lists them."""
+
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
 
 LEASE_HELD = 75
 """Exit code: another process runs the job (sysexits' EX_TEMPFAIL: try again later)."""
@@ -73,14 +84,19 @@ def main_options(
         Path | None,
         typer.Option("-c", "--config", help="Config file (default ./config.yaml, or $SYNCER_CONFIG)."),
     ] = None,
-    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "warning",
+    log_level: Annotated[
+        LogLevel,
+        typer.Option(
+            "--log-level", case_sensitive=False, metavar="LEVEL", help="debug, info, warning or error."
+        ),
+    ] = LogLevel.WARNING,
     log_json: Annotated[bool | None, typer.Option("--log-json/--log-console", help="Log format.")] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=show_version, is_eager=True, help="Print the version, exit.")
     ] = False,
 ) -> None:
     options.config = config or Path(os.environ.get("SYNCER_CONFIG", "config.yaml"))
-    runtime_logging.configure(json=log_json, level=log_level)
+    runtime_logging.configure(json=log_json, level=log_level.value)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

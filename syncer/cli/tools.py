@@ -19,7 +19,7 @@ def expression(
     text: Annotated[
         str,
         typer.Argument(
-            metavar="EXPR", help="A mapping expression, e.g. 'Join(\" \", [givenName], [surname])'."
+            metavar="EXPR", help="A mapping expression, e.g. 'Join(\" \", \\[givenName], \\[surname])'."
         ),
     ],
     attr: Annotated[

@@ -106,6 +106,12 @@ def translate(
     if isinstance(exc, httpx.ConnectError) and (cert := _cert_error(exc)) is not None:
         message = f"{request}: TLS verification failed: {getattr(cert, 'verify_message', '') or cert}"
         return TlsError(message, detail=str(cert)), True
+    if isinstance(exc, httpx.ConnectError) and _plain_http(exc):
+        message = (
+            f"{request}: TLS handshake failed: the server speaks plain HTTP on this port "
+            "(use its https:// port, or http:// for a server on this machine)"
+        )
+        return TlsError(message, detail=reason), True
     if isinstance(exc, httpx.UnsupportedProtocol):
         return PermanentTargetError(f"{request}: {reason}"), True
     # not sent at all (no connection): safe to send again; anything later may have been acted on
@@ -119,6 +125,24 @@ def translate(
     if isinstance(exc, httpx.DecodingError):
         return MalformedResponseError(f"{request}: the response could not be decoded: {reason}"), True
     return PermanentTargetError(f"{request}: {type(exc).__name__}: {reason}"), True
+
+
+_PLAIN_HTTP_REASONS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST")
+
+
+def _plain_http(exc: BaseException) -> bool:
+    """An https:// handshake answered in plain HTTP: OpenSSL's "wrong version number" (3.0) or
+    "record layer failure" (3.2+), raised as an ``ssl.SSLError`` somewhere in the chain."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError) and not isinstance(current, ssl.SSLCertVerificationError):
+            text = f"{getattr(current, 'reason', '') or ''} {current}".upper().replace(" ", "_")
+            if any(reason in text for reason in _PLAIN_HTTP_REASONS):
+                return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _cert_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
