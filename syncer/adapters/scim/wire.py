@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 
 import httpx
 
@@ -133,24 +133,23 @@ _PLAIN_HTTP_REASONS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQ
 def _plain_http(exc: BaseException) -> bool:
     """An https:// handshake answered in plain HTTP: OpenSSL's "wrong version number" (3.0) or
     "record layer failure" (3.2+), raised as an ``ssl.SSLError`` somewhere in the chain."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
+    for current in _chain(exc):
         if isinstance(current, ssl.SSLError) and not isinstance(current, ssl.SSLCertVerificationError):
             text = f"{getattr(current, 'reason', '') or ''} {current}".upper().replace(" ", "_")
             if any(reason in text for reason in _PLAIN_HTTP_REASONS):
                 return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
     return False
 
 
 def _cert_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    return next((c for c in _chain(exc) if isinstance(c, ssl.SSLCertVerificationError)), None)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and its causes (or contexts), each once: httpx wraps the ssl error a few deep."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return current
+        yield current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    return None
