@@ -21,6 +21,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from syncer.adapters.nesting import MAX_DEPTH, yaml_too_deep
 from syncer.errors import ConfigError
+from syncer.runtime.presets import mapping_file
 from syncer.runtime.secretshape import SecretKind, kind_of, secret_problem
 from syncer.settings import (
     ConfigSettings,
@@ -247,9 +248,9 @@ def load_config(path: Path) -> LoadedConfig:
     doc = load_yaml(path)
     settings = validate_document(doc, ConfigSettings)
     mappings: dict[str, LoadedMapping] = {}
-    for job in settings.jobs:
-        mapping_path = job.mapping if job.mapping.is_absolute() else path.parent / job.mapping
-        mappings[job.name] = load_mapping(mapping_path)
+    for index, job in enumerate(settings.jobs):
+        where = doc.where(("jobs", index, "mapping"))
+        mappings[job.name] = load_mapping(mapping_file(job.mapping, path.parent, where))
     loaded = LoadedConfig(path=path, settings=settings, document=doc, mappings=mappings)
     for job in settings.jobs:
         _check_secrets(loaded, job)
