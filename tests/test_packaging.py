@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -14,8 +15,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 def test_the_wheel_ships_presets_and_the_reference_config_under_its_own_name(tmp_path: Path) -> None:
+    # built from a copy: an in-tree build would leave build/ and *.egg-info in the checkout
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for name in ("pyproject.toml", "README.md", "config.example.yaml"):
+        shutil.copy2(ROOT / name, tree / name)
+    shutil.copytree(ROOT / "mappings", tree / "mappings")
+    skip = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "syncer", tree / "syncer", symlinks=True, ignore=skip)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(tree)],
         check=True,
         capture_output=True,
         timeout=300,

@@ -1,5 +1,0 @@
-"""``python -m syncer``."""
-
-from syncer.cli import main
-
-main()
