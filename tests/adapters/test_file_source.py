@@ -101,7 +101,7 @@ def test_csv_users_with_yaml_groups_and_a_delimiter(tmp_path: Path) -> None:
     users.write_text("\ufeffid;mail\nu1;a@contoso.com\n", "utf-8")
     groups = tmp_path / "groups.yaml"
     groups.write_text("groups:\n  - {id: g1, members: [u1]}\n", "utf-8")
-    snapshot = FileSource(users, groups, csv_delimiter=";").read()
+    snapshot = FileSource(users, groups, delimiter=";").read()
     assert snapshot.users[0].get("mail") == "a@contoso.com"
     assert snapshot.groups[0].members == ("u1",)
 
@@ -264,7 +264,7 @@ def test_missing_groups_file_fails_the_read(tmp_path: Path) -> None:
 def test_unusable_settings_are_config_errors(path: str, delimiter: str) -> None:
     """An unknown file type or delimiter fails when the config loads, not on the first cycle."""
     with pytest.raises(ConfigError):
-        FileSource(Path(path), csv_delimiter=delimiter)
+        FileSource(Path(path), delimiter=delimiter)
 
 
 def test_fingerprint_follows_the_bytes(tmp_path: Path) -> None:

@@ -1,0 +1,142 @@
+"""CSV as real HR exports write it: other delimiters, a groups file of its own, missing columns named.
+
+Real files in tmp_path, read by the real file source.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from syncer.adapters.sources.files import FileSource
+from syncer.errors import ConfigError, SourceError
+
+SEMICOLON_EXPORT = "id;givenName;surname;mail\nu1;Zoë;Brandt;zoe@contoso.com\nu2;Ben;Kahn;ben@contoso.com\n"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, "utf-8")
+    return path
+
+
+def test_a_semicolon_export_read_as_commas_names_the_delimiter_to_set(tmp_path: Path) -> None:
+    """The header splits into an id column by ';': the error says so, and which key to set."""
+    users = write(tmp_path / "users.csv", SEMICOLON_EXPORT)
+    with pytest.raises(SourceError) as failed:
+        FileSource(users).read()
+    assert str(failed.value) == (
+        f"{users}:1: no 'id' column; the header looks ';'-separated: set source.delimiter: ';'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "shown"), [("\t", '"\\t"'), ("|", "'|'"), (",", "','")], ids=["tab", "pipe", "comma"]
+)
+def test_each_common_delimiter_is_suggested(tmp_path: Path, delimiter: str, shown: str) -> None:
+    """Tab (written as YAML must quote it), pipe, and a comma file read with ';' are all recognised."""
+    users = write(tmp_path / "users.csv", delimiter.join(["mail", "id", "givenName"]) + "\na;u1;b\n")
+    configured = ";" if delimiter == "," else ","
+    with pytest.raises(SourceError, match=re.escape(f"-separated: set source.delimiter: {shown}") + "$"):
+        FileSource(users, delimiter=configured).read()
+
+
+def test_the_delimiter_setting_reads_the_export(tmp_path: Path) -> None:
+    """delimiter: ';' reads every cell in place."""
+    users = write(tmp_path / "users.csv", SEMICOLON_EXPORT)
+    snapshot = FileSource(users, delimiter=";").read()
+    assert [(u.id, u.get("givenName"), u.get("mail")) for u in snapshot.users] == [
+        ("u1", "Zoë", "zoe@contoso.com"),
+        ("u2", "Ben", "ben@contoso.com"),
+    ]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_auto_sniffs_the_delimiter_from_the_header(tmp_path: Path, delimiter: str) -> None:
+    """delimiter: auto finds , ; tab or |, even with the other candidates inside quoted cells."""
+    header = delimiter.join(["id", "displayName", "department"])
+    row = delimiter.join(["u1", '"Kahn, Ben; Dr."', '"R|D"'])
+    users = write(tmp_path / "users.csv", f"{header}\n{row}\n")
+    (user,) = FileSource(users, delimiter="auto").read().users
+    assert (user.id, user.get("displayName"), user.get("department")) == ("u1", "Kahn, Ben; Dr.", "R|D")
+
+
+def test_auto_reads_a_single_column_file(tmp_path: Path) -> None:
+    """A header of one column has no delimiter to find; it still reads."""
+    users = write(tmp_path / "users.csv", "id\nu1\nu2\n")
+    assert [u.id for u in FileSource(users, delimiter="auto").read().users] == ["u1", "u2"]
+
+
+def test_without_a_better_delimiter_the_missing_column_and_the_header_are_named(tmp_path: Path) -> None:
+    """No delimiter helps: the error lists the header's columns, so a renamed id column is seen."""
+    users = write(tmp_path / "users.csv", "Personalnummer,Vorname,Nachname\n1,Zoë,Brandt\n")
+    with pytest.raises(SourceError) as failed:
+        FileSource(users).read()
+    assert str(failed.value) == (
+        f"{users}:1: no 'id' column (the header has 'Personalnummer', 'Vorname', 'Nachname'): "
+        "every record needs its stable source id"
+    )
+
+
+def test_a_differently_cased_id_column_is_pointed_out(tmp_path: Path) -> None:
+    users = write(tmp_path / "users.csv", "ID,mail\nu1,a@contoso.com\n")
+    with pytest.raises(SourceError, match=r"no 'id' column \(there is 'ID'; column names are case-sens"):
+        FileSource(users).read()
+
+
+def test_the_groups_file_has_a_delimiter_of_its_own(tmp_path: Path) -> None:
+    """A ',' users file with a ';' groups file (members quoted where they hold the delimiter)."""
+    users = write(tmp_path / "users.csv", "id,mail\nu1,a@contoso.com\nu2,b@contoso.com\n")
+    groups = write(tmp_path / "groups.csv", 'id;displayName;members\ng1;Sales;"u1;u2"\ng2;Empty;\n')
+    snapshot = FileSource(users, groups, groups_delimiter=";").read()
+    assert [u.id for u in snapshot.users] == ["u1", "u2"]
+    assert [(g.id, g.get("displayName"), g.members) for g in snapshot.groups] == [
+        ("g1", "Sales", ("u1", "u2")),
+        ("g2", "Empty", ()),
+    ]
+
+
+def test_the_groups_delimiter_defaults_to_the_users_one(tmp_path: Path) -> None:
+    users = write(tmp_path / "users.csv", "id|mail\nu1|a@contoso.com\n")
+    groups = write(tmp_path / "groups.csv", "id|displayName|members\ng1|Sales|u1\n")
+    assert FileSource(users, groups, delimiter="|").read().groups[0].members == ("u1",)
+
+
+def test_a_groups_file_hint_names_the_groups_key(tmp_path: Path) -> None:
+    """The users file is right; the advice for the groups file is its own key, not source.delimiter."""
+    users = write(tmp_path / "users.csv", "id,mail\nu1,a@contoso.com\n")
+    groups = write(tmp_path / "groups.csv", "id;displayName;members\ng1;Sales;u1\n")
+    with pytest.raises(SourceError) as failed:
+        FileSource(users, groups).read()
+    assert str(failed.value) == (
+        f"{groups}:1: no 'id' column; the header looks ';'-separated: set source.groups_delimiter: ';'"
+    )
+
+
+def test_the_members_separator_splits_a_members_cell(tmp_path: Path) -> None:
+    """members_separator: ',' for a ';' groups file whose members cell lists ids with commas."""
+    users = write(tmp_path / "users.csv", "id;mail\nu1;a@contoso.com\nu2;b@contoso.com\n")
+    groups = write(tmp_path / "groups.csv", "id;displayName;members\ng1;Sales;u1, u2\n")
+    snapshot = FileSource(users, groups, delimiter=";", members_separator=",").read()
+    assert snapshot.groups[0].members == ("u1", "u2")
+
+
+def test_unquoted_members_split_by_the_delimiter_skip_the_row_with_the_fix(tmp_path: Path) -> None:
+    """``g1;Sales;u1;u2`` in a ';' file is four cells: that group is skipped, saying how to write it."""
+    users = write(tmp_path / "users.csv", "id;mail\nu1;a@contoso.com\nu2;b@contoso.com\n")
+    groups = write(tmp_path / "groups.csv", "id;displayName;members\ng1;Sales;u1;u2\ng2;Ops;u1\n")
+    snapshot = FileSource(users, groups, delimiter=";").read()
+    assert [g.id for g in snapshot.groups] == ["g2"]
+    (skipped,) = snapshot.skipped
+    assert skipped.location == f"{groups}:2" and skipped.id == "g1"
+    assert "must be quoted" in skipped.reason and "source.members_separator" in skipped.reason
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"delimiter": ";;"}, {"delimiter": '"'}, {"groups_delimiter": ""}, {"members_separator": "\n"}],
+)
+def test_unusable_delimiters_are_config_errors(settings: dict[str, str]) -> None:
+    with pytest.raises(ConfigError):
+        FileSource(Path("users.csv"), **settings)  # type: ignore[arg-type]
