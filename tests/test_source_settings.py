@@ -170,3 +170,11 @@ def test_a_bad_delimiter_is_refused_at_its_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as failed:
         load_config(_config(tmp_path, "      type: file\n      path: u.csv\n      delimiter: ';;'"))
     assert "config.yaml:6: jobs.0.source.delimiter:" in str(failed.value)
+
+
+@pytest.mark.parametrize(("encoding", "message"), [("latin-2x", "unknown encoding"), ("rot13", "not a text")])
+def test_an_unusable_encoding_is_refused_at_its_line(tmp_path: Path, encoding: str, message: str) -> None:
+    assert FileSourceSettings.model_validate({"type": "file", "path": "u.csv"}).encoding == "utf-8"
+    with pytest.raises(ConfigError) as failed:
+        load_config(_config(tmp_path, f"      type: file\n      path: u.csv\n      encoding: {encoding}"))
+    assert "config.yaml:6: jobs.0.source.encoding:" in str(failed.value) and message in str(failed.value)

@@ -136,6 +136,7 @@ def open_source(config: LoadedConfig, job: JobSettings) -> Source:
         delimiter=source.users_delimiter,
         groups_delimiter=source.groups_delimiter,
         members_separator=source.members_separator,
+        encoding=source.encoding,
         settle=source.settle_time.total_seconds(),  # trustsrc hook: a file still being written
     )
 

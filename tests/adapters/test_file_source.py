@@ -221,7 +221,7 @@ WHOLE_READ_FAILURES = [
     (make_file("users.json", '{"users": {"id": "u1"}}'), "'users' is a mapping"),
     (make_file("null.yaml", "users:\ngroups: []\n"), "'users' is null"),
     (make_file("typo.json", '{"user": [{"id": "u1"}]}'), "unknown top-level key 'user'"),
-    (make_file("latin1.json", '{"users": [{"id": "Zoë"}]}'.encode("latin-1")), "not UTF-8"),
+    (make_file("latin1.json", '{"users": [{"id": "Zoë"}]}'.encode("latin-1")), "1:22: not utf-8 text"),
     (make_file("noid.csv", "objectId,mail\nu1,a@contoso.com\n"), "no 'id' column"),
     (make_file("empty.csv", ""), "empty CSV"),
     (make_file("twice.csv", "id,mail,mail\nu1,a,b\n"), "'mail' appears twice"),

@@ -140,3 +140,80 @@ def test_unquoted_members_split_by_the_delimiter_skip_the_row_with_the_fix(tmp_p
 def test_unusable_delimiters_are_config_errors(settings: dict[str, str]) -> None:
     with pytest.raises(ConfigError):
         FileSource(Path("users.csv"), **settings)  # type: ignore[arg-type]
+
+
+LATIN1_EXPORT = "id;givenName;surname\nu1;Zoë;Müller\nu2;José;Ibáñez\n"
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "iso-8859-15"])
+def test_the_encoding_setting_reads_a_legacy_export(tmp_path: Path, encoding: str) -> None:
+    users = tmp_path / "users.csv"
+    users.write_bytes(LATIN1_EXPORT.encode(encoding))
+    snapshot = FileSource(users, delimiter=";", encoding=encoding).read()
+    assert [(u.get("givenName"), u.get("surname")) for u in snapshot.users] == [
+        ("Zoë", "Müller"),
+        ("José", "Ibáñez"),
+    ]
+
+
+def test_a_latin1_export_read_as_utf8_names_line_and_column_and_the_setting(tmp_path: Path) -> None:
+    """The first undecodable byte is at line 2, column 6 (after ``u1;Zo``), not at a byte offset."""
+    users = tmp_path / "users.csv"
+    users.write_bytes(LATIN1_EXPORT.encode("latin-1"))
+    with pytest.raises(SourceError) as failed:
+        FileSource(users, delimiter=";").read()
+    assert str(failed.value) == (
+        f"{users}:2:6: not utf-8 text (byte 0xeb: invalid continuation byte); "
+        "set source.encoding to the file's encoding, such as 'cp1252' or 'latin-1'"
+    )
+
+
+def test_the_column_counts_characters_not_bytes(tmp_path: Path) -> None:
+    """cp1252 has no character for byte 0x81: the column after ``u1;Zoë`` is 7 in characters."""
+    users = tmp_path / "users.csv"
+    users.write_bytes(b"id;givenName\nu1;Zo\xeb\x81\n")
+    with pytest.raises(SourceError, match=r"users\.csv:2:7: not cp1252 text \(byte 0x81") as failed:
+        FileSource(users, delimiter=";", encoding="cp1252").read()
+    assert str(failed.value).endswith("such as 'latin-1'")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "UTF8", "utf-8-sig"])
+def test_a_utf8_byte_order_mark_is_skipped(tmp_path: Path, encoding: str) -> None:
+    users = tmp_path / "users.csv"
+    users.write_bytes(b"\xef\xbb\xbf" + "id,givenName\nu1,Zoë\n".encode())
+    (user,) = FileSource(users, encoding=encoding).read().users
+    assert (user.id, user.get("givenName")) == ("u1", "Zoë")
+
+
+def test_utf16_with_its_byte_order_mark_reads_when_set_and_is_named_when_not(tmp_path: Path) -> None:
+    users = tmp_path / "users.csv"
+    users.write_bytes("id,givenName\nu1,Zoë\n".encode("utf-16"))
+    assert FileSource(users, encoding="utf-16").read().users[0].get("givenName") == "Zoë"
+    with pytest.raises(SourceError, match=r"users\.csv:1:1: .*such as 'utf-16'"):
+        FileSource(users).read()
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["plain", "bom"])
+def test_a_utf8_file_set_to_latin1_is_refused_not_garbled(tmp_path: Path, bom: bytes) -> None:
+    """Latin-1 decodes any bytes: read so, ``Zoë`` would reach the target as ``ZoÃ«``. Refused instead."""
+    users = tmp_path / "users.csv"
+    users.write_bytes(bom + "id;givenName\nu1;Zoë\n".encode())
+    where = "1:1" if bom else "2:6"
+    refused = rf"users\.csv:{where}: this file is UTF-8.*source\.encoding: utf-8"
+    with pytest.raises(SourceError, match=refused):
+        FileSource(users, delimiter=";", encoding="latin-1").read()
+
+
+def test_the_encoding_applies_to_the_groups_file_and_to_yaml(tmp_path: Path) -> None:
+    users = tmp_path / "users.csv"
+    users.write_bytes("id;givenName\nu1;Zoë\n".encode("latin-1"))
+    groups = tmp_path / "groups.yaml"
+    groups.write_bytes("groups:\n  - {id: g1, displayName: Vertrieb Süd, members: [u1]}\n".encode("latin-1"))
+    snapshot = FileSource(users, groups, delimiter=";", encoding="latin-1").read()
+    assert snapshot.groups[0].get("displayName") == "Vertrieb Süd"
+
+
+@pytest.mark.parametrize("encoding", ["latin-2x", "rot13", ""])
+def test_an_unknown_encoding_is_a_config_error(encoding: str) -> None:
+    with pytest.raises(ConfigError, match=r"source\.encoding"):
+        FileSource(Path("users.csv"), encoding=encoding)

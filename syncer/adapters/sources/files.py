@@ -20,6 +20,7 @@ from syncer.adapters.nesting import MAX_DEPTH, json_too_deep, yaml_too_deep
 from syncer.adapters.sources.csvfiles import BadRecord, CsvFormat, Located, csv_records
 from syncer.adapters.sources.filereading import DEFAULT_SETTLE, check_line_end, decode, read_settled
 from syncer.errors import ConfigError, SourceError
+from syncer.settings.sources import text_encoding
 from syncer.types import ObjectKind, SkippedRecord, SourceObject, SourceSnapshot, freeze
 
 _log = structlog.get_logger("syncer.source")
@@ -61,12 +62,17 @@ class FileSource:
         delimiter: str = ",",
         groups_delimiter: str | None = None,
         members_separator: str = ";",
+        encoding: str = "utf-8",
         settle: float = DEFAULT_SETTLE,
     ) -> None:
         for file in (path, groups_path):
             if file is not None and file.suffix.lower() not in _SUFFIXES:
                 suffix = file.suffix or "(none)"
                 raise ConfigError(f"source file type {suffix!r}: use .json, .yaml, .yml or .csv", str(file))
+        try:
+            self.encoding = text_encoding(encoding)
+        except ValueError as exc:
+            raise ConfigError(f"source.encoding: {exc}") from None
         self.path = path
         self.groups_path = groups_path
         groups_delimiter = delimiter if groups_delimiter is None else groups_delimiter
@@ -86,7 +92,7 @@ class FileSource:
             files.append((self.groups_path, (ObjectKind.GROUP,)))
         for file, kinds in files:
             raws.append(read_settled(file, self.settle))
-            text = decode(file, raws[-1])
+            text = decode(file, raws[-1], self.encoding)
             if file.suffix.lower() != ".json":  # JSON needs no line end; a cut one fails to parse
                 check_line_end(file, text)
             if _is_csv(file):
