@@ -217,3 +217,30 @@ def test_the_encoding_applies_to_the_groups_file_and_to_yaml(tmp_path: Path) -> 
 def test_an_unknown_encoding_is_a_config_error(encoding: str) -> None:
     with pytest.raises(ConfigError, match=r"source\.encoding"):
         FileSource(Path("users.csv"), encoding=encoding)
+
+
+def test_a_groups_file_without_a_members_column_is_refused_naming_it(tmp_path: Path) -> None:
+    """Read on, every group would be empty and lose its members on the target: the read fails whole."""
+    users = write(tmp_path / "users.csv", "id,mail\nu1,a@contoso.com\n")
+    groups = write(tmp_path / "groups.csv", "id,displayName,member\ng1,Sales,u1\n")
+    with pytest.raises(SourceError) as failed:
+        FileSource(users, groups).read()
+    assert str(failed.value) == (
+        f"{groups}:1: no 'members' column (the header has 'id', 'displayName', 'member'): without it "
+        "every group would read as empty and lose its members (cells may be empty)"
+    )
+
+
+def test_a_delimiter_is_suggested_only_when_it_gives_every_required_column(tmp_path: Path) -> None:
+    """Split by ';' this header has 'members' but loses 'id': no advice that would trade one for the other."""
+    users = write(tmp_path / "users.csv", "id,mail\nu1,a@contoso.com\n")
+    groups = write(tmp_path / "groups.csv", "id,displayName;members\ng1,Sales;u1\n")
+    with pytest.raises(SourceError) as failed:
+        FileSource(users, groups).read()
+    assert "no 'members' column (the header has 'id', 'displayName;members')" in str(failed.value)
+
+
+def test_an_empty_members_column_reads_as_groups_without_members(tmp_path: Path) -> None:
+    users = write(tmp_path / "users.csv", "id\nu1\n")
+    groups = write(tmp_path / "groups.csv", "id,displayName,members\ng1,Sales,\n")
+    assert FileSource(users, groups).read().groups[0].members == ()

@@ -122,7 +122,7 @@ def _width_hint(kind: ObjectKind, delimiter: str, form: CsvFormat) -> str:
 
 REQUIRED = {
     ObjectKind.USER: ("id",),
-    ObjectKind.GROUP: ("id",),
+    ObjectKind.GROUP: ("id", "members"),
 }
 """The columns the file source itself reads; the mapping's own names are checked elsewhere."""
 
@@ -143,7 +143,7 @@ def _header(
             raise SourceError(f"{file}:1: CSV column {name!r} appears twice")
     for required in REQUIRED[kind]:
         if required not in names:
-            hint = _delimiter_hint(line, delimiter, required, key)
+            hint = _delimiter_hint(line, delimiter, REQUIRED[kind], key)
             if hint:
                 raise SourceError(f"{file}:1: no {required!r} column; {hint}")
             found = _columns(names, required)
@@ -151,13 +151,13 @@ def _header(
     return names
 
 
-def _delimiter_hint(line: str, delimiter: str, required: str, key: str) -> str:
-    """Which other delimiter would split the header ``line`` into a ``required`` column, as advice."""
+def _delimiter_hint(line: str, delimiter: str, required: tuple[str, ...], key: str) -> str:
+    """Which other delimiter would split the header ``line`` into every ``required`` column, as advice."""
     for other in CANDIDATES:
         if other == delimiter:
             continue
-        cells = next(csv.reader([line], delimiter=other), [])
-        if required in (cell.strip() for cell in cells):
+        cells = {cell.strip() for cell in next(csv.reader([line], delimiter=other), [])}
+        if cells.issuperset(required):
             named = "tab" if other == "\t" else repr(other)
             return f"the header looks {named}-separated: set {key}: {shown(other)}"
     return ""
