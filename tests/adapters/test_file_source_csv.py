@@ -79,6 +79,19 @@ def test_without_a_better_delimiter_the_missing_column_and_the_header_are_named(
     )
 
 
+@pytest.mark.parametrize("line_end", ["\n", "\r\n", "\r"])
+def test_auto_sniffs_the_header_line_whatever_its_line_end(tmp_path: Path, line_end: str) -> None:
+    users = write(tmp_path / "users.csv", line_end.join(["id;mail", "u1;a@contoso.com", "u2;b,c@x", ""]))
+    snapshot = FileSource(users, delimiter="auto").read()
+    assert [(u.id, u.get("mail")) for u in snapshot.users] == [("u1", "a@contoso.com"), ("u2", "b,c@x")]
+
+
+def test_a_header_ending_in_a_delimiter_says_so(tmp_path: Path) -> None:
+    users = write(tmp_path / "users.csv", "id;mail;\nu1;a@contoso.com;\n")
+    with pytest.raises(SourceError, match=r"users\.csv:1: CSV column 3 has no name \(a delimiter at the end"):
+        FileSource(users, delimiter=";").read()
+
+
 def test_a_differently_cased_id_column_is_pointed_out(tmp_path: Path) -> None:
     users = write(tmp_path / "users.csv", "ID,mail\nu1,a@contoso.com\n")
     with pytest.raises(SourceError, match=r"no 'id' column \(there is 'ID'; column names are case-sens"):

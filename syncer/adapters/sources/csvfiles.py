@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ CANDIDATES = DELIMITERS
 # A cell past MAX_VALUE skips its record instead of failing the whole CSV read: the parser may
 # take far longer cells, and the record checks in ``files`` refuse them one by one.
 csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 Located = tuple[str, Any]
 """A raw record with where it came from (``file:line`` or ``file:users[3]``)."""
@@ -78,7 +81,8 @@ def sniff(text: str) -> str:
 
 
 def _first_line(text: str) -> str:
-    return text.splitlines()[0] if text else ""
+    """The header line, without splitting the rest of a large file."""
+    return _LINE_END.split(text, maxsplit=1)[0]
 
 
 def csv_records(file: Path, text: str, kind: ObjectKind, form: CsvFormat) -> list[Located]:
@@ -138,7 +142,8 @@ def _header(
     names = [name.strip() for name in header]
     for column, name in enumerate(names, start=1):
         if not name:
-            raise SourceError(f"{file}:1: CSV column {column} has no name")
+            trailing = " (a delimiter at the end of the header line?)" if column == len(names) else ""
+            raise SourceError(f"{file}:1: CSV column {column} has no name{trailing}")
         if names.index(name) != column - 1:
             raise SourceError(f"{file}:1: CSV column {name!r} appears twice")
     for required in REQUIRED[kind]:
