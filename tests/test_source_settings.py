@@ -136,3 +136,45 @@ def test_the_example_configs_load(example: str, monkeypatch: pytest.MonkeyPatch)
     [job] = config.settings.jobs
     assert isinstance(job.source, LdapSourceSettings) and job.source.verify_tls
     assert config.mappings[job.name].document.path.name == "ldap.yaml"
+
+
+@pytest.mark.parametrize(
+    ("keys", "delimiters"),
+    [
+        ({}, (",", None, ";")),
+        ({"delimiter": "auto", "groups_delimiter": ";", "members_separator": "|"}, ("auto", ";", "|")),
+        ({"delimiter": "\t"}, ("\t", None, ";")),
+        ({"csv_delimiter": ";"}, (";", None, ";")),  # the older name still reads
+    ],
+)
+def test_file_source_delimiters(keys: dict[str, str], delimiters: tuple[str, str | None, str]) -> None:
+    settings = FileSourceSettings.model_validate({"type": "file", "path": "u.csv", **keys})
+    assert (settings.users_delimiter, settings.groups_delimiter, settings.members_separator) == delimiters
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ({"delimiter": ";;"}, "expected one character"),
+        ({"groups_delimiter": '"'}, "expected one character"),
+        ({"members_separator": "auto"}, "expected one character"),
+        ({"delimiter": ";", "csv_delimiter": ";"}, "give delimiter or csv_delimiter"),
+    ],
+)
+def test_unusable_file_source_delimiters_are_refused(keys: dict[str, str], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        FileSourceSettings.model_validate({"type": "file", "path": "u.csv", **keys})
+
+
+def test_a_bad_delimiter_is_refused_at_its_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as failed:
+        load_config(_config(tmp_path, "      type: file\n      path: u.csv\n      delimiter: ';;'"))
+    assert "config.yaml:6: jobs.0.source.delimiter:" in str(failed.value)
+
+
+@pytest.mark.parametrize(("encoding", "message"), [("latin-2x", "unknown encoding"), ("rot13", "not a text")])
+def test_an_unusable_encoding_is_refused_at_its_line(tmp_path: Path, encoding: str, message: str) -> None:
+    assert FileSourceSettings.model_validate({"type": "file", "path": "u.csv"}).encoding == "utf-8"
+    with pytest.raises(ConfigError) as failed:
+        load_config(_config(tmp_path, f"      type: file\n      path: u.csv\n      encoding: {encoding}"))
+    assert "config.yaml:6: jobs.0.source.encoding:" in str(failed.value) and message in str(failed.value)

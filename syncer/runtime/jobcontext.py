@@ -133,7 +133,10 @@ def open_source(config: LoadedConfig, job: JobSettings) -> Source:
     return FileSource(
         config.resolve(source.path),
         groups,
-        csv_delimiter=source.csv_delimiter,
+        delimiter=source.users_delimiter,
+        groups_delimiter=source.groups_delimiter,
+        members_separator=source.members_separator,
+        encoding=source.encoding,
         settle=source.settle_time.total_seconds(),  # trustsrc hook: a file still being written
     )
 

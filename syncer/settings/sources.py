@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -24,16 +25,74 @@ class SourceAttributesSettings(Strict):
     groups: list[str] | None = None
 
 
+DELIMITERS = (",", ";", "\t", "|")
+"""The delimiters ``delimiter: auto`` chooses among."""
+
+
+def _delimiter(value: str | None, auto: bool) -> str | None:
+    if value is None or (auto and value == "auto") or (len(value) == 1 and value not in '"\r\n'):
+        return value
+    also = " or 'auto'" if auto else ""
+    raise ValueError(f"expected one character (such as ',', ';', '|' or \"\\t\"){also}, got {value!r}")
+
+
+def text_encoding(value: str) -> str:
+    """A text encoding Python knows, such as ``utf-8``, ``latin-1``, ``cp1252`` or ``utf-16``."""
+    try:
+        info = codecs.lookup(value)
+    except LookupError:
+        known = "utf-8, latin-1, cp1252 or utf-16"
+        raise ValueError(f"unknown encoding {value!r}: use one such as {known}") from None
+    if not getattr(info, "_is_text_encoding", True):  # rot13, base64 and the like are not file encodings
+        raise ValueError(f"{value!r} is not a text encoding: use one such as utf-8, latin-1 or cp1252")
+    return value
+
+
 class FileSourceSettings(Strict):
     """A directory kept in files: JSON/YAML ``{users, groups}``, or CSV users plus a groups file."""
 
     type: Literal["file"]
     path: Path
     groups_path: Path | None = None
-    csv_delimiter: str = ","
+    delimiter: str = ","
+    """The CSV delimiter: one character, or ``auto`` to sniff it from the header among , ; tab |."""
+    groups_delimiter: str | None = None
+    """The groups CSV's delimiter, when it differs from the users file's (default: ``delimiter``)."""
+    members_separator: str = ";"
+    """What separates member ids inside one cell of a groups CSV's ``members`` column."""
+    csv_delimiter: str | None = None
+    """The older name of ``delimiter``, still read."""
+    encoding: str = "utf-8"
+    """The files' text encoding; ``utf-8`` (the default) skips the byte-order mark spreadsheets write."""
     attributes: SourceAttributesSettings | None = None
     settle_time: Duration = timedelta(milliseconds=250)
     """A file modified less than this long ago must stay unchanged this long before it is read."""
+
+    @field_validator("delimiter", "groups_delimiter")
+    @classmethod
+    def _delimiters(cls, value: str | None) -> str | None:
+        return _delimiter(value, auto=True)
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, value: str) -> str:
+        return text_encoding(value)
+
+    @field_validator("members_separator", "csv_delimiter")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        return _delimiter(value, auto=False)
+
+    @model_validator(mode="after")
+    def _one_delimiter(self) -> FileSourceSettings:
+        if self.csv_delimiter is not None and "delimiter" in self.model_fields_set:
+            raise ValueError("give delimiter or csv_delimiter (its older name), not both")
+        return self
+
+    @property
+    def users_delimiter(self) -> str:
+        """``delimiter``, or ``csv_delimiter`` where an older config sets that."""
+        return self.csv_delimiter if self.csv_delimiter is not None else self.delimiter
 
 
 class LdapSearchSettings(Strict):

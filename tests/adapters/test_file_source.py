@@ -101,7 +101,7 @@ def test_csv_users_with_yaml_groups_and_a_delimiter(tmp_path: Path) -> None:
     users.write_text("\ufeffid;mail\nu1;a@contoso.com\n", "utf-8")
     groups = tmp_path / "groups.yaml"
     groups.write_text("groups:\n  - {id: g1, members: [u1]}\n", "utf-8")
-    snapshot = FileSource(users, groups, csv_delimiter=";").read()
+    snapshot = FileSource(users, groups, delimiter=";").read()
     assert snapshot.users[0].get("mail") == "a@contoso.com"
     assert snapshot.groups[0].members == ("u1",)
 
@@ -221,7 +221,7 @@ WHOLE_READ_FAILURES = [
     (make_file("users.json", '{"users": {"id": "u1"}}'), "'users' is a mapping"),
     (make_file("null.yaml", "users:\ngroups: []\n"), "'users' is null"),
     (make_file("typo.json", '{"user": [{"id": "u1"}]}'), "unknown top-level key 'user'"),
-    (make_file("latin1.json", '{"users": [{"id": "Zoë"}]}'.encode("latin-1")), "not UTF-8"),
+    (make_file("latin1.json", '{"users": [{"id": "Zoë"}]}'.encode("latin-1")), "1:22: not utf-8 text"),
     (make_file("noid.csv", "objectId,mail\nu1,a@contoso.com\n"), "no 'id' column"),
     (make_file("empty.csv", ""), "empty CSV"),
     (make_file("twice.csv", "id,mail,mail\nu1,a,b\n"), "'mail' appears twice"),
@@ -264,7 +264,7 @@ def test_missing_groups_file_fails_the_read(tmp_path: Path) -> None:
 def test_unusable_settings_are_config_errors(path: str, delimiter: str) -> None:
     """An unknown file type or delimiter fails when the config loads, not on the first cycle."""
     with pytest.raises(ConfigError):
-        FileSource(Path(path), csv_delimiter=delimiter)
+        FileSource(Path(path), delimiter=delimiter)
 
 
 def test_fingerprint_follows_the_bytes(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ cycle simply tries again.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -51,11 +52,53 @@ def read_settled(file: Path, settle: float) -> bytes:
     return raw
 
 
-def decode(file: Path, raw: bytes) -> str:
+def decode(file: Path, raw: bytes, encoding: str = "utf-8") -> str:
+    """The file's text in ``encoding`` (``source.encoding``); a failure names the line and column.
+
+    A file that is UTF-8 but set to be read as a single-byte encoding such as latin-1 would
+    decode without an error and turn every accented name into mojibake (``Zoë`` to ``ZoÃ«``) on
+    the target, so it is refused too.
+    """
+    name = codecs.lookup(encoding).name
+    codec = "utf-8-sig" if name == "utf-8" else encoding  # tolerate the BOM spreadsheet exports write
     try:
-        return raw.decode("utf-8-sig")  # tolerate the BOM spreadsheet exports write
+        text = raw.decode(codec)
     except UnicodeDecodeError as exc:
-        raise SourceError(f"{file}: not UTF-8 text (byte {exc.start}): {exc.reason}") from exc
+        line, column = _position(raw[: exc.start].decode(codec, errors="replace"))
+        raise SourceError(
+            f"{file}:{line}:{column}: not {encoding} text (byte 0x{raw[exc.start]:02x}: {exc.reason}); "
+            f"set source.encoding to the file's encoding, such as {_encodings_that_fit(raw, name)}"
+        ) from exc
+    if not name.startswith("utf") and not raw.isascii() and _decodes(raw, "utf-8"):
+        first = next(index for index, byte in enumerate(raw) if byte > 0x7F)
+        line, column = _position(raw[:first].decode("ascii"))
+        raise SourceError(
+            f"{file}:{line}:{column}: this file is UTF-8, but source.encoding {encoding} would read each "
+            "accented letter as two or three others: set source.encoding: utf-8 (the default)"
+        )
+    return text.removeprefix("\ufeff")
+
+
+def _position(before: str) -> tuple[int, int]:
+    """The 1-based line and column just after ``before``, the text that decoded."""
+    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+
+
+def _encodings_that_fit(raw: bytes, name: str) -> str:
+    """The usual export encodings the whole file does decode in (latin-1 decodes any bytes)."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "'utf-16' (the file starts with its byte-order mark)"
+    usual = ("utf-8", "cp1252", "latin-1")
+    fits = [each for each in usual if codecs.lookup(each).name != name and _decodes(raw, each)]
+    return " or ".join(repr(encoding) for encoding in fits[:2])
+
+
+def _decodes(raw: bytes, encoding: str) -> bool:
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _cut_off(file: Path, why: str) -> SourceError:

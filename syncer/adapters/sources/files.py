@@ -7,9 +7,7 @@ location a person can open, so one typo does not hold up the rest of the directo
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,14 +17,10 @@ import structlog
 import yaml
 
 from syncer.adapters.nesting import MAX_DEPTH, json_too_deep, yaml_too_deep
-from syncer.adapters.sources.filereading import (
-    DEFAULT_SETTLE,
-    check_last_csv_record,
-    check_line_end,
-    decode,
-    read_settled,
-)
+from syncer.adapters.sources.csvfiles import BadRecord, CsvFormat, Located, csv_records
+from syncer.adapters.sources.filereading import DEFAULT_SETTLE, check_line_end, decode, read_settled
 from syncer.errors import ConfigError, SourceError
+from syncer.settings.sources import text_encoding
 from syncer.types import ObjectKind, SkippedRecord, SourceObject, SourceSnapshot, freeze
 
 _log = structlog.get_logger("syncer.source")
@@ -38,16 +32,9 @@ _SCALARS = (str, bool, int, float, type(None))
 MAX_VALUE = 131_072
 """The longest text one attribute value may hold, in characters (Python's own CSV cell limit)."""
 
-# A cell past MAX_VALUE skips its record instead of failing the whole CSV read: the parser may
-# take far longer cells, and the record check below refuses them one by one.
-csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
-
 _CONTROL = frozenset(chr(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))) - {"\t", "\n", "\r"}
 """Never in a directory value: NUL, escape sequences and the other C0/C1 controls (tab and line ends
 are allowed in free text; identity values refuse them too, in ``core.intake``)."""
-
-Located = tuple[str, Any]
-"""A raw record with where it came from (``file:line`` or ``file:users[3]``)."""
 
 
 class _Loader(yaml.SafeLoader):
@@ -58,15 +45,6 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-
-
-class _BadRecord(Exception):
-    """One record that cannot be imported; caught per record so the read goes on."""
-
-    def __init__(self, reason: str, source_id: str | None = None) -> None:
-        self.reason = reason
-        self.source_id = source_id
-        super().__init__(reason)
 
 
 class FileSource:
@@ -81,18 +59,28 @@ class FileSource:
         path: Path,
         groups_path: Path | None = None,
         *,
-        csv_delimiter: str = ",",
+        delimiter: str = ",",
+        groups_delimiter: str | None = None,
+        members_separator: str = ";",
+        encoding: str = "utf-8",
         settle: float = DEFAULT_SETTLE,
     ) -> None:
         for file in (path, groups_path):
             if file is not None and file.suffix.lower() not in _SUFFIXES:
                 suffix = file.suffix or "(none)"
                 raise ConfigError(f"source file type {suffix!r}: use .json, .yaml, .yml or .csv", str(file))
-        if len(csv_delimiter) != 1:
-            raise ConfigError(f"csv_delimiter must be one character, not {csv_delimiter!r}")
+        try:
+            self.encoding = text_encoding(encoding)
+        except ValueError as exc:
+            raise ConfigError(f"source.encoding: {exc}") from None
         self.path = path
         self.groups_path = groups_path
-        self.csv_delimiter = csv_delimiter
+        groups_delimiter = delimiter if groups_delimiter is None else groups_delimiter
+        self.formats = {
+            ObjectKind.USER: CsvFormat(delimiter, "source.delimiter", members_separator),
+            # the groups file's own key is the advice even when unset: the users file may be right
+            ObjectKind.GROUP: CsvFormat(groups_delimiter, "source.groups_delimiter", members_separator),
+        }
         self.settle = settle
 
     def read(self) -> SourceSnapshot:
@@ -104,11 +92,11 @@ class FileSource:
             files.append((self.groups_path, (ObjectKind.GROUP,)))
         for file, kinds in files:
             raws.append(read_settled(file, self.settle))
-            text = decode(file, raws[-1])
+            text = decode(file, raws[-1], self.encoding)
             if file.suffix.lower() != ".json":  # JSON needs no line end; a cut one fails to parse
                 check_line_end(file, text)
             if _is_csv(file):
-                records[kinds[0]].extend(_csv_records(file, text, kinds[0], self.csv_delimiter))
+                records[kinds[0]].extend(csv_records(file, text, kinds[0], self.formats[kinds[0]]))
             else:
                 for kind, located in _document_records(file, text, kinds).items():
                     records[kind].extend(located)
@@ -200,63 +188,6 @@ def _load_yaml(file: Path, text: str) -> tuple[Any, dict[str, list[int]]]:
     return data, lines
 
 
-def _csv_records(file: Path, text: str, kind: ObjectKind, delimiter: str) -> list[Located]:
-    """Rows as records; a row whose cell count differs from the header is skipped, not guessed at."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    located: list[Located] = []
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise SourceError(f"{file}: empty CSV file: expected a header row of attribute names")
-        names = _csv_header(file, header)
-        start = last = reader.line_num + 1
-        width = len(names)
-        for cells in reader:
-            if cells:
-                last, width = start, len(cells)
-            location, start = f"{file}:{start}", reader.line_num + 1
-            if len(cells) == len(names):
-                located.append((location, _csv_record(kind, names, cells)))
-            elif cells:  # a blank line is no record
-                id_cell = dict(zip(names, cells, strict=False)).get("id") or None
-                reason = f"row has {len(cells)} cells but the header has {len(names)}"
-                located.append((location, _BadRecord(reason, id_cell)))
-    except csv.Error as exc:
-        raise SourceError(f"{file}:{reader.line_num}: invalid CSV: {exc}") from exc
-    if located:
-        check_last_csv_record(file, text, delimiter, last, width, len(names))
-    return located
-
-
-def _csv_header(file: Path, header: list[str]) -> list[str]:
-    names = [name.strip() for name in header]
-    for column, name in enumerate(names, start=1):
-        if not name:
-            raise SourceError(f"{file}:1: CSV column {column} has no name")
-        if names.index(name) != column - 1:
-            raise SourceError(f"{file}:1: CSV column {name!r} appears twice")
-    if "id" not in names:
-        raise SourceError(f"{file}:1: CSV has no 'id' column: every record needs its stable source id")
-    return names
-
-
-def _csv_record(kind: ObjectKind, names: list[str], cells: list[str]) -> dict[str, Any]:
-    """Cells are strings, except empty (absent) and true/false (bool); group members are ``;``-separated."""
-    record: dict[str, Any] = {}
-    for name, cell in zip(names, cells, strict=True):
-        if name == "id":
-            record[name] = cell
-        elif kind is ObjectKind.GROUP and name == "members":
-            record[name] = [member.strip() for member in cell.split(";") if member.strip()]
-        elif cell == "":
-            continue
-        elif cell.lower() in ("true", "false"):
-            record[name] = cell.lower() == "true"
-        else:
-            record[name] = cell
-    return record
-
-
 def _objects(
     kind: ObjectKind, records: list[Located], skipped: list[SkippedRecord]
 ) -> tuple[SourceObject, ...]:
@@ -272,7 +203,7 @@ def _objects(
         location, record = records.pop()
         try:
             obj = _object(kind, record)
-        except _BadRecord as bad:
+        except BadRecord as bad:
             _skip(skipped, kind, location, bad.reason, bad.source_id)
             continue
         if obj.id in first_at:
@@ -284,22 +215,22 @@ def _objects(
 
 
 def _object(kind: ObjectKind, record: Any) -> SourceObject:
-    if isinstance(record, _BadRecord):  # already found bad while parsing (a CSV row of the wrong width)
+    if isinstance(record, BadRecord):  # already found bad while parsing (a CSV row of the wrong width)
         raise record
     if not isinstance(record, Mapping):
-        raise _BadRecord(f"record is {_type_name(record)}, not a mapping of attributes")
+        raise BadRecord(f"record is {_type_name(record)}, not a mapping of attributes")
     if "id" not in record:
-        raise _BadRecord("record has no id")
+        raise BadRecord("record has no id")
     source_id = _source_id(record["id"], "id")
     attributes: dict[str, Any] = {}
     for name, value in record.items():
         if not isinstance(name, str):
-            raise _BadRecord(f"attribute name {name!r} is not a string", source_id)
+            raise BadRecord(f"attribute name {name!r} is not a string", source_id)
         if kind is ObjectKind.GROUP and name == "members":
             continue
         problem = _roles_problem(value) if name == APP_ROLES else _value_problem(value)
         if problem:
-            raise _BadRecord(f"attribute {name!r} {problem}", source_id)
+            raise BadRecord(f"attribute {name!r} {problem}", source_id)
         attributes[name] = value
     attributes["id"] = source_id  # kept so mappings can say [id]
     members = _members(record.get("members"), source_id) if kind is ObjectKind.GROUP else ()
@@ -311,11 +242,11 @@ def _source_id(value: Any, what: str, owner: str | None = None) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str):
-        raise _BadRecord(f"{what} is {_type_name(value)}; expected a non-empty string", owner)
+        raise BadRecord(f"{what} is {_type_name(value)}; expected a non-empty string", owner)
     if not value.strip():
-        raise _BadRecord(f"{what} is empty", owner)
+        raise BadRecord(f"{what} is empty", owner)
     if _controls(value) or "\t" in value or "\n" in value or "\r" in value:
-        raise _BadRecord(f"{what} holds a control character", owner)
+        raise BadRecord(f"{what} holds a control character", owner)
     return value
 
 
@@ -323,7 +254,7 @@ def _members(value: Any, source_id: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list | tuple):
-        raise _BadRecord(f"members is {_type_name(value)}; expected a list of member ids", source_id)
+        raise BadRecord(f"members is {_type_name(value)}; expected a list of member ids", source_id)
     members = (_source_id(member, f"members[{index}]", source_id) for index, member in enumerate(value))
     return tuple(dict.fromkeys(members))  # dedupe, keep the file's order
 
