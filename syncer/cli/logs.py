@@ -33,6 +33,9 @@ def logs(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, json (JSON lines) or csv.")] = "table",
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the three CSV files.")] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Every column, values whole (the table fits 100 columns without).")
+    ] = False,
 ) -> None:
     """The provisioning log: one record per object per cycle, Entra's fields; CSV as Entra's download."""
     if fmt not in ("table", "json", "csv"):
@@ -65,8 +68,47 @@ def logs(
             err.print(f"{len(entries)} records written to:", markup=False)
             for path in paths:
                 out.print(str(path), markup=False)
-        else:
+        elif wide:
             _log_table(entries)
+        else:
+            _narrow_table(entries, max(TABLE_WIDTH, out.width if out.is_terminal else 0))
+
+
+TABLE_WIDTH = 100
+"""What the default table fits in (or the terminal's width when wider); ``--wide`` has no limit."""
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def _narrow_table(entries: list[Any], width: int) -> None:
+    """Time, action, status, kind, who and why: what an admin scans for; ids are in ``--wide``.
+
+    The identity gets up to 34 columns and the reason the rest, each cut with an ellipsis.
+    """
+    if not entries:
+        out.print("no provisioning-log records match", markup=False)
+        return
+    header = ("TIME (UTC)", "ACTION", "STATUS", "KIND", "IDENTITY", "REASON")
+    rows = [header] + [
+        (
+            e.time.strftime("%m-%d %H:%M:%S"),
+            e.action.value,
+            e.status.value,
+            e.kind.value,
+            visible(e.display or e.source_id),
+            visible(e.reason or ""),
+        )
+        for e in entries
+    ]
+    fixed = [max(len(row[i]) for row in rows) for i in range(4)]
+    identity = min(34, max(len(row[4]) for row in rows))
+    reason = max(10, width - sum(fixed) - identity - 2 * 5)
+    for row in rows:
+        cells = [cell.ljust(w) for cell, w in zip(row[:4], fixed, strict=True)]
+        cells += [_cut(row[4], identity).ljust(identity), _cut(row[5], reason)]
+        out.print("  ".join(cells).rstrip(), markup=False)
 
 
 def _log_table(entries: list[Any]) -> None:

@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
 
 from syncer.runtime.configfile import LoadedConfig
-from syncer.runtime.standing import duration, job_overview, job_status
-from syncer.types import EscrowEntry, RunRecord
+from syncer.runtime.standing import JobStanding, Standing, duration, job_overview, job_status
+from syncer.types import Action, EscrowEntry, RunRecord, Status
 
 
 def status_lines(config: LoadedConfig, name: str) -> list[str]:
-    status = job_status(config, name, datetime.now(UTC))
-    lines = [f"job {status.job}: {status.links} objects linked"]
-    lines.extend(standing_lines(config, name))
-    lines.extend(_last_run_lines(status.last_run))
-    quarantine = status.health.quarantine
-    if status.health.disabled_reason:
-        lines.append(f"  DISABLED: {status.health.disabled_reason}")
+    """Each thing once, in an admin's words: state, last cycle, next cycle, quarantine, escrow, holds."""
+    view = job_overview(config, name, datetime.now(UTC))
+    lines = [f"job {view.job}: {view.links} objects linked"]
+    lines.append(f"  state: {view.state}" + (f" ({view.reason})" if view.reason else ""))
+    if view.health.disabled_reason:
+        lines.append(f"  DISABLED: {view.health.disabled_reason}")
+    lines.extend(_last_run_lines(view.last_run))
+    if view.last_success is not None:
+        lines.append(f"  last successful cycle: {view.last_success.isoformat(timespec='seconds')}")
+    # in quarantine the backoff decides; otherwise what the daemon scheduled (or would)
+    when = view.next_run if view.health.quarantine else (view.next_cycle or view.next_run)
+    if view.state in (Standing.DISABLED, Standing.PAUSED):
+        when = None
+    lines.append(f"  next cycle: {when.isoformat(timespec='seconds') if when else 'none (not scheduled)'}")
+    quarantine = view.health.quarantine
     if quarantine:
         lines.append(
             f"  quarantine: {quarantine.reason} since {quarantine.since:%Y-%m-%d %H:%M} UTC: "
@@ -28,40 +36,93 @@ def status_lines(config: LoadedConfig, name: str) -> list[str]:
         )
     else:
         lines.append("  quarantine: no")
-    if status.next_run is not None:
-        lines.append(f"  next run (daemon): {status.next_run:%Y-%m-%d %H:%M:%S} UTC")
-    lines.extend(_escrow_lines(status.escrowed))
-    if status.held:
-        keys = status.held.get("keys") or []
+    lines.extend(_escrow_lines(view.escrowed))
+    lines.extend(_held_lines(view))
+    return lines
+
+
+def _held_lines(view: JobStanding) -> list[str]:
+    lines: list[str] = []
+    if view.held:
+        keys = view.held.get("keys") or []
         lines.append(
-            f"  held deletions: {len(keys)} (threshold {status.held.get('threshold')}): "
-            f"{status.held.get('reason')}"
+            f"  held deletions: {len(keys)} (threshold {view.held.get('threshold')}): "
+            f"{view.held.get('reason')}"
         )
         lines.extend(f"    {key}" for key in keys[:20])
         if len(keys) > 20:
             lines.append(f"    ... and {len(keys) - 20} more")
-        lines.append(f"    release them with: syncer approve-deletions --job {status.job}")
-    if status.approved:
-        lines.append(f"  approved for the next cycle: {len(status.approved)} disables/deletes")
-    if status.shrink_refused:
-        lines.append(f"  source refused: {status.shrink_refused.get('reason')}")
-    if status.shrink_approved:
+        lines.append(f"    release them with: syncer approve-deletions --job {view.job}")
+    if view.approved:
+        lines.append(f"  approved for the next cycle: {len(view.approved)} disables/deletes")
+    if view.shrink_refused:
+        lines.append(f"  source refused: {view.shrink_refused.get('reason')}")
+    if view.shrink_approved:
         lines.append("  approved for the next cycle: the smaller source")
     return lines
+
+
+_DONE = {
+    Action.CREATE: "created",
+    Action.UPDATE: "updated",
+    Action.DISABLE: "disabled",
+    Action.DELETE: "deleted",
+    Action.STAGED_DELETE: "staged for deletion",
+    Action.OTHER: "linked or unchanged",
+}
+_READABLE_COUNTS = {
+    f"{Action.OTHER}.{Status.SKIPPED}": "skipped (out of scope or not provisioned)",
+    f"{Action.STAGED_DELETE}.{Status.SKIPPED}": "staged for deletion",
+    "members.added": "members added",
+    "members.removed": "members removed",
+    "source.objects": "source objects",
+    "escrowed": "escrowed",
+}
+
+
+_STATUS_WORD = {Status.FAILURE: "failed", Status.WARNING: "warnings", Status.SKIPPED: "skipped"}
+
+
+def _count_words(key: str) -> str:
+    """``Create.Success`` → ``created``, ``Update.Failure`` → ``update failed``; other keys as named."""
+    if key in _READABLE_COUNTS:
+        return _READABLE_COUNTS[key]
+    action, _, status = key.partition(".")
+    if action not in {a.value for a in Action} or status not in {s.value for s in Status}:
+        return key
+    if Status(status) is Status.SUCCESS:
+        return _DONE[Action(action)]
+    return f"{action.lower()} {_STATUS_WORD[Status(status)]}"
+
+
+def readable_counts(counts: Mapping[str, int]) -> str:
+    """A run's counts as words (``created 3, update failed 1``), not the record's keys (``Other.Skipped``)."""
+    words = [
+        f"{_count_words(key)} {number}"
+        for key, number in sorted(counts.items())
+        if not key.startswith("requests.") and (number or key == "source.objects")
+    ]
+    requests = [
+        f"{key.removeprefix('requests.')} {n}" for key, n in sorted(counts.items()) if key[:9] == "requests."
+    ]
+    if requests:
+        words.append("requests: " + ", ".join(requests))
+    return ", ".join(words)
 
 
 def _last_run_lines(run: RunRecord | None) -> list[str]:
     lines: list[str] = []
     if run is None:
-        lines.append("  last run: none (the next cycle is the initial one)")
+        lines.append("  last cycle: none (the next cycle is the initial one)")
     else:
         finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "not finished"
         kind = "initial" if run.initial else "incremental"
+        took = f", took {duration(run)} s" if run.finished_at else ""
         lines.append(
-            f"  last run: {run.id} ({kind}) {run.status}, started {run.started_at:%Y-%m-%d %H:%M:%S} UTC, "
-            f"finished {finished}"
+            f"  last cycle: {run.id} ({kind}) {run.status}, started {run.started_at:%Y-%m-%d %H:%M:%S} UTC"
+            f"{took}, finished {finished}"
         )
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()))
+        counts = readable_counts(run.counts)
         if counts:
             lines.append(f"    {counts}")
     return lines
@@ -81,20 +142,6 @@ def _escrow_lines(escrowed: Sequence[EscrowEntry]) -> list[str]:
             lines.append(f"    ... and {len(escrowed) - 20} more")
     else:
         lines.append("  escrow: empty")
-    return lines
-
-
-def standing_lines(config: LoadedConfig, name: str) -> list[str]:
-    view = job_overview(config, name)
-    lines = [f"  state: {view.state}" + (f" ({view.reason})" if view.reason else "")]
-    run = view.last_run
-    if run is not None and run.finished_at is not None:
-        lines.append(f"  last cycle took {duration(run)} s")
-    if view.last_success is not None:
-        lines.append(f"  last successful cycle: {view.last_success.isoformat(timespec='seconds')}")
-    when = view.next_cycle.isoformat(timespec="seconds") if view.next_cycle else "none (not scheduled)"
-    lines.append(f"  next cycle: {when}")
-    lines.append(f"  escrow: {view.escrow} objects")
     return lines
 
 

@@ -32,11 +32,12 @@ import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from syncer.adapters.scim.client import ScimClient
 from syncer.adapters.state.store import StateStore
 from syncer.core.changes import Plan
+from syncer.core.findsource import AmbiguousSourceName, find_source_object
 from syncer.core.mapping import source_view
 from syncer.core.matching import Match
 from syncer.core.policy import TOO_MANY_DELETES
@@ -132,10 +133,6 @@ def provision_on_demand(
     return DemandResult(tuple(page.steps), tuple(page.records))
 
 
-def _find(objects: tuple[SourceObject, ...], source_id: str) -> SourceObject | None:
-    return next((o for o in objects if o.id == source_id), None)
-
-
 async def _provision(
     context: JobContext, source_id: str, clock: Callable[[], datetime], force: bool, page: _Page
 ) -> None:
@@ -167,11 +164,16 @@ async def _provision(
 def _import_step(
     context: JobContext, snapshot: SourceSnapshot, source_id: str, forced: str | None, page: _Page
 ) -> SourceObject:
-    obj = _find(snapshot.users, source_id) or _find(snapshot.groups, source_id)
+    obj: SourceObject | None = None
+    try:
+        everyone = (*snapshot.users, *snapshot.groups)
+        obj = find_source_object(everyone, source_id, context.mapping, context.evaluation(datetime.now(UTC)))
+    except AmbiguousSourceName as exc:
+        page.step("Import", FAILURE, str(exc))
     if obj is None:
         skipped = [s for s in snapshot.skipped if s.id == source_id]
         why = f"not imported: {skipped[0].location}: {skipped[0].reason}" if skipped else "not in the source"
-        page.step("Import", FAILURE, f"no user or group with id {source_id!r}: {why}")
+        page.step("Import", FAILURE, f"no user or group with id or name {source_id!r}: {why}")
     assert obj is not None
     members = obj.members if obj.kind is ObjectKind.GROUP else ()
     if len(members) > MAX_GROUP_MEMBERS:

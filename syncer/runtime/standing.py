@@ -14,10 +14,11 @@ import hashlib
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from syncer.adapters.state.store import StateStore
+from syncer.core.findsource import find_source_object
 from syncer.core.mapping import source_view
 from syncer.core.policy import JobHealth, next_run
 from syncer.errors import SyncerError
@@ -167,13 +168,15 @@ def explain_scope(config: LoadedConfig, job_name: str, source_id: str) -> list[s
     context = JobContext.build(config, job_name)
     snapshot = context.open_source().read()
     assigned = context.assigned(snapshot)
-    for obj in (*snapshot.users, *snapshot.groups):
-        if obj.id == source_id:
-            return [f"{obj.kind.value} {obj.id}", *context.scope.explain(obj, source_view(obj), assigned)]
+    obj = find_source_object(
+        (*snapshot.users, *snapshot.groups), source_id, context.mapping, context.evaluation(datetime.now(UTC))
+    )
+    if obj is not None:
+        return [f"{obj.kind.value} {obj.id}", *context.scope.explain(obj, source_view(obj), assigned)]
     skipped = [s for s in snapshot.skipped if s.id == source_id]
     if skipped:
         return [f"{source_id}: not imported: {skipped[0].location}: {skipped[0].reason}"]
-    raise KeyError(f"no user or group with id {source_id!r} in the source")
+    raise KeyError(f"no user or group with id or name {source_id!r} in the source")
 
 
 # --- the standing ------------------------------------------------------------------------------

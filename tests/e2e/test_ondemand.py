@@ -36,7 +36,7 @@ def test_provision_on_a_put_only_job_sends_put_never_patch(synced: Workspace) ->
     user["jobTitle"] = "Principal"
     synced.save(data)
     _clear(synced)
-    result = synced.run("provision", "--id", user["id"])
+    result = synced.run("provision", "--id", user["userPrincipalName"])  # the name, not the id
     assert f"Update user {user['userPrincipalName']}: Success" in result.stdout
     counts = synced.server.counts()
     assert "PATCH" not in counts and counts.get("PUT") == 1, counts

@@ -28,6 +28,11 @@ def test_logs_filters_and_csv_round_trip(synced: Workspace, tmp_path: object) ->
     assert synced.run("logs", "--since", "2099-01-01", "--format", "json").stdout == ""
     table = synced.run("logs", "--status", "failure,skipped").stdout.splitlines()
     assert table[0].startswith("TIME (UTC)") and "NotEffectivelyEntitled" in table[1] and len(table) == 2
+    # the default table fits 100 columns; --wide has every column, values whole
+    default = synced.run("logs").stdout.splitlines()
+    assert max(len(line) for line in default) <= 100 and "SOURCE ID" not in default[0]
+    wide = synced.run("logs", "--wide").stdout.splitlines()
+    assert "SOURCE ID" in wide[0] and "TARGET ID" in wide[0] and max(len(line) for line in wide) > 100
 
     out = synced.root / "export"
     synced.run("logs", "--format", "csv", "--out", str(out))
@@ -111,3 +116,14 @@ def test_restart_makes_the_next_cycle_initial_and_pause_shows_in_status(synced: 
     assert status["lastCycle"]["kind"] == "incremental" and status["escrow"] == 0
     synced.run("resume")
     assert "state: active" in synced.run("status").stdout
+
+
+def test_status_says_each_thing_once_in_words(synced: Workspace) -> None:
+    """One next-cycle line, one escrow line, no record keys (``Other.Skipped``) in the text."""
+    text = synced.run("status").stdout
+    labels = [line.strip().split(":")[0] for line in text.splitlines() if line[:2] == "  " and ":" in line]
+    assert len(labels) == len(set(labels)), text
+    for label in ("state", "last cycle", "next cycle", "quarantine", "escrow"):
+        assert label in labels, text
+    assert "next run" not in text and "Other." not in text and ".Success" not in text
+    assert "created 64" in text and "requests: " in text, text  # 59 users and 5 groups

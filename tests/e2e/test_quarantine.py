@@ -122,14 +122,13 @@ class Status:
 
     @property
     def finished(self) -> datetime:
-        match = re.search(r" finished (\S+)$", self.line("last run:"))
+        match = re.search(r" finished (\S+)$", self.line("last cycle:"))
         assert match, self.text
         return datetime.fromisoformat(match.group(1))
 
     @property
     def next_run(self) -> datetime:
-        value = self.line("next run (daemon):").removeprefix("next run (daemon): ").removesuffix(" UTC")
-        return datetime.fromisoformat(value + "+00:00")
+        return datetime.fromisoformat(self.line("next cycle:").removeprefix("next cycle: "))
 
     @property
     def escrow_summary(self) -> str:

@@ -202,6 +202,9 @@ def test_plan_why_explains_scope(workspace: Workspace) -> None:
     assert "department EQUALS 'Sales' (value 'Sales'): true" in out
     assert f"employeeId REGEX MATCH '^E1' (value '{seller['employeeId']}'): true" in out
     assert out.strip().endswith("result: IN SCOPE")
+    # the userName the admin knows finds the same object, in any case
+    by_name = workspace.run("plan", "--why", seller["userPrincipalName"].upper()).stdout
+    assert by_name == out
 
 
 def test_bad_scoping_clause_refuses_the_config(workspace: Workspace) -> None:

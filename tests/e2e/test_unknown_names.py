@@ -13,4 +13,4 @@ def test_unknown_job_is_one_clean_line(workspace: Workspace) -> None:
 
 def test_unknown_source_id_for_why_is_one_clean_line(workspace: Workspace) -> None:
     result = workspace.run("plan", "--why", "no-such-id", expect=1)
-    assert result.stderr.strip() == "error: no user or group with id 'no-such-id' in the source"
+    assert result.stderr.strip() == "error: no user or group with id or name 'no-such-id' in the source"
