@@ -30,13 +30,15 @@ from syncer.core.planning import diff_values
 from syncer.core.recovery import (
     CreateDoubt,
     Gone,
+    Miss,
     after_create_error,
+    after_miss,
     claimed_text,
     gone_verdict,
-    resend_after_miss,
 )
 from syncer.core.scimpath import flatten
 from syncer.errors import NotFoundError, TargetError, UnauthorizedError
+from syncer.runtime.lookups import Listings
 from syncer.types import Action, Desired, Link, ModifiedProperty, ObjectKind, Reference, Status, Step, Value
 
 from .draft import Deferred, Draft, Refused
@@ -52,10 +54,11 @@ def ref_text(value: Value) -> Value:
 
 @dataclass(frozen=True, slots=True)
 class Wire:
-    """How this job's target takes changes."""
+    """How this job's target takes changes (and the page size it is listed with after a 409)."""
 
     dialect: str = "rfc"
     update_method: str = "patch"
+    page_size: int = 1000
 
 
 class Sender:
@@ -66,6 +69,10 @@ class Sender:
         self.journal = journal
         self.mapping = mapping
         self.wire = wire
+        self.listings = Listings(client, mapping, self._unlinked, wire.page_size)
+
+    def _unlinked(self, kind: ObjectKind) -> list[Desired]:
+        return [d for k, d in self.journal.desired.items() if k[0] is kind and self.journal.link(*k) is None]
 
     # --- building blocks ------------------------------------------------------------------------
 
@@ -127,7 +134,7 @@ class Sender:
             return
         values = {p: (v if v is not None else desired.defaults.get(p)) for p, v in desired.attributes.items()}
         wanted = {p: v for p, v in values.items() if v is not None}
-        await self.create_or_match(kind, source_id, desired.display, wanted, draft, looked=True)
+        await self.create_or_match(kind, source_id, desired.display, wanted, draft)
 
     async def match_existing(self, desired: Desired, draft: Draft) -> bool:
         """Link the target object with the desired matching values, if there is one (and converge it).
@@ -147,6 +154,37 @@ class Sender:
                 await self.converge(desired, target_id, flatten(hits[0], paths), draft, matched_on=path)
                 return True
         return False
+
+    async def match_listed(self, desired: Desired, error: TargetError, draft: Draft) -> None:
+        """After a 409 the filter did not explain: link the holder a listing finds, or fail once.
+
+        The listing compares as the attribute's ``caseExact`` says, in NFC (``userName``: any
+        case), and the hit is claimed like any other, so it is never another object's account.
+        """
+        match = await self.listings.match(desired)
+        if len(match.hits) > 1:
+            ids = ", ".join(sorted(h.id for h in match.hits))
+            draft.fail(Reason.DUPLICATE_TARGET_ENTRIES, f"{match.path} matches target objects {ids}")
+            return
+        if not match.hits:
+            values = ", ".join(f"{path} {value!r}" for path, value in desired.matching)
+            raise Refused(
+                Reason.CONFLICT_NOT_MATCHED,
+                f"{error}; neither a filter nor a listing of the target finds a {desired.kind.value} "
+                f"with {values}: another attribute's value is taken, or the target keeps the value "
+                "for an object it does not list (a deleted account, say). Not sent again",
+            )
+        hit = match.hits[0]
+        self.claim_found(desired, hit.id, draft)
+        draft.steps.append(
+            Step(
+                "matching",
+                Status.WARNING,
+                f"the filter on {match.path} found nothing, a listing found {hit.id}: the target's "
+                "filter compares otherwise than its schema says (case-exactly, say)",
+            )
+        )
+        await self.converge(desired, hit.id, hit.values, draft, matched_on=f"{match.path} (listing)")
 
     def claim_found(self, desired: Desired, target_id: str, draft: Draft) -> None:
         """A found object owned by another source object is a conflict for both, never a link."""
@@ -178,10 +216,11 @@ class Sender:
         display: str,
         attributes: Mapping[str, Value],
         draft: Draft,
-        *,
-        looked: bool = False,
     ) -> None:
-        """POST the object; when the answer leaves in doubt whether it was created, look before resending."""
+        """POST the object; when the answer leaves in doubt whether it was created, look before resending.
+
+        A 409 the lookup cannot explain is never sent again: the holder is found by listing.
+        """
         draft.action = Action.CREATE
         sent: dict[str, Value] = {}
         for path, value in attributes.items():
@@ -202,11 +241,13 @@ class Sender:
                 draft.steps.append(
                     Step("export", Status.WARNING, f"create not confirmed ({exc.code}); matching")
                 )
-                if desired is not None and await self.match_existing(desired, draft):
-                    return
-                if not resend_after_miss(exc, looked=looked):
+                if desired is None:
                     raise
-                looked = True
+                if await self.match_existing(desired, draft):
+                    return
+                if after_miss(exc) is Miss.LIST:
+                    await self.match_listed(desired, exc, draft)
+                    return
                 continue
             self.created(kind, source_id, display, attributes, sent, str(created["id"]), draft)
             return
