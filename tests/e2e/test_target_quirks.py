@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import Workspace
@@ -171,3 +172,76 @@ def test_a_listing_hit_linked_to_another_source_object_is_never_taken(
     assert "a0" in detail
     assert ws.sql("select source_id from links where target_id = '" + alice_id + "'") == [("a0",)]
     assert [u["userName"] for u in scim.resources("Users") if u["id"] == alice_id] == ["alice@x.com"]
+
+
+# --- 2. a newly matched group on a target that does not de-duplicate an add ----------------------
+
+
+def _members_read(hostile: HostileTarget, group_id: str) -> int:
+    return hostile.seen().count(("GET", f"/v2/Groups/{group_id}?attributes=members"))
+
+
+def _group_link(ws: Workspace) -> tuple[list[str], str]:
+    [(members, origin)] = ws.sql("select members, origin from links where source_id = 'g1'")
+    return json.loads(members), origin
+
+
+def test_a_newly_matched_group_is_read_once_and_gets_only_its_missing_members(
+    tmp_path: Path, scim: ScimTestServer, hostile: HostileTarget
+) -> None:
+    """ann is in the target group already, zed is there and not in the source: only ben is added.
+
+    The same after ``restart --full``, which drops the links: nothing is added at all. zed, a
+    member syncer never managed, stays through all of it.
+    """
+    ann = scim.seed_user(userName="ann@x.com")
+    zed = scim.seed_user(userName="zed@x.com")
+    group = scim.seed_group(displayName="Engineering", members=[{"value": ann["id"]}, {"value": zed["id"]}])
+    ws = Workspace(root=tmp_path, server=scim)
+    ws.write_config(url=hostile.base_url)
+    engineering = {"id": "g1", "displayName": "Engineering", "members": ["a1", "b1"]}
+    ws.save({"users": [_user("a1", "ann@x.com"), _user("b1", "ben@x.com")], "groups": [engineering]})
+    hostile.set_mode("duplicate_member_add")
+
+    ws.run("sync")
+
+    ben = ws.users()["ben@x.com"]
+    assert dict(hostile.duplicates.adds) == {group["id"]: [ben["id"]]}  # never ann, who is there
+    assert not any(hostile.duplicates.twice.values())
+    assert _members_read(hostile, group["id"]) == 1
+    held = {m["value"] for m in ws.groups()["Engineering"]["members"]}
+    assert held == {ann["id"], zed["id"], ben["id"]}
+    assert _group_link(ws) == (["a1", "b1"], "matched")
+
+    ws.run("restart", "--job", "e2e", "--full")
+    hostile.set_mode("duplicate_member_add")
+    ws.run("sync")
+    assert dict(hostile.duplicates.adds) == {}
+    assert [m for m, p in hostile.seen() if m == "PATCH" and "/Groups/" in p] == []
+    assert _members_read(hostile, group["id"]) == 1
+    assert {m["value"] for m in ws.groups()["Engineering"]["members"]} == held
+    assert _group_link(ws) == (["a1", "b1"], "matched")
+
+    # ben, whom syncer added, and ann, whom the source holds, are syncer's to remove; zed is not
+    ws.edit(lambda d: d["groups"][0].__setitem__("members", []))
+    hostile.set_mode("duplicate_member_add")
+    ws.run("sync")
+    assert {m["value"] for m in ws.groups()["Engineering"]["members"]} == {zed["id"]}
+    assert _members_read(hostile, group["id"]) == 0
+
+
+def test_the_proxy_lists_a_re_added_member_twice(scim: ScimTestServer, hostile: HostileTarget) -> None:
+    """The quirk itself: an add of a member the group holds shows it twice from then on."""
+    ann = scim.seed_user(userName="ann@x.com")
+    group = scim.seed_group(displayName="Engineering", members=[{"value": ann["id"]}])
+    hostile.set_mode("duplicate_member_add")
+    add = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": ann["id"]}]}],
+    }
+    with httpx.Client(base_url=hostile.base_url, timeout=10) as http:
+        assert http.patch(f"/Groups/{group['id']}", json=add).status_code in (200, 204)
+        shown = http.get(f"/Groups/{group['id']}").json()["members"]
+        listed = http.get("/Groups").json()["Resources"][0]["members"]
+    assert [m["value"] for m in shown] == [ann["id"], ann["id"]] == [m["value"] for m in listed]
+    assert [m["value"] for m in scim.resources("Groups")[0]["members"]] == [ann["id"]]

@@ -70,6 +70,7 @@ class Sender:
         self.mapping = mapping
         self.wire = wire
         self.listings = Listings(client, mapping, self._unlinked, wire.page_size)
+        self._present: dict[str, frozenset[str]] = {}
 
     def _unlinked(self, kind: ObjectKind) -> list[Desired]:
         return [d for k, d in self.journal.desired.items() if k[0] is kind and self.journal.link(*k) is None]
@@ -99,6 +100,19 @@ class Sender:
             await self.client.put(kind, target_id, apply_operations(current, ops))
         else:
             await self.client.patch(kind, target_id, patch_body(ops))
+
+    async def present_members(self, group_source_id: str, target_id: str) -> frozenset[str]:
+        """The member ids a newly matched group holds on the target (read once a cycle); else none.
+
+        An ``add`` of a member a group holds SHOULD change nothing (RFC 7644 §3.5.2.1), but some
+        targets list it twice. A group syncer created or has added members to holds nothing
+        syncer did not record, so only a newly matched one is read.
+        """
+        if not self.journal.newly_matched(ObjectKind.GROUP, group_source_id):
+            return frozenset()
+        if target_id not in self._present:
+            self._present[target_id] = await self.client.member_ids(target_id)
+        return self._present[target_id]
 
     async def gone(self, kind: ObjectKind, target_id: str, error: NotFoundError, draft: Draft) -> None:
         """After a 404 on a write: return if the object is proven gone, else refuse the change.
