@@ -7,6 +7,9 @@ scim2-server, and each test counts what syncer sent through it.
   server compares byte-wise, though ``userName`` is ``caseExact: false``) while its uniqueness
   check still refuses the POST with 409. syncer must find the holder by listing, link and update
   it, and never POST again.
+* ``duplicate_member_add``: an ``add`` of a member the group holds lists it twice (RFC 7644
+  §3.5.2.1 says it should change nothing). A group matched rather than created, or after
+  ``restart --full``, must have its members read once and get only the missing ones.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ def _listings(hostile: HostileTarget, kind: str = "Users") -> list[str]:
         and path.split("?")[0].endswith(kind)
         and "filter=" not in path
         and "startIndex=1&" in path
+        and "attributes=id" not in path  # the count probe
     ]
 
 
