@@ -9,9 +9,19 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__: str = version("syncer")
-except PackageNotFoundError:  # imported from a source tree that was never installed
-    __version__ = "0+unknown"
+DISTRIBUTION = "syncer-scim"
+"""The name on the package index ("syncer" there is another project); the command is ``syncer``."""
+
+
+def _installed_version() -> str:
+    for name in (DISTRIBUTION, "syncer"):  # "syncer": a checkout installed before the rename
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            continue
+    return "0+unknown"  # imported from a source tree that was never installed
+
+
+__version__: str = _installed_version()
 
 __all__ = ["__version__"]

@@ -32,7 +32,7 @@ def pyproject_version() -> str:
 
 def test_the_installed_metadata_is_pyprojects_version() -> None:
     """A stale install (pyproject changed, not reinstalled) would report another version everywhere."""
-    assert version("syncer") == pyproject_version()
+    assert version(syncer.DISTRIBUTION) == pyproject_version()
     assert syncer.__version__ == pyproject_version()
 
 

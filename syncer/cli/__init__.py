@@ -11,14 +11,25 @@ from __future__ import annotations
 
 # isort: off
 # the order ``syncer --help`` lists the commands in
-from syncer.cli import cycle, tools, admin, logs, jobs  # noqa: F401  (importing registers the commands)
+from syncer.cli import starter, cycle, tools, admin, logs, jobs  # noqa: F401  (importing registers the commands)
 
 # isort: on
+import sys
+
+import typer
+
 from syncer.cli.app import app
+from syncer.cli.argv import hoist_global_options, readable_metavars
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """The console-script entry (``syncer = "syncer.cli:main"``) and ``python -m syncer``."""
-    app()
+    """The console-script entry (``syncer = "syncer.cli:main"``) and ``python -m syncer``.
+
+    Global options may follow the subcommand (:func:`hoist_global_options`); help shows what to
+    type, not Python types (:func:`readable_metavars`).
+    """
+    readable_metavars()
+    command = typer.main.get_command(app)
+    command.main(args=hoist_global_options(sys.argv[1:]), prog_name="syncer")

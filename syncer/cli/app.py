@@ -57,7 +57,7 @@ app = typer.Typer(
     name="syncer",
     help="Provision users and groups from a source directory into a SCIM 2.0 app, the way Entra ID does.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 # emoji=False: a source value such as "Head of :rocket:" must print as written, not as an emoji
@@ -91,10 +91,15 @@ def main_options(
         ),
     ] = LogLevel.WARNING,
     log_json: Annotated[bool | None, typer.Option("--log-json/--log-console", help="Log format.")] = None,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="No colours (also when $NO_COLOR is set, or not a terminal).")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=show_version, is_eager=True, help="Print the version, exit.")
     ] = False,
 ) -> None:
+    if no_color:
+        out.no_color = err.no_color = True
     options.config = config or Path(os.environ.get("SYNCER_CONFIG", "config.yaml"))
     runtime_logging.configure(json=log_json, level=log_level.value)
 

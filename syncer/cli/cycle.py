@@ -28,6 +28,7 @@ from syncer.cli.app import (
     out,
 )
 from syncer.cli.targets import check_target, refuse_on
+from syncer.cli.views import coloured_plan
 from syncer.core.rendering import render_json, render_text, summary, verify_saved
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.engine import CycleResult, check_job, run_cycle, shifted_clock
@@ -81,7 +82,7 @@ def _show_plan(result: CycleResult, fmt: str) -> None:
     if fmt == "json":
         out.print(render_json(result.plan), end="", markup=False)
     else:
-        out.print(render_text(result.plan), end="", markup=False)
+        out.print(coloured_plan(render_text(result.plan)), end="")
 
 
 @app.command()

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from rich.text import Text
+
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.standing import duration, job_overview, job_status
 from syncer.types import EscrowEntry, RunRecord
@@ -106,3 +108,18 @@ def standing_json(config: LoadedConfig, names: list[str]) -> list[dict[str, Any]
         data["sourceRefused"] = status.shrink_refused
         result.append(data)
     return result
+
+
+_PLAN_STYLES = {"+": "green", "~": "yellow", "-": "red"}
+
+
+def coloured_plan(text: str) -> Text:
+    """A text plan with ``+`` lines green, ``~`` yellow and ``-`` red, as terraform prints them.
+
+    Rich drops the colours when the output is not a terminal, with ``--no-color`` and with
+    ``$NO_COLOR``, so scripts and files get the plain text, byte for byte.
+    """
+    coloured = Text()
+    for line in text.splitlines(keepends=True):
+        coloured.append(line, style=_PLAN_STYLES.get(line.lstrip()[:1], ""))
+    return coloured

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import structlog
 import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from syncer.adapters.nesting import MAX_DEPTH, yaml_too_deep
 from syncer.errors import ConfigError
+from syncer.runtime.presets import mapping_file
 from syncer.runtime.secretshape import SecretKind, kind_of, secret_problem
 from syncer.settings import (
     ConfigSettings,
@@ -29,6 +31,7 @@ from syncer.settings import (
     ScimSourceSettings,
 )
 
+log = structlog.get_logger("syncer.config")
 Lines = dict[tuple[Any, ...], int]
 Variables = dict[tuple[Any, ...], tuple[str, ...]]
 M = TypeVar("M", bound=BaseModel)
@@ -69,7 +72,7 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
-                key = yaml.safe_load(yaml.serialize(key_node))
+                key = _scalar(key_node)
                 if key in result:
                     raise ConfigError(f"duplicate key {key!r}", f"{self.doc}:{key_node.start_mark.line + 1}")
                 self.lines[(*loc, key)] = key_node.start_mark.line + 1
@@ -77,7 +80,7 @@ class _Builder:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
-        value = yaml.safe_load(yaml.serialize(node))
+        value = _scalar(node)
         found = _ENV.search(value) if isinstance(value, str) else None
         if found is None:
             return value
@@ -91,6 +94,17 @@ class _Builder:
             )
         self.variables[loc] = tuple(_ENV.findall(value))
         return _interpolate(value, where)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    """A scalar's value, by the tag the composer resolved: an empty ``token:`` is ``None``.
+
+    (Re-serialising the node for ``safe_load`` failed on an empty value with a parser traceback.)
+    """
+    return yaml.SafeLoader.construct_object(_CONSTRUCTOR, node, deep=True)
+
+
+_CONSTRUCTOR = yaml.SafeLoader("")
 
 
 def _interpolate(text: str, where: str) -> str:
@@ -234,9 +248,9 @@ def load_config(path: Path) -> LoadedConfig:
     doc = load_yaml(path)
     settings = validate_document(doc, ConfigSettings)
     mappings: dict[str, LoadedMapping] = {}
-    for job in settings.jobs:
-        mapping_path = job.mapping if job.mapping.is_absolute() else path.parent / job.mapping
-        mappings[job.name] = load_mapping(mapping_path)
+    for index, job in enumerate(settings.jobs):
+        where = doc.where(("jobs", index, "mapping"))
+        mappings[job.name] = load_mapping(mapping_file(job.mapping, path.parent, where))
     loaded = LoadedConfig(path=path, settings=settings, document=doc, mappings=mappings)
     for job in settings.jobs:
         _check_secrets(loaded, job)
@@ -269,7 +283,26 @@ def read_secret(
     problem = secret_problem(secret, kind_of(loc[-1]))
     if problem:
         raise ConfigError(f"{loc[-1]} {path}: the {kind_of(loc[-1]).value} {problem}", where)
+    _warn_if_shared(path, where)
     return secret
+
+
+def _warn_if_shared(path: Path, where: str) -> None:
+    """Warn, once per read, when others on the machine may read a secret file (not fatal: a
+    secret mounted by an orchestrator may be group-readable by design, but a token left 0644
+    in a home directory is how tokens leak)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & 0o077:
+        log.warning(
+            "secret_file_readable_by_others",
+            file=str(path),
+            mode=oct(mode & 0o777),
+            where=where,
+            hint=f"chmod 600 {path}",
+        )
 
 
 def read_token(config: LoadedConfig, job: JobSettings) -> str | None:
@@ -302,6 +335,12 @@ def _check_secrets(config: LoadedConfig, job: JobSettings) -> None:
     prefix = ("jobs", config.settings.jobs.index(job))
     doc = config.document
     for loc, inline, file in _job_secrets(job):
+        if inline is None and file is None and _written_empty(doc.data, (*prefix, *loc)):
+            raise ConfigError(
+                f"{_named(doc, (*prefix, *loc))}: the key is there but its value is empty; write "
+                f"the {kind_of(loc[-1]).value} as ${{VARIABLE}}, or use {loc[-1]}_file, or drop the key",
+                doc.where((*prefix, *loc)),
+            )
         if inline is not None:
             problem = secret_problem(inline.get_secret_value(), kind_of(loc[-1]))
             if problem:
@@ -319,6 +358,22 @@ def _check_secrets(config: LoadedConfig, job: JobSettings) -> None:
                 raise ConfigError(
                     f"{_named(doc, header_loc)}: the header value {problem}", doc.where(header_loc)
                 )
+
+
+def _written_empty(data: Any, loc: tuple[Any, ...]) -> bool:
+    """Whether the key at ``loc`` is in the file with no value (``token:``): not the same as absent.
+
+    Absent means "this target takes no token"; a key left empty is a token the admin forgot, and
+    sending nothing would only surface later as a 401 from the target.
+    """
+    for part in loc[:-1]:
+        if isinstance(data, Mapping):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return False
+    return isinstance(data, Mapping) and loc[-1] in data and data[loc[-1]] is None
 
 
 def _named(doc: YamlDocument, loc: tuple[Any, ...]) -> str:

@@ -8,7 +8,10 @@ problems named here never quote the value.
 
 from __future__ import annotations
 
+import re
 from enum import Enum
+
+_UNBRACED = re.compile(r"^\$[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class SecretKind(Enum):
@@ -24,9 +27,17 @@ def _controls(value: str) -> bool:
 
 
 def secret_problem(value: str, kind: SecretKind) -> str | None:
-    """Why ``value`` cannot be a secret of this kind, in words that never contain the value."""
+    """Why ``value`` cannot be a secret of this kind, in words that never contain the value.
+
+    (One exception: a bare ``$NAME`` is quoted, since it is a variable's name, not a secret.)
+    """
     if kind is not SecretKind.HEADER and not value:
         return "is empty"
+    if kind is not SecretKind.HEADER and _UNBRACED.match(value):
+        return (
+            f"is {value}, an environment variable written without braces (taken literally, it "
+            f"would be sent as written): write ${{{value[1:]}}}"
+        )
     if "\n" in value or "\r" in value:
         return f"must be one line, but holds {value.count(chr(10)) + 1} lines (is it the right file?)"
     if kind is SecretKind.TOKEN and any(c.isspace() for c in value):

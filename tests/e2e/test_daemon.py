@@ -129,6 +129,13 @@ def test_daemon_runs_cycles_reloads_serves_metrics_and_stops_cleanly(workspace: 
     with daemon(workspace) as d:
         wait_for("two cycles", lambda: len(finished_runs(workspace)) >= 2)
         assert len(workspace.users()) == 59  # the initial cycle created everyone entitled
+        # every cycle_started / cycle_done names its run, as the README says
+        wait_for("a cycle_done", lambda: d.named("cycle_done"))
+        done = [event["cycle"] for event in d.named("cycle_done")]
+        started = {event["cycle"] for event in d.named("cycle_started")}
+        run_ids = {row[0] for row in workspace.sql("select id from runs")}
+        assert set(done) <= started <= run_ids and None not in done
+        assert all(event["job"] == "e2e" for event in d.named("cycle_started"))
 
         # a source change is picked up by a later cycle
         data = workspace.load()

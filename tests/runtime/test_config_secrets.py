@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import structlog.testing
 
 from syncer.errors import ConfigError
 from syncer.runtime.configfile import load_config, read_token
@@ -128,3 +129,44 @@ def test_a_non_ascii_token_or_header_value_is_refused_at_load(
     notify = "    notify:\n      webhook: {url: https://h.example/x, headers: {X-Key: '${HOOK_KEY}'}}\n"
     message = _refused(_config(tmp_path, "      token: t", extra=notify))
     assert "ASCII" in message and "X-Key" in message and "CANARY" not in message
+
+
+def test_an_empty_token_key_is_refused_at_its_line_not_a_yaml_traceback(tmp_path: Path) -> None:
+    message = _refused(_config(tmp_path, "      token:"))
+    assert "config.yaml:6" in message and "jobs.0.target.token" in message and "empty" in message
+
+
+def test_a_target_without_a_token_key_still_loads(tmp_path: Path) -> None:
+    config = load_config(_config(tmp_path, ""))
+    assert read_token(config, config.settings.jobs[0]) is None
+
+
+def test_a_variable_without_braces_is_refused_with_the_braced_form(tmp_path: Path) -> None:
+    message = _refused(_config(tmp_path, "      token: $APP_TOKEN"))
+    assert "config.yaml:6" in message and "${APP_TOKEN}" in message and "without braces" in message
+
+
+def test_a_password_variable_without_braces_is_refused(tmp_path: Path) -> None:
+    source = (
+        "{type: ldap, url: 'ldaps://ldap.example', bind_dn: 'cn=a', password: $LDAP_PW, "
+        "users: {base: 'dc=x'}}"
+    )
+    message = _refused(_config(tmp_path, "      token: abc", source=source))
+    assert "${LDAP_PW}" in message
+
+
+def test_a_token_file_others_can_read_is_warned_about_without_its_content(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = tmp_path / "token"
+    secret.write_text("abc.def-ghi\n", encoding="utf-8")
+    secret.chmod(0o644)
+    with structlog.testing.capture_logs() as logs:
+        config = load_config(_config(tmp_path, "      token_file: token"))
+        assert read_token(config, config.settings.jobs[0]) == "abc.def-ghi"
+    warned = [entry for entry in logs if entry["event"] == "secret_file_readable_by_others"]
+    assert warned and warned[0]["mode"] == "0o644" and "abc.def" not in str(warned)
+    secret.chmod(0o600)
+    with structlog.testing.capture_logs() as logs:
+        read_token(config, config.settings.jobs[0])
+    assert not [entry for entry in logs if entry["event"] == "secret_file_readable_by_others"]

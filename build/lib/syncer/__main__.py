@@ -1,0 +1,5 @@
+"""``python -m syncer``."""
+
+from syncer.cli import main
+
+main()

@@ -1,0 +1,390 @@
+"""The SCIM target over HTTP: auth, bounded concurrency, retries, pagination.
+
+Everything SCIM means lives in :mod:`.protocol`; this module moves bytes and decides when to
+try again. Only :class:`~syncer.errors.TransientTargetError` is retried, so a 401, 404 or 409
+reaches the caller at once. The token lives in the httpx client's default headers and nowhere
+else: not in a message, a log event or a ``repr``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from types import MappingProxyType, TracebackType
+from typing import Any
+
+import httpx
+import structlog
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+)
+
+from syncer import __version__
+from syncer.core.matching import verified_hits
+from syncer.core.scimpath import equality_filter
+from syncer.errors import (
+    MalformedResponseError,
+    TargetError,
+    TransientTargetError,
+)
+from syncer.types import ObjectKind, Value
+
+from . import protocol, wire
+from .listing import ListingCheck
+from .pacing import AdaptiveLimit, RateLimit
+from .protocol import ScimRequest
+from .wire import MAX_RESPONSE_BYTES
+
+log = structlog.get_logger("syncer.scim")
+
+MAX_RETRY_AFTER = 60.0
+"""Longest Retry-After honoured: a target asking for an hour should fail this cycle, not stall it."""
+SCIM_JSON = "application/scim+json"
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+RequestObserver = Callable[[str, int | None, float], None]
+request_observer: contextvars.ContextVar[RequestObserver | None] = contextvars.ContextVar(
+    "syncer_request_observer", default=None
+)
+"""Called with (method, status or ``None`` when no response came, seconds) after every attempt.
+
+A context variable rather than a constructor argument, so the daemon's metrics see the requests of
+every client a cycle opens without the engine passing anything along.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestStats:
+    """Requests actually sent, each retry attempt included, so a benchmark can show the cost of a cycle."""
+
+    by_method: Mapping[str, int]
+    by_status: Mapping[int, int]
+    writes: int
+    total: int
+
+
+class _Wait:
+    """Back off exponentially with jitter, unless the target said how long (Retry-After).
+
+    The jitter is as large as the first wait, not tenacity's fixed second, so that a small
+    ``initial`` keeps retries quick and still spreads a burst of clients apart.
+    """
+
+    def __init__(self, initial: float, maximum: float) -> None:
+        self.initial, self.maximum = initial, maximum
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TransientTargetError) and exc.retry_after is not None:
+            return min(exc.retry_after, MAX_RETRY_AFTER)
+        backoff = self.initial * 2.0 ** (state.attempt_number - 1) + random.uniform(0, self.initial)
+        return min(backoff, self.maximum)
+
+
+class ScimClient:
+    """An async client for one SCIM 2.0 target (base URL such as ``https://host/scim/v2``).
+
+    ``concurrency`` bounds both the requests in flight and the connection pool; more than about
+    8 does not help a typical target (see the ecosystem notes). ``retries`` is the number of
+    attempts a request gets in all. ``timeout`` bounds each network step and ``deadline``
+    (``timeout`` unless given) the whole of one attempt, connect to last byte; an answer larger
+    than ``max_response_bytes`` is refused. ``transport`` is the test seam (``httpx.MockTransport``).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        *,
+        timeout: float = 30.0,
+        concurrency: int = 8,
+        verify: bool | str = True,
+        retries: int = 4,
+        transport: httpx.AsyncBaseTransport | None = None,
+        user_agent: str = f"syncer/{__version__}",
+        backoff_initial: float = 0.2,
+        backoff_max: float = 10.0,
+        rate_limit: float | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.base_url = base_url.rstrip("/")
+        self._concurrency = concurrency
+        headers = {"Accept": SCIM_JSON, "User-Agent": user_agent}
+        self._secrets: tuple[str, ...] = ()
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+            self._secrets = (token,)
+        self._http = _http_client(
+            self.base_url,
+            headers,
+            timeout=httpx.Timeout(timeout),
+            verify=verify,
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            transport=transport,
+        )
+        self._deadline = deadline if deadline is not None else timeout
+        self._max_bytes = max_response_bytes
+        self._slots = AdaptiveLimit(concurrency)
+        self._rate = RateLimit(rate_limit)
+        self._attempts = max(1, retries)
+        self._wait = _Wait(backoff_initial, backoff_max)
+        self._paused_until = 0.0
+        self._by_method: Counter[str] = Counter()
+        self._by_status: Counter[int] = Counter()
+
+    @property
+    def concurrency_now(self) -> int:
+        """Requests allowed in flight right now (lower than configured after throttling)."""
+        return self._slots.limit
+
+    def __repr__(self) -> str:
+        return f"ScimClient(base_url={self.base_url!r}, concurrency={self._concurrency})"
+
+    async def __aenter__(self) -> ScimClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def stats(self) -> RequestStats:
+        by_method = dict(self._by_method)
+        return RequestStats(
+            by_method=MappingProxyType(by_method),
+            by_status=MappingProxyType(dict(self._by_status)),
+            writes=sum(by_method.get(m, 0) for m in WRITES),
+            total=sum(by_method.values()),
+        )
+
+    async def find(self, kind: ObjectKind, filter: str) -> list[dict[str, Any]]:
+        """The resources matching a filter; more than one means duplicates on the target."""
+        resources, *_ = protocol.parse_list(await self.send(protocol.prepare_find(kind, filter)))
+        return resources
+
+    async def lookup(self, kind: ObjectKind, path: str, value: Value) -> list[dict[str, Any]]:
+        """The target objects whose ``path`` equals ``value``, each verified to carry it.
+
+        A target that ignores ``filter`` answers with whatever it holds first; linking that would
+        hand one account (often the admin) to every person looked up. So each answered resource
+        must carry the value, compared as the attribute's ``caseExact`` says and in Unicode NFC
+        (:func:`~syncer.core.matching.verified_hits`); otherwise the lookup fails. More than one
+        hit is the caller's ``DuplicateTargetEntries``, never a link.
+        """
+        request = protocol.prepare_find(kind, equality_filter(path, value))
+        resources, *_ = protocol.parse_list(await self.send(request))
+        try:
+            return [dict(r) for r in verified_hits(path, value, resources)]
+        except MalformedResponseError as exc:
+            raise MalformedResponseError(f"{request}: {exc}", status=200) from None
+
+    async def count(self, kind: ObjectKind) -> int:
+        """How many objects of a kind the target holds: its ``totalResults`` for a one-item page."""
+        request = protocol.prepare_list(kind, 1, 1, attributes=["id"])
+        _, total, *_ = protocol.parse_list(await self.send(request))
+        return total
+
+    async def get(self, kind: ObjectKind, id: str) -> dict[str, Any]:
+        data: dict[str, Any] = await self.send(protocol.prepare_get(kind, id))
+        return data
+
+    async def create(self, kind: ObjectKind, body: Mapping[str, Any]) -> dict[str, Any]:
+        data: dict[str, Any] = await self.send(protocol.prepare_create(kind, body))
+        return data
+
+    async def patch(self, kind: ObjectKind, id: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The resource when the target returns it (200), ``None`` when it answers 204."""
+        data = await self.send(protocol.prepare_patch(kind, id, body))
+        return data if isinstance(data, dict) else None
+
+    async def put(self, kind: ObjectKind, id: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Replace the whole resource; the resource when the target returns it."""
+        data = await self.send(protocol.prepare_put(kind, id, body))
+        return data if isinstance(data, dict) else None
+
+    async def delete(self, kind: ObjectKind, id: str) -> None:
+        await self.send(protocol.prepare_delete(kind, id))
+
+    async def test_connection(self) -> None:
+        """Entra's Test Connection: a filter on a userName that cannot exist must find nothing.
+
+        It proves the URL, the token and filtering at once; a target that ignores the filter
+        and returns users would make every matching go wrong, so it fails here.
+        """
+        request = protocol.prepare_find(ObjectKind.USER, protocol.eq_filter("userName", str(uuid.uuid4())))
+        resources, total, *_ = protocol.parse_list(await self.send(request))
+        if resources or total:
+            raise MalformedResponseError(
+                f"{request}: a filter on a random userName returned {max(total, len(resources))} "
+                "resources; the target does not support filtering on userName",
+                status=200,
+            )
+
+    async def send(self, request: ScimRequest) -> Any:
+        """Send one request with retries; the typed error of the last attempt if none succeeds.
+
+        GET, PATCH and DELETE are idempotent here (PATCH replaces values and adds members as a
+        set), so every transient failure and every malformed answer is retried. A POST is only
+        retried when the target certainly did not act on it (no connection, 429, 503): otherwise
+        the caller gets the error and looks the object up before creating it again.
+        """
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=self._wait,
+            retry=retry_if_exception(partial(_worth_retrying, request.method)),
+            before_sleep=_log_retry(request),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._attempt(request)
+        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+
+    async def _attempt(self, request: ScimRequest) -> Any:
+        await self._pace()
+        await self._slots.acquire()
+        try:
+            await self._rate.wait()
+            self._by_method[request.method] += 1
+            started = time.perf_counter()
+            status, headers, content = await self._exchange(request, started)
+            elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        finally:
+            await self._slots.release()
+        _observe(request.method, status, elapsed_ms / 1000)
+        self._by_status[status] += 1
+        log.debug(
+            "scim.request", method=request.method, path=request.path, status=status, elapsed_ms=elapsed_ms
+        )
+        try:
+            result = protocol.interpret(request, status, headers, content)
+        except TransientTargetError as exc:
+            if exc.status in (429, 503):
+                self._slots.throttled()
+            if exc.retry_after:
+                # A 429 speaks for the whole target: hold every request, not just this one.
+                resume = time.monotonic() + min(exc.retry_after, MAX_RETRY_AFTER)
+                self._paused_until = max(self._paused_until, resume)
+            raise
+        self._slots.succeeded()
+        return result
+
+    async def _exchange(self, request: ScimRequest, started: float) -> tuple[int, httpx.Headers, bytes]:
+        """One attempt's exchange, its failures as our errors; none of them chains a secret."""
+        headers = {"Content-Type": SCIM_JSON} if request.body is not None else None
+        error: TargetError
+        try:
+            return await wire.exchange(
+                self._http, request, deadline=self._deadline, max_bytes=self._max_bytes, headers=headers
+            )
+        except wire.TooLarge as exc:
+            error = wire.too_large(request, exc, self._max_bytes)
+        except TimeoutError:
+            error = wire.past_deadline(request, self._deadline)
+        except httpx.HTTPError as exc:
+            error, chain = wire.translate(request, exc, self._secrets)
+            if chain:
+                _observe(request.method, None, time.perf_counter() - started)
+                raise error from exc
+        # raised outside the except blocks, so the original is neither cause nor context
+        _observe(request.method, None, time.perf_counter() - started)
+        raise error
+
+    async def _pace(self) -> None:
+        delay = self._paused_until - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def list(
+        self,
+        kind: ObjectKind,
+        *,
+        page_size: int = 100,
+        attributes: Sequence[str] | None = None,
+        excluded_attributes: Sequence[str] | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every resource of a kind, page by page, or :class:`MalformedResponseError` if it lies.
+
+        The next page starts after what the server actually returned, not after the ``count``
+        asked for: scim2-server caps ``count`` at 1000 without saying so. A listing must add up
+        (:class:`~.listing.ListingCheck`): an empty page before ``totalResults``, a repeated id or
+        page, a changing ``totalResults``, or a resource past it (one extra one-item page asks)
+        fails it, so a listing can neither stop short nor run on.
+        """
+        start = 1
+        check = ListingCheck(str(protocol.prepare_list(kind, start, page_size)))
+        while True:
+            request = protocol.prepare_list(kind, start, page_size, attributes, excluded_attributes)
+            resources, total, _, _ = protocol.parse_list(await self.send(request))
+            check.page(start, resources, total)
+            for resource in resources:
+                yield resource
+            start += len(resources)
+            if check.complete:
+                break
+        if start > 1:
+            request = protocol.prepare_list(kind, start, 1, attributes=["id"])
+            resources, total, _, _ = protocol.parse_list(await self.send(request))
+            check.end(start, resources, total)
+
+
+def _http_client(base_url: str, headers: dict[str, str], **options: Any) -> httpx.AsyncClient:
+    """The httpx client; a header httpx cannot encode is refused without its value (the token)."""
+    try:
+        return httpx.AsyncClient(
+            base_url=base_url,
+            headers=headers,
+            follow_redirects=False,  # a redirect to a login page is a misconfiguration: report it
+            **options,
+        )
+    except UnicodeError:
+        pass
+    # raised outside the except block: the UnicodeEncodeError holds the whole header value
+    raise ValueError(
+        "a request header is not ASCII: the token must be printable ASCII (its value is not shown)"
+    )
+
+
+def _observe(method: str, status: int | None, seconds: float) -> None:
+    observer = request_observer.get()
+    if observer is not None:
+        observer(method, status, seconds)
+
+
+def _worth_retrying(method: str, exc: BaseException) -> bool:
+    if method != "POST":
+        return isinstance(exc, TransientTargetError | MalformedResponseError)
+    return isinstance(exc, TransientTargetError) and not exc.maybe_processed
+
+
+def _log_retry(request: ScimRequest) -> Any:
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "scim.retry",
+            method=request.method,
+            path=request.path,
+            attempt=state.attempt_number,
+            status=getattr(exc, "status", None),
+            error=type(exc).__name__,
+            wait_s=round(state.upcoming_sleep, 3),
+        )
+
+    return before_sleep

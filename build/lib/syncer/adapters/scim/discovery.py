@@ -1,0 +1,320 @@
+"""What a SCIM target says it can do: ``/ServiceProviderConfig``, ``/ResourceTypes``, ``/Schemas``.
+
+RFC 7644 §4 makes the three endpoints mandatory, yet real targets leave some out, answer a bare
+JSON array where a ListResponse belongs, or omit fields. So parsing is tolerant: a missing
+endpoint or field reads as *unknown* (``None``), never as "unsupported", and only an answer that
+is not JSON at all is ignored with a note. The parsing is sans-I/O; :func:`discover` does the
+three reads through a :class:`~syncer.adapters.scim.client.ScimClient`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from syncer.errors import MalformedResponseError, TargetError, TransientTargetError
+
+from .protocol import Returns, ScimRequest
+
+if TYPE_CHECKING:
+    from .client import ScimClient
+
+ENDPOINTS = ("ServiceProviderConfig", "ResourceTypes", "Schemas")
+NOT_OFFERED = frozenset({400, 403, 404, 405, 406, 501})
+"""Answers that mean "this target has no such endpoint" rather than "this target is broken"."""
+E = TypeVar("E", bound=enum.Enum)
+COMMON_ATTRIBUTES = frozenset({"id", "externalid", "meta", "schemas"})
+"""RFC 7643 §3.1: on every resource, yet never listed in a resource's schema."""
+
+
+class Mutability(enum.Enum):
+    """RFC 7643 §2.2 ``mutability``."""
+
+    READ_ONLY = "readOnly"
+    READ_WRITE = "readWrite"
+    IMMUTABLE = "immutable"
+    WRITE_ONLY = "writeOnly"
+
+
+class Uniqueness(enum.Enum):
+    """RFC 7643 §2.2 ``uniqueness``."""
+
+    NONE = "none"
+    SERVER = "server"
+    GLOBAL = "global"
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaAttribute:
+    """One attribute definition (RFC 7643 §7); characteristics a server leaves out take RFC defaults."""
+
+    name: str
+    type: str = "string"
+    multi_valued: bool = False
+    case_exact: bool = False
+    mutability: Mutability = Mutability.READ_WRITE
+    uniqueness: Uniqueness = Uniqueness.NONE
+    sub_attributes: tuple[SchemaAttribute, ...] = ()
+
+    def sub(self, name: str) -> SchemaAttribute | None:
+        return _named(self.sub_attributes, name)
+
+
+@dataclass(frozen=True, slots=True)
+class ScimSchema:
+    """One schema from ``/Schemas``: its URN and attributes."""
+
+    id: str
+    name: str | None
+    attributes: tuple[SchemaAttribute, ...]
+
+    def attribute(self, name: str) -> SchemaAttribute | None:
+        return _named(self.attributes, name)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaExtension:
+    schema: str
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceType:
+    """One resource type from ``/ResourceTypes`` (``User``, ``Group``)."""
+
+    name: str
+    endpoint: str
+    schema: str
+    extensions: tuple[SchemaExtension, ...] = ()
+
+    def offers(self, urn: str) -> bool:
+        wanted = urn.lower()
+        return self.schema.lower() == wanted or any(e.schema.lower() == wanted for e in self.extensions)
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """A ``supported`` flag; ``None`` when the target did not say."""
+
+    supported: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FilterFeature:
+    supported: bool | None = None
+    max_results: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BulkFeature:
+    supported: bool | None = None
+    max_operations: int | None = None
+    max_payload_size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TargetCapabilities:
+    """Everything discovered; ``resource_types``/``schemas`` are ``None`` when the endpoint was missing."""
+
+    patch: Feature = Feature()
+    filter: FilterFeature = FilterFeature()
+    bulk: BulkFeature = BulkFeature()
+    etag: Feature = Feature()
+    sort: Feature = Feature()
+    change_password: Feature = Feature()
+    resource_types: tuple[ResourceType, ...] | None = None
+    schemas: Mapping[str, ScimSchema] | None = None
+    notes: tuple[str, ...] = ()
+
+    def resource_type(self, name: str) -> ResourceType | None:
+        """By name (``User``) or endpoint (``/Users``), case-insensitively."""
+        wanted = name.lower().strip("/")
+        for rt in self.resource_types or ():
+            if wanted in (rt.name.lower(), rt.endpoint.lower().strip("/")):
+                return rt
+        return None
+
+    def schema(self, urn: str) -> ScimSchema | None:
+        return (self.schemas or {}).get(urn.lower())
+
+
+UNKNOWN = TargetCapabilities()
+"""A target that answered none of the discovery endpoints."""
+
+
+# --- parsing (no I/O) -------------------------------------------------------------------------------
+
+
+def parse_service_provider_config(data: Any) -> dict[str, Any]:
+    """The feature fields of a ServiceProviderConfig, as :class:`TargetCapabilities` keywords."""
+    if not isinstance(data, Mapping):
+        return {}
+    return {
+        "patch": Feature(_flag(data, "patch")),
+        "filter": FilterFeature(_flag(data, "filter"), _int(_section(data, "filter").get("maxResults"))),
+        "bulk": BulkFeature(
+            _flag(data, "bulk"),
+            _int(_section(data, "bulk").get("maxOperations")),
+            _int(_section(data, "bulk").get("maxPayloadSize")),
+        ),
+        "etag": Feature(_flag(data, "etag")),
+        "sort": Feature(_flag(data, "sort")),
+        "change_password": Feature(_flag(data, "changePassword")),
+    }
+
+
+def parse_resource_types(data: Any) -> tuple[ResourceType, ...]:
+    """A ListResponse, a bare list, or one resource type; entries without name or schema are skipped."""
+    found: list[ResourceType] = []
+    for item in _resources(data):
+        name, schema = item.get("name") or item.get("id"), item.get("schema")
+        if not isinstance(name, str) or not isinstance(schema, str):
+            continue
+        endpoint = item.get("endpoint")
+        extensions = tuple(
+            SchemaExtension(e["schema"], _bool(e.get("required")) or False)
+            for e in item.get("schemaExtensions") or ()
+            if isinstance(e, Mapping) and isinstance(e.get("schema"), str)
+        )
+        found.append(
+            ResourceType(name, endpoint if isinstance(endpoint, str) else f"/{name}s", schema, extensions)
+        )
+    return tuple(found)
+
+
+def parse_schemas(data: Any) -> Mapping[str, ScimSchema]:
+    """Schemas by lower-cased URN, from a ListResponse, a bare list, or one schema."""
+    found: dict[str, ScimSchema] = {}
+    for item in _resources(data):
+        urn = item.get("id")
+        if not isinstance(urn, str):
+            continue
+        name = item.get("name")
+        found[urn.lower()] = ScimSchema(
+            id=urn,
+            name=name if isinstance(name, str) else None,
+            attributes=_attributes(item.get("attributes")),
+        )
+    return MappingProxyType(found)
+
+
+def capabilities_from(
+    service_provider_config: Any, resource_types: Any, schemas: Any, notes: tuple[str, ...] = ()
+) -> TargetCapabilities:
+    """Combine the three answers; ``None`` for an endpoint the target does not have."""
+    return TargetCapabilities(
+        **parse_service_provider_config(service_provider_config),
+        resource_types=None if resource_types is None else parse_resource_types(resource_types),
+        schemas=None if schemas is None else parse_schemas(schemas),
+        notes=notes,
+    )
+
+
+def _attributes(data: Any) -> tuple[SchemaAttribute, ...]:
+    if not isinstance(data, list):
+        return ()
+    return tuple(_attribute(a) for a in data if isinstance(a, Mapping) and isinstance(a.get("name"), str))
+
+
+def _attribute(data: Mapping[str, Any]) -> SchemaAttribute:
+    return SchemaAttribute(
+        name=data["name"],
+        type=data["type"] if isinstance(data.get("type"), str) else "string",
+        multi_valued=_bool(data.get("multiValued")) or False,
+        case_exact=_bool(data.get("caseExact")) or False,
+        mutability=_enum(Mutability, data.get("mutability"), Mutability.READ_WRITE),
+        uniqueness=_enum(Uniqueness, data.get("uniqueness"), Uniqueness.NONE),
+        sub_attributes=_attributes(data.get("subAttributes")),
+    )
+
+
+def _resources(data: Any) -> list[Mapping[str, Any]]:
+    if isinstance(data, Mapping):
+        listed = data.get("Resources")
+        items = listed if isinstance(listed, list) else ([] if "totalResults" in data else [data])
+    elif isinstance(data, list):
+        items = data
+    else:
+        items = []
+    return [i for i in items if isinstance(i, Mapping)]
+
+
+def _named(attributes: tuple[SchemaAttribute, ...], name: str) -> SchemaAttribute | None:
+    wanted = name.lower()
+    return next((a for a in attributes if a.name.lower() == wanted), None)
+
+
+def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _flag(data: Mapping[str, Any], key: str) -> bool | None:
+    return _bool(_section(data, key).get("supported"))
+
+
+def _bool(value: Any) -> bool | None:
+    """A JSON boolean, or the strings ``"true"``/``"false"`` some servers send; else unknown."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _enum(kind: type[E], value: Any, default: E) -> E:
+    for member in kind:
+        if isinstance(value, str) and member.value.lower() == value.lower():
+            return member
+    return default
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+async def discover(client: ScimClient) -> TargetCapabilities:
+    """Read the three endpoints; one the target lacks (404 and the like) is unknown, not an error.
+
+    A 401 or an unreachable target still raises: those say the target is wrong, not old.
+    """
+    answers: list[Any] = []
+    notes: list[str] = []
+    for endpoint in ENDPOINTS:
+        answer, note = await _read(client, endpoint)
+        if note:
+            notes.append(note)
+        answers.append(answer)
+    config, resource_types, schemas = answers
+    return capabilities_from(config, resource_types, schemas, notes=tuple(notes))
+
+
+async def _read(client: ScimClient, endpoint: str) -> tuple[Any, str | None]:
+    request = ScimRequest("GET", f"/{endpoint}", returns=Returns.OPTIONAL)
+    try:
+        answer = await client.send(request)
+    except MalformedResponseError:
+        return None, f"/{endpoint} did not answer JSON"
+    except TransientTargetError as exc:
+        if exc.status != 501:
+            raise
+        return None, f"/{endpoint} is not offered (501)"
+    except TargetError as exc:
+        if exc.status not in NOT_OFFERED or exc.status == 401:
+            raise
+        return None, f"/{endpoint} is not offered ({exc.status})"
+    if answer is None:
+        return None, f"/{endpoint} answered nothing"
+    return answer, None

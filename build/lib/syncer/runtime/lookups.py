@@ -1,0 +1,163 @@
+"""Pair unlinked objects with the target's objects: one query each, or one listing of the target.
+
+The strategy is the job's ``matching.strategy``. ``query`` sends a filtered GET per unlinked
+object, matching attributes in precedence order. ``list`` reads the target once, page by page
+(groups with ``excludedAttributes=members``), and answers every object from that in memory.
+``auto`` first asks for the count of the kind (``count=1``): an empty target needs no lookup at
+all (the usual initial cycle), and the target is listed when it holds at most ``list_ratio``
+objects per unlinked object; otherwise each object is queried. Linked objects need none of this.
+
+A target whose ``/ServiceProviderConfig`` says ``filter.supported: false`` is listed whatever the
+strategy (:func:`fit_to_target`): its queries would answer the first users for every lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import structlog
+
+from syncer.adapters.scim.client import ScimClient
+from syncer.adapters.scim.discovery import TargetCapabilities
+from syncer.core.mapping import CompiledMapping
+from syncer.core.matching import ListingMatcher, Match, nothing_to_match, should_list
+from syncer.core.scimpath import flatten
+from syncer.errors import NotFoundError, TargetError, TlsError, UnauthorizedError
+from syncer.settings import MatchingSettings
+from syncer.types import Desired, ObjectKind, TargetObject
+
+log = structlog.get_logger("syncer.matching")
+Answers = dict[tuple[ObjectKind, str], Match]
+Failures = dict[tuple[ObjectKind, str], TargetError]
+FATAL = (UnauthorizedError, TlsError, NotFoundError)
+
+
+class _TargetDown(Exception):
+    """Every lookup so far failed: the target is not answering, so the cycle stops."""
+
+
+async def query_each(
+    client: ScimClient, mapping: CompiledMapping, objects: Sequence[Desired], concurrency: int
+) -> tuple[dict[tuple[ObjectKind, str], Match], dict[tuple[ObjectKind, str], TargetError]]:
+    """Query the target for each unlinked object, matching attributes in precedence order.
+
+    A lookup that still fails after its retries fails that object only. Credential, endpoint
+    and TLS errors stop the cycle at once; so does a run of failures with no success at all,
+    which means the target is down rather than one object being unlucky.
+    """
+    results: dict[tuple[ObjectKind, str], Match] = {}
+    failures: dict[tuple[ObjectKind, str], TargetError] = {}
+    semaphore = asyncio.Semaphore(concurrency)
+    streak = {"failed": 0, "succeeded": 0}
+    give_up = max(10, 2 * concurrency)
+
+    async def one(obj: Desired) -> None:
+        paths = mapping.of(obj.kind).paths
+        key = (obj.kind, obj.source_id)
+        async with semaphore:
+            try:
+                for path, value in obj.matching:
+                    # verified: only resources that carry the value, or an error if the filter was ignored
+                    found = await client.lookup(obj.kind, path, value)
+                    if found:
+                        hits = tuple(TargetObject(obj.kind, str(r["id"]), flatten(r, paths)) for r in found)
+                        results[key] = Match(obj.source_id, path, hits)
+                        break
+                else:
+                    results[key] = Match(obj.source_id, None, ())
+                streak["succeeded"] += 1
+            except (UnauthorizedError, TlsError, NotFoundError):
+                raise
+            except TargetError as exc:
+                failures[key] = exc
+                streak["failed"] += 1
+                if not streak["succeeded"] and streak["failed"] >= give_up:
+                    raise _TargetDown(str(exc)) from exc
+
+    # a TaskGroup cancels the other lookups at the first fatal error: one unreachable target, one error
+    try:
+        async with asyncio.TaskGroup() as group:
+            for obj in objects:
+                group.create_task(one(obj))
+    except ExceptionGroup as failed:
+        first = failed.exceptions[0]
+        if isinstance(first, _TargetDown) and isinstance(first.__cause__, TargetError):
+            raise first.__cause__ from None
+        raise first from None
+    return results, failures
+
+
+def fit_to_target(settings: MatchingSettings, capabilities: TargetCapabilities | None) -> MatchingSettings:
+    """The matching settings as the target allows: listing when it cannot filter, pages within its limit.
+
+    ``None`` (nothing discovered) and unknown features leave the settings as configured.
+    """
+    if capabilities is None:
+        return settings
+    update: dict[str, object] = {}
+    if capabilities.filter.supported is False and settings.strategy != "list":
+        log.info(
+            "matching_by_listing",
+            reason="the target says filter.supported: false",
+            configured=settings.strategy,
+        )
+        update["strategy"] = "list"
+    limit = capabilities.filter.max_results
+    if limit and limit < settings.page_size:
+        update["page_size"] = limit
+    return settings.model_copy(update=update) if update else settings
+
+
+async def match_unlinked(
+    client: ScimClient,
+    mapping: CompiledMapping,
+    objects: Sequence[Desired],
+    settings: MatchingSettings,
+    concurrency: int,
+    capabilities: TargetCapabilities | None = None,
+) -> tuple[Answers, Failures]:
+    """Every unlinked object's match answer (and the objects whose lookup failed), by the strategy.
+
+    ``capabilities`` (from discovery) may force listing: see :func:`fit_to_target`.
+    """
+    settings = fit_to_target(settings, capabilities)
+    results: Answers = {}
+    failures: Failures = {}
+    for kind in (ObjectKind.USER, ObjectKind.GROUP):
+        of_kind = [o for o in objects if o.kind is kind]
+        if not of_kind:
+            continue
+        strategy = settings.strategy
+        try:
+            if strategy == "auto":
+                total = await client.count(kind)
+                if total == 0:
+                    log.info("matching", kind=kind.value, strategy="none", unlinked=len(of_kind), target=0)
+                    results.update(nothing_to_match(of_kind))
+                    continue
+                strategy = "list" if should_list(len(of_kind), total, settings.list_ratio) else "query"
+                log.info("matching", kind=kind.value, strategy=strategy, unlinked=len(of_kind), target=total)
+            if strategy == "list":
+                results.update(await _list(client, mapping, kind, of_kind, settings.page_size))
+                continue
+        except FATAL:
+            raise
+        except TargetError as exc:
+            # a listing that fails after its retries costs the fast path, not the cycle
+            log.warning("matching_list_failed", kind=kind.value, error=str(exc), fallback="query")
+        found, failed = await query_each(client, mapping, of_kind, concurrency)
+        results.update(found)
+        failures.update(failed)
+    return results, failures
+
+
+async def _list(
+    client: ScimClient, mapping: CompiledMapping, kind: ObjectKind, objects: Sequence[Desired], page_size: int
+) -> Answers:
+    matcher = ListingMatcher(kind, objects, mapping.of(kind).paths)
+    excluded = ["members"] if kind is ObjectKind.GROUP else None
+    async for resource in client.list(kind, page_size=page_size, excluded_attributes=excluded):
+        matcher.add(resource)
+    log.info("matching_listed", kind=kind.value, listed=matcher.seen, unlinked=len(objects))
+    return matcher.matches()
