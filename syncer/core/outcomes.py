@@ -27,6 +27,8 @@ class Reason(enum.StrEnum):
     REFERENCE_NOT_RESOLVED = "ReferenceNotResolved"
     DUPLICATE_TARGET_ENTRIES = "DuplicateTargetEntries"
     TARGET_OBJECT_LINKED = "TargetObjectAlreadyLinked"
+    CONFLICT_NOT_MATCHED = "ConflictNotMatched"
+    """A 409 on create whose holder neither a filter nor a listing finds: failed, not resent."""
     GONE_NOT_CONFIRMED = "NotFoundNotConfirmed"
     INTERNAL_ERROR = "InternalError"
     STAGED_DELETE = "StagedDelete"

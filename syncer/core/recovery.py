@@ -49,13 +49,23 @@ def after_create_error(error: TargetError) -> CreateDoubt:
     return CreateDoubt.FAIL
 
 
-def resend_after_miss(error: TargetError, *, looked: bool) -> bool:
-    """The lookup after ``error`` found nothing: POST again?
+class Miss(enum.Enum):
+    """What to do when the lookup after a doubtful create found nothing."""
 
-    A 409 after an earlier lookup that also found nothing is the target's word that something
-    it does not let syncer see holds the value: sending again would only repeat it.
+    RESEND = "resend"
+    """The create may simply not have happened (a lost answer): POST again."""
+    LIST = "list"
+    """A 409: the target holds the value where its filter does not see it. Find it by listing."""
+
+
+def after_miss(error: TargetError) -> Miss:
+    """The lookup after ``error`` found nothing: POST again, or list the target?
+
+    A 409 is the target's word that something holds the value; its filter missing it means the
+    filter compares otherwise than RFC 7643 says (``userName eq`` case-exact, say). Another POST
+    would only get another 409, so the holder is looked for by listing, compared as the schema says.
     """
-    return not (isinstance(error, ConflictError) and looked)
+    return Miss.LIST if isinstance(error, ConflictError) else Miss.RESEND
 
 
 class Claim(enum.Enum):

@@ -66,6 +66,7 @@ class Executor:
         escrow_delay: Callable[[int], int] = lambda attempts: 0,
         should_stop: Callable[[], str | None] | None = None,
         update_method: str = "patch",
+        page_size: int = 1000,
     ) -> None:
         self.job = job
         self.run_id = run_id
@@ -73,7 +74,11 @@ class Executor:
         self.journal = Journal(
             store, state, desired, JournalSettings(job, run_id, clock, escrowed, escrow_delay)
         )
-        wire = Wire(dialect=dialect if update_method == "patch" else "rfc", update_method=update_method)
+        wire = Wire(
+            dialect=dialect if update_method == "patch" else "rfc",
+            update_method=update_method,
+            page_size=page_size,
+        )
         self.sender = Sender(client, self.journal, mapping, wire)
         self.scheduler = Scheduler(
             self.sender, self.journal, concurrency, on_progress=on_progress, should_stop=should_stop

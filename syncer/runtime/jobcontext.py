@@ -299,6 +299,7 @@ class JobContext:
             escrow_delay=lambda attempts: escrow_delay(attempts, interval),
             should_stop=stop,
             update_method=self.job.target.update_method,
+            page_size=self.job.matching.page_size,
         )
 
 

@@ -14,7 +14,7 @@ strategy (:func:`fit_to_target`): its queries would answer the first users for e
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import structlog
 
@@ -139,7 +139,7 @@ async def match_unlinked(
                 strategy = "list" if should_list(len(of_kind), total, settings.list_ratio) else "query"
                 log.info("matching", kind=kind.value, strategy=strategy, unlinked=len(of_kind), target=total)
             if strategy == "list":
-                results.update(await _list(client, mapping, kind, of_kind, settings.page_size))
+                results.update(await list_matches(client, mapping, kind, of_kind, settings.page_size))
                 continue
         except FATAL:
             raise
@@ -152,12 +152,59 @@ async def match_unlinked(
     return results, failures
 
 
-async def _list(
+async def list_matches(
     client: ScimClient, mapping: CompiledMapping, kind: ObjectKind, objects: Sequence[Desired], page_size: int
 ) -> Answers:
+    """The answers for ``objects`` (all of ``kind``) from one listing of the target, page by page."""
     matcher = ListingMatcher(kind, objects, mapping.of(kind).paths)
     excluded = ["members"] if kind is ObjectKind.GROUP else None
     async for resource in client.list(kind, page_size=page_size, excluded_attributes=excluded):
         matcher.add(resource)
     log.info("matching_listed", kind=kind.value, listed=matcher.seen, unlinked=len(objects))
     return matcher.matches()
+
+
+class Listings:
+    """One listing of each kind per cycle, for the creates a 409 refused and no filter explained.
+
+    A target whose filter compares ``userName`` case-exactly misses ``Alice@x.com`` for
+    ``alice@x.com``, and refuses the POST with 409 uniqueness. The listing compares as RFC 7643
+    says (case-insensitively, NFC), so it finds the holder. Many such objects in one cycle share
+    one listing: it answers for every object ``unlinked`` returned when it was made (its memory is
+    the matches, not the target), an object it did not cover lists again, and a listing that
+    failed fails the later ones too rather than being sent again for each.
+    """
+
+    def __init__(
+        self,
+        client: ScimClient,
+        mapping: CompiledMapping,
+        unlinked: Callable[[ObjectKind], Sequence[Desired]],
+        page_size: int,
+    ) -> None:
+        self.client, self.mapping, self.unlinked, self.page_size = client, mapping, unlinked, page_size
+        self._answers: dict[ObjectKind, Answers] = {}
+        self._failed: dict[ObjectKind, TargetError] = {}
+        self._locks = {kind: asyncio.Lock() for kind in ObjectKind}
+
+    async def match(self, desired: Desired) -> Match:
+        """What a listing of the target says about ``desired`` (hits by its first matching attribute)."""
+        kind, key = desired.kind, (desired.kind, desired.source_id)
+        async with self._locks[kind]:
+            if kind in self._failed:
+                raise self._failed[kind]
+            answers = self._answers.get(kind)
+            if answers is None or key not in answers:
+                objects = {(o.kind, o.source_id): o for o in self.unlinked(kind) if o.matching}
+                objects[key] = desired
+                try:
+                    answers = await list_matches(
+                        self.client, self.mapping, kind, list(objects.values()), self.page_size
+                    )
+                except FATAL:
+                    raise
+                except TargetError as exc:
+                    self._failed[kind] = exc
+                    raise
+                self._answers[kind] = answers
+        return answers[key]

@@ -81,6 +81,16 @@ def test_ids_are_url_quoted_in_paths(id: str, path: str) -> None:
     assert protocol.prepare_delete(USER, id).path == path
 
 
+def test_a_group_s_members_are_asked_for_alone_and_read_whatever_the_answer_holds() -> None:
+    """``attributes=members``: one GET; a target that leaves members out holds none as far as we know."""
+    request = protocol.prepare_get(ObjectKind.GROUP, "g1", ["members"])
+    assert (request.path, request.params) == ("/Groups/g1", (("attributes", "members"),))
+    assert protocol.prepare_get(ObjectKind.GROUP, "g1").params == ()
+    held = {"id": "g1", "members": [{"value": "u1"}, {"value": "u2", "display": "Ann"}, {"display": "?"}]}
+    assert protocol.member_ids(held) == {"u1", "u2"}
+    assert protocol.member_ids({"id": "g1"}) == protocol.member_ids({"members": None}) == frozenset()
+
+
 def test_an_empty_id_is_refused() -> None:
     """An empty id would turn a DELETE of one resource into a request on the whole collection."""
     with pytest.raises(ValueError):

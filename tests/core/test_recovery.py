@@ -8,11 +8,12 @@ from syncer.core.recovery import (
     Claim,
     CreateDoubt,
     Gone,
+    Miss,
     Streak,
     after_create_error,
+    after_miss,
     claim,
     gone_verdict,
-    resend_after_miss,
 )
 from syncer.errors import (
     ConflictError,
@@ -42,10 +43,11 @@ def test_after_create_error(error: TargetError, doubt: CreateDoubt) -> None:
     assert after_create_error(error) is doubt
 
 
-def test_a_second_409_after_a_lookup_that_found_nothing_is_not_resent() -> None:
-    conflict = ConflictError("409", status=409)
-    assert resend_after_miss(conflict, looked=False) and not resend_after_miss(conflict, looked=True)
-    assert resend_after_miss(TransientTargetError("lost", maybe_processed=True), looked=True)
+def test_a_409_whose_lookup_found_nothing_is_never_resent_but_listed() -> None:
+    """The 409 says the value is held; a filter missing it would miss it again after a second POST."""
+    assert after_miss(ConflictError("409", status=409, scim_type="uniqueness")) is Miss.LIST
+    assert after_miss(TransientTargetError("lost", maybe_processed=True)) is Miss.RESEND
+    assert after_miss(MalformedResponseError("html", status=200)) is Miss.RESEND
 
 
 def test_a_target_object_has_one_owner() -> None:

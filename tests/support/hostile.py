@@ -25,9 +25,12 @@ server (``base_url`` keeps its ``/v2`` suffix); the mode bends the request or th
     The real answer, one byte every ``drip_interval`` seconds.
 ``no_enterprise``, ``no_filter``, ``no_discovery``
     Discovery endpoints (and writes) bent as :mod:`tests.support.discovery_bends` describes.
+``duplicate_member_add``
+    A member ``add`` of a member the group holds lists it twice (:mod:`tests.support.member_bends`).
 
 Counters (:meth:`HostileTarget.requests`) say how many requests reached the proxy, which is what
-a test bounds when it says a listing "stops".
+a test bounds when it says a listing "stops"; :meth:`HostileTarget.seen` lists them (method and
+path with its query) since the last :meth:`~HostileTarget.set_mode`.
 """
 
 from __future__ import annotations
@@ -41,9 +44,9 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
-from tests.support import discovery_bends
+from tests.support import discovery_bends, member_bends
 from tests.support.discovery_bends import DISCOVERY_MODES
 
 MODES = (
@@ -56,6 +59,7 @@ MODES = (
     "huge",
     "drip",
     *DISCOVERY_MODES,
+    member_bends.MODE,
 )
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "te", "upgrade"})
 _EQ = re.compile(r'^\s*([A-Za-z][\w.:-]*)\s+eq\s+(".*")\s*$', re.IGNORECASE)
@@ -97,7 +101,9 @@ class HostileTarget:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._count = 0
+        self._seen: list[tuple[str, str]] = []
         self._repeated: set[str] = set()
+        self.duplicates = member_bends.Duplicates()
         self.under_by = 1
         self.huge_bytes = 400 * 1024 * 1024
         self.drip_interval = 1.0
@@ -114,11 +120,18 @@ class HostileTarget:
         with self._lock:
             self.mode = mode
             self._count = 0
+            self._seen.clear()
             self._repeated.clear()
+        self.duplicates.clear()
 
     def requests(self) -> int:
         with self._lock:
             return self._count
+
+    def seen(self) -> list[tuple[str, str]]:
+        """Every request that reached the proxy: its method, and its path with the query decoded."""
+        with self._lock:
+            return list(self._seen)
 
     @property
     def base_url(self) -> str:
@@ -152,6 +165,7 @@ class HostileTarget:
         body = h.rfile.read(length) if length else b""
         with self._lock:
             self._count += 1
+            self._seen.append((h.command, unquote(h.path)))
             mode = self.mode
         if mode == "huge" and h.command == "GET":
             self._huge(h)
@@ -174,7 +188,11 @@ class HostileTarget:
         if refusal is not None:
             self._respond(h, 400, {"Content-Type": "application/scim+json"}, refusal)
             return
+        if mode == member_bends.MODE and h.command == "PATCH":
+            self.duplicates.before_patch(self._up, self._suffix, split.path, body, dict(h.headers.items()))
         status, headers, content = self._forward(h, target, body)
+        if mode == member_bends.MODE and h.command == "GET" and status == 200:
+            content = self.duplicates.bend(content)
         endpoint = discovery_bends.endpoint_of(split.path)
         if mode in DISCOVERY_MODES and endpoint and h.command == "GET" and status == 200:
             status, content = discovery_bends.bend(mode, endpoint, content)

@@ -201,9 +201,13 @@ class ScimClient:
         _, total, *_ = protocol.parse_list(await self.send(request))
         return total
 
-    async def get(self, kind: ObjectKind, id: str) -> dict[str, Any]:
-        data: dict[str, Any] = await self.send(protocol.prepare_get(kind, id))
+    async def get(self, kind: ObjectKind, id: str, attributes: Sequence[str] | None = None) -> dict[str, Any]:
+        data: dict[str, Any] = await self.send(protocol.prepare_get(kind, id, attributes))
         return data
+
+    async def member_ids(self, id: str) -> frozenset[str]:
+        """A group's member ids on the target, in one GET with ``attributes=members``."""
+        return protocol.member_ids(await self.get(ObjectKind.GROUP, id, attributes=["members"]))
 
     async def create(self, kind: ObjectKind, body: Mapping[str, Any]) -> dict[str, Any]:
         data: dict[str, Any] = await self.send(protocol.prepare_create(kind, body))

@@ -134,8 +134,18 @@ def prepare_find(kind: ObjectKind, filter: str, count: int = 2) -> ScimRequest:
     return ScimRequest("GET", kind.endpoint, params, returns=Returns.LIST)
 
 
-def prepare_get(kind: ObjectKind, id: str) -> ScimRequest:
-    return ScimRequest("GET", _resource_path(kind, id))
+def prepare_get(kind: ObjectKind, id: str, attributes: Sequence[str] | None = None) -> ScimRequest:
+    """A GET of one resource; ``attributes`` asks for just those (a group's ``members``, say)."""
+    params = (("attributes", ",".join(attributes)),) if attributes else ()
+    return ScimRequest("GET", _resource_path(kind, id), params)
+
+
+def member_ids(group: Mapping[str, Any]) -> frozenset[str]:
+    """The member ids of a group as answered; a target that leaves ``members`` out holds none."""
+    members = group.get("members")
+    if not isinstance(members, list):
+        return frozenset()
+    return frozenset(str(m["value"]) for m in members if isinstance(m, dict) and m.get("value") is not None)
 
 
 def prepare_create(kind: ObjectKind, body: Mapping[str, Any]) -> ScimRequest:

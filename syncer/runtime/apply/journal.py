@@ -67,6 +67,7 @@ class Journal:
             (link.kind, link.target_id): key for key, link in self.links.items()
         }
         self.escrow_failures = 0
+        self._matched_now: set[Key] = set()
         self._unsaved: dict[Key, Link | None] = {}  # None: the link is to be dropped
         self._unlogged: list[ProvisioningLogEntry] = []
         self._oldest: float | None = None
@@ -98,9 +99,22 @@ class Journal:
         previous = self.links.get(key)
         if previous is not None and previous.target_id != link.target_id:
             self._owners.pop((previous.kind, previous.target_id), None)
+        if link.origin == "matched" and (previous is None or previous.target_id != link.target_id):
+            self._matched_now.add(key)
         self.links[key] = link
         self._owners[(link.kind, link.target_id)] = key
         self._queue(key, link)
+
+    def newly_matched(self, kind: ObjectKind, source_id: str) -> bool:
+        """Linked by matching in this cycle, or matched earlier with no member added yet.
+
+        Such a group's members on the target are not syncer's record: it may hold some of the
+        source's members already (``restart --full`` drops the record too).
+        """
+        link = self.links.get((kind, source_id))
+        if link is None or link.origin != "matched":
+            return False
+        return (kind, source_id) in self._matched_now or not link.members
 
     def drop(self, kind: ObjectKind, source_id: str) -> None:
         previous = self.links.pop((kind, source_id), None)

@@ -30,13 +30,15 @@ from syncer.core.planning import diff_values
 from syncer.core.recovery import (
     CreateDoubt,
     Gone,
+    Miss,
     after_create_error,
+    after_miss,
     claimed_text,
     gone_verdict,
-    resend_after_miss,
 )
 from syncer.core.scimpath import flatten
 from syncer.errors import NotFoundError, TargetError, UnauthorizedError
+from syncer.runtime.lookups import Listings
 from syncer.types import Action, Desired, Link, ModifiedProperty, ObjectKind, Reference, Status, Step, Value
 
 from .draft import Deferred, Draft, Refused
@@ -52,10 +54,11 @@ def ref_text(value: Value) -> Value:
 
 @dataclass(frozen=True, slots=True)
 class Wire:
-    """How this job's target takes changes."""
+    """How this job's target takes changes (and the page size it is listed with after a 409)."""
 
     dialect: str = "rfc"
     update_method: str = "patch"
+    page_size: int = 1000
 
 
 class Sender:
@@ -66,6 +69,11 @@ class Sender:
         self.journal = journal
         self.mapping = mapping
         self.wire = wire
+        self.listings = Listings(client, mapping, self._unlinked, wire.page_size)
+        self._present: dict[str, frozenset[str]] = {}
+
+    def _unlinked(self, kind: ObjectKind) -> list[Desired]:
+        return [d for k, d in self.journal.desired.items() if k[0] is kind and self.journal.link(*k) is None]
 
     # --- building blocks ------------------------------------------------------------------------
 
@@ -92,6 +100,19 @@ class Sender:
             await self.client.put(kind, target_id, apply_operations(current, ops))
         else:
             await self.client.patch(kind, target_id, patch_body(ops))
+
+    async def present_members(self, group_source_id: str, target_id: str) -> frozenset[str]:
+        """The member ids a newly matched group holds on the target (read once a cycle); else none.
+
+        An ``add`` of a member a group holds SHOULD change nothing (RFC 7644 §3.5.2.1), but some
+        targets list it twice. A group syncer created or has added members to holds nothing
+        syncer did not record, so only a newly matched one is read.
+        """
+        if not self.journal.newly_matched(ObjectKind.GROUP, group_source_id):
+            return frozenset()
+        if target_id not in self._present:
+            self._present[target_id] = await self.client.member_ids(target_id)
+        return self._present[target_id]
 
     async def gone(self, kind: ObjectKind, target_id: str, error: NotFoundError, draft: Draft) -> None:
         """After a 404 on a write: return if the object is proven gone, else refuse the change.
@@ -127,7 +148,7 @@ class Sender:
             return
         values = {p: (v if v is not None else desired.defaults.get(p)) for p, v in desired.attributes.items()}
         wanted = {p: v for p, v in values.items() if v is not None}
-        await self.create_or_match(kind, source_id, desired.display, wanted, draft, looked=True)
+        await self.create_or_match(kind, source_id, desired.display, wanted, draft)
 
     async def match_existing(self, desired: Desired, draft: Draft) -> bool:
         """Link the target object with the desired matching values, if there is one (and converge it).
@@ -147,6 +168,37 @@ class Sender:
                 await self.converge(desired, target_id, flatten(hits[0], paths), draft, matched_on=path)
                 return True
         return False
+
+    async def match_listed(self, desired: Desired, error: TargetError, draft: Draft) -> None:
+        """After a 409 the filter did not explain: link the holder a listing finds, or fail once.
+
+        The listing compares as the attribute's ``caseExact`` says, in NFC (``userName``: any
+        case), and the hit is claimed like any other, so it is never another object's account.
+        """
+        match = await self.listings.match(desired)
+        if len(match.hits) > 1:
+            ids = ", ".join(sorted(h.id for h in match.hits))
+            draft.fail(Reason.DUPLICATE_TARGET_ENTRIES, f"{match.path} matches target objects {ids}")
+            return
+        if not match.hits:
+            values = ", ".join(f"{path} {value!r}" for path, value in desired.matching)
+            raise Refused(
+                Reason.CONFLICT_NOT_MATCHED,
+                f"{error}; neither a filter nor a listing of the target finds a {desired.kind.value} "
+                f"with {values}: another attribute's value is taken, or the target keeps the value "
+                "for an object it does not list (a deleted account, say). Not sent again",
+            )
+        hit = match.hits[0]
+        self.claim_found(desired, hit.id, draft)
+        draft.steps.append(
+            Step(
+                "matching",
+                Status.WARNING,
+                f"the filter on {match.path} found nothing, a listing found {hit.id}: the target's "
+                "filter compares otherwise than its schema says (case-exactly, say)",
+            )
+        )
+        await self.converge(desired, hit.id, hit.values, draft, matched_on=f"{match.path} (listing)")
 
     def claim_found(self, desired: Desired, target_id: str, draft: Draft) -> None:
         """A found object owned by another source object is a conflict for both, never a link."""
@@ -178,10 +230,11 @@ class Sender:
         display: str,
         attributes: Mapping[str, Value],
         draft: Draft,
-        *,
-        looked: bool = False,
     ) -> None:
-        """POST the object; when the answer leaves in doubt whether it was created, look before resending."""
+        """POST the object; when the answer leaves in doubt whether it was created, look before resending.
+
+        A 409 the lookup cannot explain is never sent again: the holder is found by listing.
+        """
         draft.action = Action.CREATE
         sent: dict[str, Value] = {}
         for path, value in attributes.items():
@@ -202,11 +255,13 @@ class Sender:
                 draft.steps.append(
                     Step("export", Status.WARNING, f"create not confirmed ({exc.code}); matching")
                 )
-                if desired is not None and await self.match_existing(desired, draft):
-                    return
-                if not resend_after_miss(exc, looked=looked):
+                if desired is None:
                     raise
-                looked = True
+                if await self.match_existing(desired, draft):
+                    return
+                if after_miss(exc) is Miss.LIST:
+                    await self.match_listed(desired, exc, draft)
+                    return
                 continue
             self.created(kind, source_id, display, attributes, sent, str(created["id"]), draft)
             return

@@ -110,8 +110,20 @@ async def members(s: Sender, change: ChangeMembers, draft: Draft) -> None:
             unresolved.append(member)
         else:
             resolved[member] = link.target_id
-    if resolved:
-        ids = list(resolved.values())
+    sent = dict(resolved)
+    if resolved and change.add:
+        present = await s.present_members(change.group_source_id, target_id)
+        sent = {m: tid for m, tid in resolved.items() if tid not in present}
+        if len(sent) < len(resolved):
+            draft.steps.append(
+                Step(
+                    "export",
+                    Status.SUCCESS,
+                    f"{len(resolved) - len(sent)} member(s) already in the matched group: not added again",
+                )
+            )
+    if sent:
+        ids = list(sent.values())
         ops = member_operations(ids if change.add else [], [] if change.add else ids, dialect=s.wire.dialect)
         await s.modify(ObjectKind.GROUP, target_id, ops)
     group = s.journal.link(ObjectKind.GROUP, change.group_source_id)
@@ -125,11 +137,11 @@ async def members(s: Sender, change: ChangeMembers, draft: Draft) -> None:
         s.journal.save(replace(group, members=frozenset(kept)))
     draft.target_id = target_id
     sign = "+" if change.add else "-"
-    draft.modified.append(ModifiedProperty("members", None, f"{sign}{len(resolved)}"))
+    draft.modified.append(ModifiedProperty("members", None, f"{sign}{len(sent)}"))
     if change.add:
-        draft.members_added += len(resolved)
+        draft.members_added += len(sent)
     else:
-        draft.members_removed += len(resolved)
+        draft.members_removed += len(sent)
     if unresolved and change.add:
         raise Deferred(f"{len(unresolved)} members are not provisioned yet")
 
