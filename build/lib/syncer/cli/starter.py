@@ -30,8 +30,12 @@ class SourceKind(Enum):
 
 
 _SOURCES = {
-    SourceKind.CSV: "    source:\n      type: file\n      path: {path}             # users; a header line names the columns\n",
-    SourceKind.JSON: "    source:\n      type: file\n      path: {path}             # {{\"users\": [...], \"groups\": [...]}}\n",
+    SourceKind.CSV: (
+        "    source:\n      type: file\n      path: {path}   # users; a header line names the columns\n"
+    ),
+    SourceKind.JSON: (
+        '    source:\n      type: file\n      path: {path}   # {{"users": [...], "groups": [...]}}\n'
+    ),
     SourceKind.LDAP: (
         "    source:\n      type: ldap\n      url: {url}\n      bind_dn: cn=syncer,dc=example,dc=com\n"
         "      password: ${{LDAP_PASSWORD}}         # from the environment; never logged\n"
@@ -61,9 +65,7 @@ _DEFAULT_WHERE = {
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def starter_config(
-    *, job: str, source: SourceKind, where: str, preset: str, url: str, token_env: str
-) -> str:
+def starter_config(*, job: str, source: SourceKind, where: str, preset: str, url: str, token_env: str) -> str:
     """The text of a starter config: one job, safe defaults spelled out, secrets from the env."""
     key = "path" if source in (SourceKind.CSV, SourceKind.JSON) else "url"
     source_block = _SOURCES[source].format(**{key: where})

@@ -43,10 +43,27 @@ def status_lines(config: LoadedConfig, name: str) -> list[str]:
         lines.append(f"    release them with: syncer approve-deletions --job {status.job}")
     if status.approved:
         lines.append(f"  approved for the next cycle: {len(status.approved)} disables/deletes")
+    lines.extend(_held_change_lines(status.job, status.held_changes, status.approved_changes))
     if status.shrink_refused:
         lines.append(f"  source refused: {status.shrink_refused.get('reason')}")
     if status.shrink_approved:
         lines.append("  approved for the next cycle: the smaller source")
+    return lines
+
+
+def _held_change_lines(job: str, held: dict[str, Any] | None, approved: int) -> list[str]:
+    """The change threshold's holds, one line per attribute, and what releases them."""
+    lines: list[str] = []
+    if held:
+        keys = held.get("keys") or []
+        lines.append(f"  held changes: {len(keys)} attribute changes, held at {held.get('at')}:")
+        lines.extend(f"    {a.get('reason')}" for a in held.get("attributes") or [])
+        lines.append(
+            f"    review them with `syncer plan --job {job}`; release them with: "
+            f"syncer approve-changes --job {job}"
+        )
+    if approved:
+        lines.append(f"  approved for the next cycle: {approved} attribute changes")
     return lines
 
 
@@ -106,6 +123,8 @@ def standing_json(config: LoadedConfig, names: list[str]) -> list[dict[str, Any]
         data["heldDeletions"] = status.held
         data["approved"] = {"deletions": status.approved, "shrink": status.shrink_approved}
         data["sourceRefused"] = status.shrink_refused
+        data["heldChanges"] = status.held_changes
+        data["approved"]["changes"] = status.approved_changes
         result.append(data)
     return result
 

@@ -294,9 +294,9 @@ class Daemon:
             self._active[job.name] = time.monotonic()
         self.metrics.running.labels(job.name).set(1)
         started = time.monotonic()
-        outcome, counts = RunStatus.CRASHED.value, {}
+        outcome, counts, run_id = RunStatus.CRASHED.value, {}, None
         try:
-            log.info("cycle_started")
+            log.info("cycle_due")  # before the source read: the run (and its id) begins later
             with tracker.observing():
                 result = run_cycle(
                     config,
@@ -306,7 +306,7 @@ class Daemon:
                     stop=self._stopper(settings, held),
                     deadline=started + (settings.cycle_timeout + settings.stop_timeout).total_seconds(),
                 )
-            outcome = result.outcome
+            outcome, run_id = result.outcome, result.run_id
             if result.report is not None and result.report.stopped:
                 log.warning("cycle_stopped", reason=result.report.stopped)
             counts = dict(result.report.counts) if result.report else {}
@@ -319,7 +319,7 @@ class Daemon:
             with self._active_lock:
                 self._active.pop(job.name, None)
                 self._active_lock.notify_all()
-        log.info("cycle_done", outcome=outcome, seconds=round(time.monotonic() - started, 3))
+        log.info("cycle_done", cycle=run_id, outcome=outcome, seconds=round(time.monotonic() - started, 3))
 
     def _stopper(self, settings: DaemonSettings, held: HeldLease) -> Callable[[], str | None]:
         """Why the running cycle must stop sending: the daemon stops, the lease is lost, or it overran."""

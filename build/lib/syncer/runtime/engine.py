@@ -180,6 +180,7 @@ async def _apply(
     status, counts = RunStatus.CRASHED, {}
     unreachable: TargetUnreachable | None = None
     structlog.contextvars.bind_contextvars(job=context.name, cycle=run_id)
+    log.info("cycle_started", initial=imported.initial)  # here: the first moment the run has its id
     try:
         if request.stop is not None and request.stop():
             # a daemon stopping before anything was sent: nothing sent, the run says why
