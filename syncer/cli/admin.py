@@ -1,4 +1,4 @@
-"""Standing and the daemon: status, approve-deletions, run."""
+"""Standing and the daemon: status, approve-deletions, approve-changes, run."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from syncer.cli.app import (
 )
 from syncer.cli.views import standing_json, status_lines
 from syncer.core.display import visible
+from syncer.runtime.changehold import approve_changes
 from syncer.runtime.daemon import Daemon
 from syncer.runtime.engine import check_job
 from syncer.runtime.standing import approve_deletions
@@ -59,6 +60,28 @@ def approve_deletions_command(
             approved = approve_deletions(config, name)
         if not approved:
             out.print(f"job {name}: nothing is held; nothing to approve.", markup=False)
+            return
+        for line in approved:
+            out.print(visible(f"approved: {line}"), markup=False)
+        out.print(
+            f"They are sent by the next cycle of job {name} (`syncer sync --job {name}`).", markup=False
+        )
+
+
+@app.command("approve-changes")
+def approve_changes_command(
+    job: JobOption = None,
+    wait: Wait = False,
+    wait_timeout: WaitTimeout = DEFAULT_WAIT,
+) -> None:
+    """Release exactly the attribute changes the change threshold held (as `syncer status` lists them)."""
+    with errors_to_exit():
+        config = load()
+        name = config.settings.job(job).name
+        with job_lease(config, name, "approve-changes", wait, wait_timeout):
+            approved = approve_changes(config, name)
+        if not approved:
+            out.print(f"job {name}: no attribute changes are held; nothing to approve.", markup=False)
             return
         for line in approved:
             out.print(visible(f"approved: {line}"), markup=False)

@@ -29,7 +29,8 @@ from syncer.cli.app import (
 )
 from syncer.cli.targets import check_target, refuse_on
 from syncer.cli.views import coloured_plan
-from syncer.core.rendering import render_json, render_text, summary, verify_saved
+from syncer.core.display import visible
+from syncer.core.rendering import held_update_summary, render_json, render_text, summary, verify_saved
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.engine import CycleResult, check_job, run_cycle, shifted_clock
 from syncer.runtime.private import write_private
@@ -94,7 +95,9 @@ def plan(
     ] = None,
     detailed_exitcode: Annotated[
         bool,
-        typer.Option("--detailed-exitcode", help="Exit 2 when the plan has changes, 0 when it has none."),
+        typer.Option(
+            "--detailed-exitcode", help="Exit 2 when the plan has changes (or held ones), 0 when it has none."
+        ),
     ] = False,
     why: Annotated[
         str | None, typer.Option("--why", help="Print the scope evaluation of one source object and stop.")
@@ -129,7 +132,7 @@ def plan(
             except OSError as exc:
                 fail(f"{out_file}: cannot write the plan: {exc.strerror or exc}")
             err.print(f"plan saved to {out_file}; apply it with: syncer apply {out_file}", markup=False)
-    if detailed_exitcode and result.plan.changes:
+    if detailed_exitcode and (result.plan.changes or result.plan.held_updates):
         raise typer.Exit(2)
 
 
@@ -180,6 +183,8 @@ def _report(result: CycleResult) -> None:
         f"{counts['members_removed']} removed; {failures} failed.",
         markup=False,
     )
+    for line in held_update_summary(result.plan):  # the change threshold's holds are pending work
+        out.print(visible(line), markup=False)
     out.print(f"Requests: {requests} ({result.requests.writes} writes).", markup=False)
     if result.report and result.report.stopped:
         err.print(f"cycle stopped: {result.report.stopped}", markup=False)

@@ -55,6 +55,7 @@ def _held_lines(view: JobStanding) -> list[str]:
         lines.append(f"    release them with: syncer approve-deletions --job {view.job}")
     if view.approved:
         lines.append(f"  approved for the next cycle: {len(view.approved)} disables/deletes")
+    lines.extend(_held_change_lines(view.job, view.held_changes, view.approved_changes))
     if view.shrink_refused:
         lines.append(f"  source refused: {view.shrink_refused.get('reason')}")
     if view.shrink_approved:
@@ -110,6 +111,22 @@ def readable_counts(counts: Mapping[str, int]) -> str:
     return ", ".join(words)
 
 
+def _held_change_lines(job: str, held: dict[str, Any] | None, approved: int) -> list[str]:
+    """The change threshold's holds, one line per attribute, and what releases them."""
+    lines: list[str] = []
+    if held:
+        keys = held.get("keys") or []
+        lines.append(f"  held changes: {len(keys)} attribute changes, held at {held.get('at')}:")
+        lines.extend(f"    {a.get('reason')}" for a in held.get("attributes") or [])
+        lines.append(
+            f"    review them with `syncer plan --job {job}`; release them with: "
+            f"syncer approve-changes --job {job}"
+        )
+    if approved:
+        lines.append(f"  approved for the next cycle: {approved} attribute changes")
+    return lines
+
+
 def _last_run_lines(run: RunRecord | None) -> list[str]:
     lines: list[str] = []
     if run is None:
@@ -153,6 +170,8 @@ def standing_json(config: LoadedConfig, names: list[str]) -> list[dict[str, Any]
         data["heldDeletions"] = status.held
         data["approved"] = {"deletions": status.approved, "shrink": status.shrink_approved}
         data["sourceRefused"] = status.shrink_refused
+        data["heldChanges"] = status.held_changes
+        data["approved"]["changes"] = status.approved_changes
         result.append(data)
     return result
 

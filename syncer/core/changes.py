@@ -8,6 +8,8 @@ members, and deprovisioning last so a half-finished cycle never removed access i
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -231,6 +233,81 @@ class Skip:
         }
 
 
+def change_key(source_id: str, change: AttributeChange) -> str:
+    """How an approval names one held change: ``user:<source id>:<path>:<hash of the new value>``.
+
+    The new value is in the key so that an approval given for "clear the title" does not also
+    let a different title through after the source moved again.
+    """
+    value = json.dumps(json_value(change.new), sort_keys=True, ensure_ascii=False, default=str)
+    digest = hashlib.sha256(value.encode("utf-8")).hexdigest()[:12]
+    return f"{ObjectKind.USER.value}:{source_id}:{change.path}:{digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class HeldChange:
+    """One attribute change of one linked user, held back by the change threshold."""
+
+    source_id: str
+    display: str
+    target_id: str | None
+    change: AttributeChange
+    phase: Phase = Phase.USERS
+
+    @property
+    def key(self) -> str:
+        return change_key(self.source_id, self.change)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldAttribute:
+    """Every held change to one target attribute, and the numbers that held them."""
+
+    path: str
+    linked: int
+    threshold: int | str
+    changes: tuple[HeldChange, ...]
+
+    @property
+    def users(self) -> int:
+        return len({c.source_id for c in self.changes})
+
+    @property
+    def cleared(self) -> bool:
+        """Every held change removes the value (the mark of a column the source lost)."""
+        return all(c.change.new is None for c in self.changes)
+
+    def reason(self) -> str:
+        """``title would change on 812 of 1,000 linked users (81% > change_threshold 50%)``."""
+        what = "be cleared" if self.cleared else "change"
+        share = self.users * 100 // self.linked if self.linked else 100
+        over = (
+            f"{share}% > change_threshold {self.threshold}"
+            if isinstance(self.threshold, str)
+            else f"{self.users:,} > change_threshold {self.threshold:,}"
+        )
+        return f"{self.path} would {what} on {self.users:,} of {self.linked:,} linked users ({over})"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "users": self.users,
+            "linked": self.linked,
+            "threshold": self.threshold,
+            "cleared": self.cleared,
+            "changes": [
+                {
+                    "source_id": c.source_id,
+                    "display": c.display,
+                    "target_id": c.target_id,
+                    "old": json_value(c.change.old),
+                    "new": json_value(c.change.new),
+                }
+                for c in self.changes
+            ],
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class PlanInputs:
     """Fingerprints of what a plan was computed from, so a saved plan can tell what moved."""
@@ -256,6 +333,8 @@ class Plan:
     held: tuple[Change, ...] = ()
     """Disables and deletes held back by the deletion threshold (logged as StagedDelete)."""
     held_reason: str | None = None
+    held_updates: tuple[HeldAttribute, ...] = ()
+    """Attribute changes held back by the change threshold (``core.changeguard``), per attribute."""
 
     @property
     def empty(self) -> bool:

@@ -118,15 +118,30 @@ def render_text(plan: Plan, *, show_failures: bool = True) -> str:
             f"HELD: {plan.held_reason}. Check the source and the scope; to release exactly these, run "
             f"`syncer approve-deletions --job {plan.job}`."
         )
-    if not plan.changes:
+    lines.extend(held_update_lines(plan))
+    if not plan.changes and not plan.held_updates:
         lines.append("No changes. The target is up to date.")
     lines.append(summary_line(plan))
     # values come from the source: a newline or an escape sequence in one must not forge a line
     return "\n".join(visible(line) for line in lines) + "\n"
 
 
+def held_update_lines(plan: Plan) -> list[str]:
+    """The change threshold's holds: one line per attribute, with what releases them."""
+    return [f"~ held: {a.reason()}: syncer approve-changes --job {plan.job}" for a in plan.held_updates]
+
+
+def held_update_summary(plan: Plan) -> list[str]:
+    """What ``sync`` says of the change threshold's holds: how many, then one line per attribute."""
+    if not plan.held_updates:
+        return []
+    count = sum(len(a.changes) for a in plan.held_updates)
+    head = f"Held: {_plural(count, 'attribute change')} by the change threshold (not sent):"
+    return [head, *held_update_lines(plan)]
+
+
 def _body(plan: Plan) -> dict[str, Any]:
-    return {
+    body: dict[str, Any] = {
         "format": PLAN_FORMAT,
         "job": plan.job,
         "initial": plan.initial,
@@ -136,6 +151,9 @@ def _body(plan: Plan) -> dict[str, Any]:
         "held": [c.to_json() for c in plan.held],
         "held_reason": plan.held_reason,
     }
+    if plan.held_updates:  # only when there are some: a plan saved before the guard verifies as before
+        body["held_updates"] = [a.to_json() for a in plan.held_updates]
+    return body
 
 
 def _canonical(data: Any) -> bytes:
@@ -172,6 +190,8 @@ def verify_saved(data: Any) -> str:
         k: data.get(k)
         for k in ("format", "job", "initial", "inputs", "changes", "skips", "held", "held_reason")
     }
+    if "held_updates" in data:
+        body["held_updates"] = data["held_updates"]
     expected = "sha256:" + hashlib.sha256(_canonical(body)).hexdigest()
     if expected != data["fingerprint"]:
         raise ValueError("the plan file was edited after it was made (its fingerprint does not match)")

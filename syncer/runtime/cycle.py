@@ -30,6 +30,7 @@ from syncer.core.policy import CycleOutcome, EscrowThresholds, JobHealth, next_h
 from syncer.core.rendering import fingerprint
 from syncer.core.safety import empty_source_refusal, hold_deprovisioning, removal_key, shrink_refusal
 from syncer.errors import NotFoundError, PlanRefused, SourceError, TargetError, TlsError, UnauthorizedError
+from syncer.runtime.changehold import hold_mass_changes, record_held_changes
 from syncer.runtime.executor import ApplyReport
 from syncer.runtime.jobcontext import JobContext, Key
 from syncer.runtime.jobflags import JobFlags
@@ -103,6 +104,7 @@ class Held:
     plan: Plan
     approved_deletions: bool
     approved_shrink: bool
+    approved_changes: bool = False
 
 
 # --- read and import ------------------------------------------------------------------------------
@@ -289,10 +291,19 @@ def plan(
 
 
 def hold(
-    context: JobContext, store: StateStore, planned: Plan, state: JobState, approved_shrink: bool
+    context: JobContext,
+    store: StateStore,
+    planned: Plan,
+    state: JobState,
+    approved_shrink: bool,
+    release_changes: bool = False,
 ) -> Held:
-    """Safety: hold every removal of a cycle past the deletion threshold, unless approved."""
-    approved = JobFlags(store, context.name).approved_deletions()
+    """Safety: hold every removal past the deletion threshold, and mass attribute changes, unless approved.
+
+    ``release_changes`` (provision on demand with ``--force``) lets the change threshold's holds through.
+    """
+    flags = JobFlags(store, context.name)
+    approved = flags.approved_deletions()
     threshold = context.job.deprovision.deletion_threshold
     held = hold_deprovisioning(
         planned,
@@ -302,7 +313,8 @@ def hold(
         percent=context.job.deprovision.deletion_threshold_percent,  # trustsrc hook: the lower wins
         state=state,  # trustsrc hook: a group delete counts its members
     )
-    return Held(held, approved_deletions=bool(approved), approved_shrink=approved_shrink)
+    held, approved_changes = hold_mass_changes(context.job.safety, flags, held, state, release_changes)
+    return Held(held, bool(approved), approved_shrink, approved_changes)
 
 
 def check_saved_plan(saved: Mapping[str, Any] | None, planned: Plan) -> None:
@@ -329,6 +341,7 @@ def record_safety(context: JobContext, store: StateStore, held: Held, now: datet
         flags.hold_deletions(held.plan.held_reason, [removal_key(c) for c in removals], threshold, now)
     else:
         flags.clear_held_deletions()
+    record_held_changes(flags, held.plan, held.approved_changes, now)
 
 
 def run_status(report: ApplyReport) -> RunStatus:

@@ -33,9 +33,18 @@ class Flag(enum.StrEnum):
     """When the last cycle whose clock was trusted ran (``runtime.clocktrust``)."""
     CLOCK_DISTRUSTED = "clock_distrusted"
     APPROVED_CLOCK = "approved_clock"
+    HELD_CHANGES = "held_changes"
+    """Attribute changes the change threshold held (``core.changeguard``), per attribute."""
+    APPROVED_CHANGES = "approved_changes"
 
 
-RESTART_CLEARS = (Flag.HEALTH, Flag.HELD_DELETIONS, Flag.SHRINK_REFUSED, Flag.CONFIG_HELD)
+RESTART_CLEARS = (
+    Flag.HEALTH,
+    Flag.HELD_DELETIONS,
+    Flag.SHRINK_REFUSED,
+    Flag.CONFIG_HELD,
+    Flag.HELD_CHANGES,
+)
 """What ``syncer restart`` forgets; the admin's approvals are kept."""
 
 
@@ -127,6 +136,27 @@ class JobFlags:
         self._set(Flag.APPROVED_SHRINK, refused)
         if refused is not None:
             self._set(Flag.SHRINK_REFUSED, None)
+
+    # --- attribute changes held by the change threshold ----------------------------------------
+
+    def held_changes(self) -> dict[str, Any] | None:
+        held: dict[str, Any] | None = self._get(Flag.HELD_CHANGES)
+        return held
+
+    def hold_changes(self, attributes: Sequence[dict[str, Any]], keys: Sequence[str], at: datetime) -> None:
+        """``attributes``: per held attribute its path, users, linked, threshold and reason."""
+        self._set(
+            Flag.HELD_CHANGES, {"attributes": list(attributes), "keys": sorted(keys), "at": at.isoformat()}
+        )
+
+    def clear_held_changes(self) -> None:
+        self._set(Flag.HELD_CHANGES, None)
+
+    def approved_changes(self) -> list[str]:
+        return list(self._get(Flag.APPROVED_CHANGES) or [])
+
+    def approve_changes(self, keys: Sequence[str] | None) -> None:
+        self._set(Flag.APPROVED_CHANGES, list(keys) if keys is not None else None)
 
     # --- the admin's levers -------------------------------------------------------------------
 

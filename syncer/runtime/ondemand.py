@@ -20,6 +20,8 @@ The cycle's guards, decided here and nowhere else (:func:`refusal` and :func:`cu
 * a removal the **deletion threshold** holds stays held (shown as ``StagedDelete``, released by
   ``approve-deletions``) unless ``--force``: one object at a time must not get around the
   guard against a broken source;
+* an attribute change the **change threshold** holds (``core.changeguard``) stays held, released
+  by ``approve-changes``, unless ``--force``, for the same reason;
 * a config change held by ``hold_on_config_change`` does not stop it: on demand is how an admin
   tries the new mapping on one object.
 """
@@ -114,6 +116,11 @@ def cut(plan: Plan, chosen: set[Key], force: bool) -> Plan:
         skips=tuple(s for s in plan.skips if (s.kind, s.source_id) in chosen),
         held=() if force else held,
         held_reason=plan.held_reason if held and not force else None,
+        held_updates=tuple(
+            dataclasses.replace(a, changes=mine)
+            for a in plan.held_updates
+            if (mine := tuple(c for c in a.changes if (ObjectKind.USER, c.source_id) in chosen))
+        ),
     )
 
 
@@ -155,7 +162,7 @@ async def _provision(
         async with context.open_client() as client:
             matched = await _match_step(context, client, imported, state, obj, chosen, page)
             planned = cycle.plan(context, imported, matched, state)
-            held = cycle.hold(context, store, planned, state, approved_shrink=False)
+            held = cycle.hold(context, store, planned, state, approved_shrink=False, release_changes=force)
             await _action_step(
                 context, store, client, state, imported, cut(held.plan, chosen, force), obj, clock, page
             )
@@ -268,6 +275,11 @@ async def _action_step(
             "held by the deletion threshold: release it with "
             f"`syncer approve-deletions --job {context.name}`, or provision it with --force"
         )
+    lines.extend(
+        f"held by the change threshold: {a.reason()}: release it with "
+        f"`syncer approve-changes --job {context.name}`, or provision it with --force"
+        for a in plan.held_updates
+    )
     if not lines:
         lines.append("nothing to do: the object is out of scope and was never provisioned")
     statuses = {e.status.value for e in written}

@@ -202,6 +202,9 @@ class JobStanding:
     approved: list[str] | None
     shrink_refused: dict[str, Any] | None
     shrink_approved: bool
+    held_changes: dict[str, Any] | None = None
+    """Attribute changes the change threshold held (``runtime.changehold``)."""
+    approved_changes: int = 0
 
     @property
     def escrow(self) -> int:
@@ -241,6 +244,7 @@ class JobStanding:
             "escrow": self.escrow,
             "links": self.links,
             "heldDeletions": len((self.held_deletions or {}).get("keys") or []),
+            "heldChanges": len((self.held_changes or {}).get("keys") or []),
         }
 
 
@@ -302,6 +306,8 @@ def overview(store: StateStore, job: JobSettings, now: datetime) -> JobStanding:
         approved=flags.approved_deletions() or None,
         shrink_refused=flags.shrink_refused(),
         shrink_approved=flags.shrink_approved(),
+        held_changes=flags.held_changes(),
+        approved_changes=len(flags.approved_changes()),
     )
 
 

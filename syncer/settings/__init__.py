@@ -21,6 +21,7 @@ from syncer.settings.job import (
     JobSettings,
     MatchingSettings,
     QuarantineSettings,
+    SafetySettings,
     ScheduleSettings,
     ScopeSettings,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "NotifySettings",
     "ProvisioningLogSettings",
     "QuarantineSettings",
+    "SafetySettings",
     "ScheduleSettings",
     "ScimSourceSettings",
     "ScopeSettings",

@@ -60,6 +60,39 @@ class DeprovisionSettings(Strict):
         return value.strip()
 
 
+class SafetySettings(Strict):
+    """Guards on what one cycle may change without an admin's approval (besides removals).
+
+    ``change_threshold`` holds a cycle's changes to one target attribute when they reach more
+    than that many linked users ("N%" of the linked users, or a count); ``none`` turns it off.
+    A mapping typo or a source export that lost a column changes the same attribute on nearly
+    everyone at once; a real reorganisation is rare enough to approve. The guard only applies
+    when at least ``change_threshold_min_users`` users would be affected, so a tenant of a few
+    test users is never held.
+    """
+
+    change_threshold: int | str | None = "50%"
+    change_threshold_min_users: int = Field(default=10, ge=1)
+
+    @field_validator("change_threshold", mode="before")
+    @classmethod
+    def _change_threshold(cls, value: object) -> int | str | None:
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "off")):
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValueError(f"expected a percentage ('50%'), a count (200) or none, got {value!r}")
+        if isinstance(value, int):
+            if value < 0:
+                raise ValueError("change_threshold must be 0 or more")
+            return value
+        text = value.strip()
+        if text.isdigit():
+            return int(text)
+        if not re.fullmatch(r"\d+(\.\d+)?%", text) or float(text[:-1]) > 100:
+            raise ValueError(f"expected a percentage ('50%'), a count (200) or none, got {value!r}")
+        return text
+
+
 class QuarantineSettings(Strict):
     """When a cycle's failures quarantine the job (Entra's defaults; lower them for a small tenant)."""
 
@@ -119,6 +152,7 @@ class JobSettings(Strict):
     deprovision: DeprovisionSettings = DeprovisionSettings()
     matching: MatchingSettings = MatchingSettings()
     quarantine: QuarantineSettings = QuarantineSettings()
+    safety: SafetySettings = SafetySettings()
     notify: NotifySettings = NotifySettings()
     provision_groups: bool = True
     hold_on_config_change: bool = False

@@ -1,0 +1,253 @@
+"""The cycle commands: validate, test-connection, plan, sync, apply."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from syncer.cli.app import (
+    DEFAULT_WAIT,
+    JobOption,
+    Wait,
+    WaitTimeout,
+    app,
+    check_format,
+    err,
+    errors_to_exit,
+    fail,
+    job_lease,
+    load,
+    options,
+    out,
+)
+from syncer.cli.targets import check_target, refuse_on
+from syncer.cli.views import coloured_plan
+from syncer.core.display import visible
+from syncer.core.rendering import held_update_summary, render_json, render_text, summary, verify_saved
+from syncer.runtime.configfile import LoadedConfig
+from syncer.runtime.engine import CycleResult, check_job, run_cycle, shifted_clock
+from syncer.runtime.private import write_private
+from syncer.runtime.progress import ProgressTracker, ProgressView
+from syncer.runtime.standing import explain_scope
+
+
+@app.command()
+def validate(
+    online: Annotated[
+        bool,
+        typer.Option("--online", help="Also test each target and check the mapping against its schemas."),
+    ] = False,
+) -> None:
+    """Load the config and every mapping; exit 1 with errors that cite file and line."""
+    with errors_to_exit():
+        config = load()
+        for job in config.settings.jobs:
+            check_job(config, job)
+        errors = [
+            e for job in config.settings.jobs for e in (check_target(config, job).errors if online else ())
+        ]
+        refuse_on(errors)
+        names = ", ".join(job.name for job in config.settings.jobs)
+        out.print(f"{options.config}: valid ({len(config.settings.jobs)} job(s): {names})", markup=False)
+
+
+@app.command("test-connection")
+def test_connection_command(
+    job: JobOption = None,
+) -> None:
+    """Entra's Test Connection, then the target's capabilities held against the job's mapping."""
+    with errors_to_exit():
+        config = load()
+        report = check_target(config, config.settings.job(job))
+        refuse_on(report.errors)
+
+
+def _fixed_clock(text: str) -> Callable[[], datetime]:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--as-of: expected an ISO 8601 time such as 2026-12-01T09:00:00+00:00, got {text!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return lambda: moment
+
+
+def _show_plan(result: CycleResult, fmt: str) -> None:
+    if fmt == "json":
+        out.print(render_json(result.plan), end="", markup=False)
+    else:
+        out.print(coloured_plan(render_text(result.plan)), end="")
+
+
+@app.command()
+def plan(
+    job: JobOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Also save the plan (JSON) for `syncer apply`.")
+    ] = None,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode", help="Exit 2 when the plan has changes (or held ones), 0 when it has none."
+        ),
+    ] = False,
+    why: Annotated[
+        str | None, typer.Option("--why", help="Print the scope evaluation of one source object and stop.")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Plan as if it were this time (ISO 8601): which leavers would be deleted then."
+        ),
+    ] = None,
+) -> None:
+    """The dry-run diff: what a sync would send. Writes nothing to the target or the state."""
+    check_format(fmt)
+    if why is not None:
+        with errors_to_exit():
+            config = load()
+            name = config.settings.job(job).name
+            try:
+                lines = explain_scope(config, name, why)
+            except KeyError as exc:  # the source holds no object with that id
+                fail(str(exc.args[0]) if exc.args else str(exc))
+            for line in lines:
+                out.print(line, markup=False)
+        return
+    with errors_to_exit():
+        clock = _fixed_clock(as_of) if as_of else None  # None: the cycle's clock ($SYNCER_NOW or now)
+        result = run_cycle(load(), job, mode="plan", clock=clock)
+        _show_plan(result, fmt)
+        if out_file is not None:
+            try:
+                write_private(out_file, render_json(result.plan))
+            except OSError as exc:
+                fail(f"{out_file}: cannot write the plan: {exc.strerror or exc}")
+            err.print(f"plan saved to {out_file}; apply it with: syncer apply {out_file}", markup=False)
+    if detailed_exitcode and (result.plan.changes or result.plan.held_updates):
+        raise typer.Exit(2)
+
+
+def _progress_runner(label: str) -> tuple[ProgressTracker | None, Progress | None]:
+    """A bar on a terminal: phase, changes done of total, requests per second, errors; none otherwise."""
+    if not sys.stderr.isatty():
+        return None, None
+    progress = Progress(
+        TextColumn(label),
+        TextColumn("{task.fields[phase]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:.0f} req/s, {task.fields[errors]} errors"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    task = progress.add_task(label, total=None, phase="reading and matching", rate=0.0, errors=0)
+
+    def update(view: ProgressView) -> None:
+        progress.update(
+            task, completed=view.done, total=view.total, phase=view.phase, rate=view.rate, errors=view.errors
+        )
+
+    return ProgressTracker(update), progress
+
+
+def _report(result: CycleResult) -> None:
+    counts = summary(result.plan)
+    applied = result.report.run_counts if result.report else None
+    if applied is not None:
+        # what the changes' results say was done: never a create that did not happen
+        for key in ("create", "update", "link", "disable", "delete"):
+            counts[key] = applied.done(key)
+        counts["members_added"] = applied.members_added
+        counts["members_removed"] = applied.members_removed
+    requests = ", ".join(f"{m} {n}" for m, n in sorted(result.requests.by_method.items())) or "none"
+    failures = result.report.failures if result.report else 0
+    kind = "initial" if result.plan.initial else "incremental"
+    if failures:
+        err.print(
+            f"{failures} object(s) failed: `syncer logs --status failure --run {result.run_id}`", markup=False
+        )
+    out.print(
+        f"Synced job {result.plan.job} ({kind} cycle {result.run_id}): {counts['create']} created, "
+        f"{counts['update']} updated, {counts['link']} linked, {counts['disable']} disabled, "
+        f"{counts['delete']} deleted, {counts['members_added']} members added, "
+        f"{counts['members_removed']} removed; {failures} failed.",
+        markup=False,
+    )
+    for line in held_update_summary(result.plan):  # the change threshold's holds are pending work
+        out.print(visible(line), markup=False)
+    out.print(f"Requests: {requests} ({result.requests.writes} writes).", markup=False)
+    if result.report and result.report.stopped:
+        err.print(f"cycle stopped: {result.report.stopped}", markup=False)
+
+
+def _sync(
+    config: LoadedConfig,
+    job: str | None,
+    saved: dict[str, Any] | None,
+    clock: Callable[[], datetime] | None = None,
+) -> CycleResult:
+    tracker, progress = _progress_runner("syncing")
+    if progress is None or tracker is None:
+        return run_cycle(config, job, mode="sync", saved_plan=saved, clock=clock)
+    with progress, tracker.observing():
+        return run_cycle(
+            config, job, mode="sync", saved_plan=saved, clock=clock, on_progress=tracker.on_progress
+        )
+
+
+@app.command()
+def sync(
+    job: JobOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan instead of applying it.")
+    ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Run as if it were this time (ISO 8601); the clock runs on from there."),
+    ] = None,
+    wait: Wait = False,
+    wait_timeout: WaitTimeout = DEFAULT_WAIT,
+) -> None:
+    """Run one cycle now (the initial cycle when the job has no state yet)."""
+    with errors_to_exit():
+        config = load()
+        clock = shifted_clock(_fixed_clock(as_of)()) if as_of else None
+        if dry_run:
+            _show_plan(run_cycle(config, job, mode="plan", clock=clock), "text")
+            return
+        with job_lease(config, job, "sync", wait, wait_timeout):
+            result = _sync(config, job, None, clock)
+        _report(result)
+    if result.report and (result.report.failures or result.report.stopped):
+        raise typer.Exit(1)
+
+
+@app.command()
+def apply(
+    plan_file: Annotated[Path, typer.Argument(help="A plan saved with `syncer plan --out FILE`.")],
+    wait: Wait = False,
+    wait_timeout: WaitTimeout = DEFAULT_WAIT,
+) -> None:
+    """Apply a saved plan exactly as reviewed; refuse it if anything it was made from moved."""
+    with errors_to_exit():
+        try:
+            data = json.loads(plan_file.read_text(encoding="utf-8"))
+            verify_saved(data)
+        except (OSError, ValueError) as exc:
+            fail(f"{plan_file}: {exc}")
+        config = load()
+        with job_lease(config, str(data["job"]), "apply", wait, wait_timeout):
+            result = _sync(config, str(data["job"]), data)
+        _report(result)
+    if result.report and (result.report.failures or result.report.stopped):
+        raise typer.Exit(1)

@@ -1,0 +1,198 @@
+"""A plan as text for a person and as JSON for a machine, and its fingerprint.
+
+Both renderings are deterministic: the same plan renders byte-identically twice, which is what
+lets ``syncer apply`` prove that the plan it is about to send is the one that was reviewed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from typing import Any
+
+from syncer.core.changes import ChangeMembers, CreateObject, DeleteObject, DisableUser, Plan, UpdateObject
+from syncer.core.display import visible
+from syncer.types import Reference, Status, Value, thaw
+
+PLAN_FORMAT = 1
+OUT_OF_SCOPE_SHOWN = 50
+"""Out-of-scope objects listed in a text plan, with the clause that put each out; JSON has all."""
+
+
+def _show(value: Value, plan: Plan) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, Reference):
+        return plan.names.get(value.source_id, f"source:{value.source_id}")
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_show(v, plan) for v in value) + "]"
+    return json.dumps(thaw(value), ensure_ascii=False)  # thawed: an app role is a read-only mapping
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def change_line(change: object, plan: Plan) -> str:
+    """One line per change, in the form the README documents."""
+    if isinstance(change, CreateObject):
+        return f"+ create {change.kind.value} {change.display}"
+    if isinstance(change, UpdateObject):
+        details = ", ".join(f"{c.path}: {_show(c.old, plan)} -> {_show(c.new, plan)}" for c in change.changes)
+        if change.matched_on is not None:
+            head = f"= link {change.kind.value} {change.display} (matched on {change.matched_on})"
+            return f"{head}; update {details}" if details else head
+        return f"~ update {change.kind.value} {change.display} {details}"
+    if isinstance(change, ChangeMembers):
+        if change.add:
+            return f"+ add {_plural(len(change.add), 'member')} to group {change.display}"
+        return f"- remove {_plural(len(change.remove), 'member')} from group {change.display}"
+    if isinstance(change, DisableUser):
+        return f"- disable user {change.display} ({change.reason})"
+    if isinstance(change, DeleteObject):
+        return f"- delete {change.kind.value} {change.display} ({change.reason})"
+    raise TypeError(f"not a change: {change!r}")
+
+
+def summary(plan: Plan) -> dict[str, int]:
+    """Counts by what a person asks first: how many created, updated, disabled, deleted, skipped."""
+    counts: Counter[str] = Counter()
+    for change in plan.changes:
+        if isinstance(change, CreateObject):
+            counts["create"] += 1
+        elif isinstance(change, UpdateObject):
+            counts["link" if change.matched_on is not None else "update"] += 1
+        elif isinstance(change, ChangeMembers):
+            counts["members_added"] += len(change.add)
+            counts["members_removed"] += len(change.remove)
+        elif isinstance(change, DisableUser):
+            counts["disable"] += 1
+        elif isinstance(change, DeleteObject):
+            counts["delete"] += 1
+    counts["skipped"] = sum(1 for s in plan.skips if s.status is Status.SKIPPED)
+    counts["failed"] = sum(1 for s in plan.skips if s.status is Status.FAILURE)
+    keys = (
+        "create",
+        "update",
+        "link",
+        "disable",
+        "delete",
+        "members_added",
+        "members_removed",
+        "skipped",
+        "failed",
+    )
+    return {k: counts.get(k, 0) for k in keys}
+
+
+def summary_line(plan: Plan) -> str:
+    c = summary(plan)
+    return (
+        f"Plan: {c['create']} to create, {c['update']} to update, {c['link']} to link, "
+        f"{c['disable']} to disable, {c['delete']} to delete, "
+        f"{c['members_added']} members to add, {c['members_removed']} to remove; "
+        f"{c['skipped']} unchanged or skipped, {c['failed']} failing."
+    )
+
+
+def render_text(plan: Plan, *, show_failures: bool = True) -> str:
+    lines = [change_line(change, plan) for change in plan.changes]
+    if show_failures:
+        lines.extend(
+            f"! {s.reason} {s.kind.value} {s.display}: {s.detail}"
+            for s in plan.skips
+            if s.status is Status.FAILURE
+        )
+    outside = [s for s in plan.skips if s.reason == "NotEffectivelyEntitled" and s.detail]
+    lines.extend(
+        f"# not in scope: {s.kind.value} {s.display}: {s.detail}" for s in outside[:OUT_OF_SCOPE_SHOWN]
+    )
+    if len(outside) > OUT_OF_SCOPE_SHOWN:
+        lines.append(
+            f"# ... and {len(outside) - OUT_OF_SCOPE_SHOWN} more not in scope (`--format json` lists all)"
+        )
+    if plan.held:
+        lines.extend(f"# held: {change_line(change, plan)}" for change in plan.held)
+        lines.append(
+            f"HELD: {plan.held_reason}. Check the source and the scope; to release exactly these, run "
+            f"`syncer approve-deletions --job {plan.job}`."
+        )
+    lines.extend(held_update_lines(plan))
+    if not plan.changes and not plan.held_updates:
+        lines.append("No changes. The target is up to date.")
+    lines.append(summary_line(plan))
+    # values come from the source: a newline or an escape sequence in one must not forge a line
+    return "\n".join(visible(line) for line in lines) + "\n"
+
+
+def held_update_lines(plan: Plan) -> list[str]:
+    """The change threshold's holds: one line per attribute, with what releases them."""
+    return [f"~ held: {a.reason()}: syncer approve-changes --job {plan.job}" for a in plan.held_updates]
+
+
+def held_update_summary(plan: Plan) -> list[str]:
+    """What ``sync`` says of the change threshold's holds: how many, then one line per attribute."""
+    if not plan.held_updates:
+        return []
+    count = sum(len(a.changes) for a in plan.held_updates)
+    head = f"Held: {_plural(count, 'attribute change')} by the change threshold (not sent):"
+    return [head, *held_update_lines(plan)]
+
+
+def _body(plan: Plan) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "format": PLAN_FORMAT,
+        "job": plan.job,
+        "initial": plan.initial,
+        "inputs": plan.inputs.to_json(),
+        "changes": [c.to_json() for c in plan.changes],
+        "skips": [s.to_json() for s in plan.skips],
+        "held": [c.to_json() for c in plan.held],
+        "held_reason": plan.held_reason,
+    }
+    if plan.held_updates:  # only when there are some: a plan saved before the guard verifies as before
+        body["held_updates"] = [a.to_json() for a in plan.held_updates]
+    return body
+
+
+def _canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def fingerprint(plan: Plan) -> str:
+    """A hash over the plan's changes, skips and inputs: equal plans, equal fingerprints."""
+    return "sha256:" + hashlib.sha256(_canonical(_body(plan))).hexdigest()
+
+
+def to_json(plan: Plan) -> dict[str, Any]:
+    data = _body(plan)
+    data["summary"] = summary(plan)
+    data["names"] = dict(plan.names)
+    data["fingerprint"] = fingerprint(plan)
+    return data
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(to_json(plan), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def verify_saved(data: Any) -> str:
+    """Check a saved plan is one of ours and unedited; returns its fingerprint."""
+    if (
+        not isinstance(data, dict)
+        or type(data.get("format")) is not int
+        or data.get("format") != PLAN_FORMAT
+        or "fingerprint" not in data
+    ):
+        raise ValueError("not a syncer plan file (format 1)")
+    body = {
+        k: data.get(k)
+        for k in ("format", "job", "initial", "inputs", "changes", "skips", "held", "held_reason")
+    }
+    if "held_updates" in data:
+        body["held_updates"] = data["held_updates"]
+    expected = "sha256:" + hashlib.sha256(_canonical(body)).hexdigest()
+    if expected != data["fingerprint"]:
+        raise ValueError("the plan file was edited after it was made (its fingerprint does not match)")
+    return str(data["fingerprint"])
