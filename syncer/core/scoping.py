@@ -75,6 +75,8 @@ class Clause:
     value: Value
     pattern: SafePattern | None = None
     number: int | None = None
+    where: str = ""
+    """The clause's ``file:line``, for the check of its attribute name against the source."""
 
     def __str__(self) -> str:
         if self.operator in UNARY:
@@ -193,14 +195,14 @@ def compile_clause(raw: Mapping[str, Any], where: str) -> Clause:
     if operator in UNARY:
         if value is not None:
             raise ConfigError(f"{attribute} {operator} takes no value", where)
-        return Clause(attribute, operator, None)
+        return Clause(attribute, operator, None, where=where)
     if value is None or isinstance(value, list | dict):
         raise ConfigError(f"{attribute} {operator} needs a single value", where)
     if operator in INTEGER:
         number = _integer(value)
         if number is None:
             raise ConfigError(f"{attribute} {operator} compares integers; {value!r} is not one", where)
-        return Clause(attribute, operator, value, number=number)
+        return Clause(attribute, operator, value, number=number, where=where)
     if operator in REGEX:
         try:
             pattern = compile_pattern(_text(value))
@@ -210,8 +212,8 @@ def compile_clause(raw: Mapping[str, Any], where: str) -> Clause:
             raise ConfigError(
                 f"{attribute} {operator}: invalid regular expression{column}: {detail}", where
             ) from exc
-        return Clause(attribute, operator, value, pattern=pattern)
-    return Clause(attribute, operator, value)
+        return Clause(attribute, operator, value, pattern=pattern, where=where)
+    return Clause(attribute, operator, value, where=where)
 
 
 def compile_filter(
