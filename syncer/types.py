@@ -238,7 +238,8 @@ class RunStatus(enum.StrEnum):
     STOPPED = "stopped"
     CRASHED = "crashed"
     ABORTED = "aborted"
-    """The target refused the cycle before any change (credentials, endpoint, TLS)."""
+    """The cycle was refused before any change: by the target (credentials, endpoint, TLS), or by
+    the check of the mapping's source attribute names (``runtime.namecheck``)."""
 
     @property
     def got_through(self) -> bool:
