@@ -8,7 +8,8 @@ boundary (``raise Ours(...) from exc``) so callers never catch httpx or SQLAlche
     │   ├── UnknownJob              --job names no job of the config (also a KeyError, as it was)
     │   ├── MappingError            one attribute mapping refused: FILE:LINE users.title: message
     │   ├── ExpressionError         a mapping expression that does not parse or type-check (column)
-    │   └── ScimPathError           a target path that is not a SCIM attribute path (column)
+    │   ├── ScimPathError           a target path that is not a SCIM attribute path (column)
+    │   └── SourceNamesError        mapped or scoping names the source does not have (file:line each)
     ├── SourceError                 the source could not be read as a whole: never "everyone left"
     ├── StateError                  the state store failed
     │   ├── LeaseHeld               another process runs the job (holds its lease)
@@ -90,6 +91,14 @@ class ScimPathError(ConfigError):
         self.path = path
         text = f"{message} at column {column}" if column is not None else message
         super().__init__(text)
+
+
+class SourceNamesError(ConfigError):
+    """The mapping or its scoping reads source attribute names the source does not have.
+
+    Found against the source itself (its header, schema or records), so at the start of a cycle
+    or by ``syncer validate``; the message lists every name with its ``file:line``.
+    """
 
 
 class SourceError(SyncerError):

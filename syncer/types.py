@@ -79,16 +79,40 @@ class SkippedRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class DeclaredNames:
+    """The attribute names a source declares or shows, per kind, to hold a mapping's names against.
+
+    A CSV's header, an LDAP directory's schema plus the names its entries carry, or the keys seen in
+    the records read. ``None`` for a kind: nothing is known (no record of that kind), so nothing is
+    checked. ``aliases`` maps a casefolded alternative name (an LDAP schema alias such as
+    ``surname``) to the name the objects carry (``sn``). ``strict``: the admin declared the names
+    (``source.attributes``), so any other name is an error. ``origin`` says where the names came
+    from, for messages.
+    """
+
+    users: frozenset[str] | None = None
+    groups: frozenset[str] | None = None
+    origin: str = "the records read"
+    strict: bool = False
+    aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def of(self, kind: ObjectKind) -> frozenset[str] | None:
+        return self.users if kind is ObjectKind.USER else self.groups
+
+
+@dataclass(frozen=True, slots=True)
 class SourceSnapshot:
     """Everything one full read of the source returned.
 
     ``fingerprint`` is a hash of the raw records, so a saved plan can tell the source moved.
+    ``declared``: the attribute names the source declares or shows (``None``: the source says nothing).
     """
 
     users: tuple[SourceObject, ...]
     groups: tuple[SourceObject, ...]
     skipped: tuple[SkippedRecord, ...] = ()
     fingerprint: str = ""
+    declared: DeclaredNames | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +238,8 @@ class RunStatus(enum.StrEnum):
     STOPPED = "stopped"
     CRASHED = "crashed"
     ABORTED = "aborted"
-    """The target refused the cycle before any change (credentials, endpoint, TLS)."""
+    """The cycle was refused before any change: by the target (credentials, endpoint, TLS), or by
+    the check of the mapping's source attribute names (``runtime.namecheck``)."""
 
     @property
     def got_through(self) -> bool:

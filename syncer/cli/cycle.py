@@ -27,7 +27,7 @@ from syncer.cli.app import (
     options,
     out,
 )
-from syncer.cli.targets import check_target, refuse_on
+from syncer.cli.targets import check_source_names, check_target, refuse_names, refuse_on
 from syncer.cli.views import coloured_plan
 from syncer.core.display import visible
 from syncer.core.rendering import held_update_summary, render_json, render_text, summary, verify_saved
@@ -44,12 +44,22 @@ def validate(
         bool,
         typer.Option("--online", help="Also test each target and check the mapping against its schemas."),
     ] = False,
+    source: Annotated[
+        bool,
+        typer.Option(
+            "--source/--no-source",
+            help="Read each source and check the mapped and scoping attribute names against it; "
+            "--no-source validates offline.",
+        ),
+    ] = True,
 ) -> None:
     """Load the config and every mapping; exit 1 with errors that cite file and line."""
     with errors_to_exit():
         config = load()
         for job in config.settings.jobs:
             check_job(config, job)
+        if source:
+            refuse_names(sum(check_source_names(config, job) for job in config.settings.jobs))
         errors = [
             e for job in config.settings.jobs for e in (check_target(config, job).errors if online else ())
         ]

@@ -1,4 +1,4 @@
-"""What ``test-connection`` and ``validate --online`` say about a job's target."""
+"""What ``test-connection`` and ``validate`` say about a job's target (``--online``) and its source."""
 
 from __future__ import annotations
 
@@ -6,9 +6,18 @@ from collections.abc import Sequence
 
 from syncer.cli.app import err, fail, out
 from syncer.core.display import redact_url
-from syncer.errors import NotFoundError, PermanentTargetError, TransientTargetError, UnauthorizedError
+from syncer.core.sourcenames import Severity
+from syncer.errors import (
+    NotFoundError,
+    PermanentTargetError,
+    SourceError,
+    TransientTargetError,
+    UnauthorizedError,
+)
+from syncer.runtime import namecheck
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.connection import TargetReport, test_connection
+from syncer.runtime.jobcontext import JobContext
 from syncer.runtime.targetcheck import Finding, describe
 from syncer.settings import JobSettings
 
@@ -40,3 +49,31 @@ def refuse_on(errors: Sequence[Finding]) -> None:
     if errors:
         count = len(errors)
         fail(f"{count} mapped attribute(s) in a schema extension the target does not offer; see above")
+
+
+def check_source_names(config: LoadedConfig, job: JobSettings) -> int:
+    """Read the job's source and print every mapped or scoping name it lacks; return the errors.
+
+    A source that cannot be read is a warning, not a failure: ``validate`` checks what it can,
+    and the cycle checks the names again on every read.
+    """
+    context = JobContext.build(config, job)
+    try:
+        snapshot = context.open_source().read()
+    except SourceError as exc:
+        err.print(
+            f"warning: job {job.name}: the source could not be read, so its attribute names were not "
+            f"checked (--no-source to skip): {exc}",
+            markup=False,
+        )
+        return 0
+    found = namecheck.findings(context, snapshot)
+    for finding in found:
+        err.print(f"{finding.severity.value}: {finding}", markup=False)
+    return sum(1 for finding in found if finding.severity is Severity.ERROR)
+
+
+def refuse_names(errors: int) -> None:
+    """Exit 1 when a mapped or scoping name is not in the source: the cycle would refuse it too."""
+    if errors:
+        fail(f"{errors} source attribute name(s) not in the source; see above (each cycle would stop)")

@@ -24,8 +24,9 @@ MEMBERS = "members"
 _REQUIRED_TARGET = {ObjectKind.USER: "userName", ObjectKind.GROUP: "displayName"}
 _DISPLAY = _REQUIRED_TARGET
 _DECLARED = "the source declares its attributes in the config (source.attributes)"
-_COMPUTED_USER = frozenset({"id", SOFT_DELETED})
-_COMPUTED_GROUP = frozenset({"id", MEMBERS})
+COMPUTED_USER = frozenset({"id", SOFT_DELETED})
+"""Attributes every user has, whatever the source: mappings may always read them."""
+COMPUTED_GROUP = frozenset({"id", MEMBERS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,10 +221,10 @@ def compile_mapping(
 
     return CompiledMapping(
         users=_compile_kind(
-            ObjectKind.USER, settings.users, file, line_map, checks(user_attributes, _COMPUTED_USER)
+            ObjectKind.USER, settings.users, file, line_map, checks(user_attributes, COMPUTED_USER)
         ),
         groups=_compile_kind(
-            ObjectKind.GROUP, settings.groups, file, line_map, checks(group_attributes, _COMPUTED_GROUP)
+            ObjectKind.GROUP, settings.groups, file, line_map, checks(group_attributes, COMPUTED_GROUP)
         ),
     )
 

@@ -3,7 +3,10 @@
 A scoping filter is a list of filter groups; the clauses of a group are ANDed, the groups are
 ORed, and no filter means everyone. Operators keep Entra's semantics: case-sensitive, a clause
 on a null or empty value is false (``NOT EQUALS`` and ``NOT REGEX MATCH`` included; only
-``IS NULL`` is true there), integers for the comparisons. Filters compile when the config loads,
+``IS NULL`` is true there), integers for the comparisons. A multi-valued attribute (LDAP's
+``departmentNumber`` or ``memberOf``) passes a positive operator when ANY of its values does, and a
+negated one (``NOT EQUALS``, ``NOT REGEX MATCH``, ``!&``) only when NO value matches, as an admin
+reads "department equals Sales"; an empty list is null. Filters compile when the config loads,
 so a bad regex refuses to start instead of putting everybody out of scope. A regex runs on a
 linear-time engine (``core/functions/regex.py``); one that RE2 cannot take runs under a time limit,
 and a clause that passes it raises :class:`ScopeUndecided`: that object is neither in nor out.
@@ -24,6 +27,8 @@ INTEGER = frozenset({"Greater_Than", "Greater_Than_OR_EQUALS", "Less_Than", "Les
 REGEX = frozenset({"REGEX MATCH", "NOT REGEX MATCH"})
 STRING = frozenset({"EQUALS", "NOT EQUALS", "Includes", "ENDS_WITH", "&", "!&"})
 OPERATORS = UNARY | INTEGER | REGEX | STRING
+NEGATED = frozenset({"NOT EQUALS", "NOT REGEX MATCH", "!&"})
+"""On a multi-valued attribute these pass only when every value passes (no value matches)."""
 
 
 class ScopeUndecided(Exception):
@@ -70,6 +75,8 @@ class Clause:
     value: Value
     pattern: SafePattern | None = None
     number: int | None = None
+    where: str = ""
+    """The clause's ``file:line``, for the check of its attribute name against the source."""
 
     def __str__(self) -> str:
         if self.operator in UNARY:
@@ -77,14 +84,26 @@ class Clause:
         return f"{self.attribute} {self.operator} {self.value!r}"
 
     def test(self, actual: Value) -> bool:
-        """Entra's semantics for one value; multi-valued attributes are not scoping attributes."""
+        """Entra's semantics for one value; a multi-valued one is tested value by value (module docstring)."""
         op = self.operator
         if op == "IS NULL":
             return _empty(actual)
         if op == "IS NOT NULL":
             return not _empty(actual)
-        if _empty(actual) or isinstance(actual, tuple):
+        if _empty(actual):
             return False
+        if isinstance(actual, tuple):
+            values = [value for value in actual if not _empty(value)]
+            if not values:
+                return False
+            if op in NEGATED:
+                return all(self._test_one(value) for value in values)
+            return any(self._test_one(value) for value in values)
+        return self._test_one(actual)
+
+    def _test_one(self, actual: Value) -> bool:
+        """One non-empty, single value."""
+        op = self.operator
         if op in ("IS TRUE", "IS FALSE"):
             flag = _boolean(actual)
             return flag is not None and flag is (op == "IS TRUE")
@@ -176,14 +195,14 @@ def compile_clause(raw: Mapping[str, Any], where: str) -> Clause:
     if operator in UNARY:
         if value is not None:
             raise ConfigError(f"{attribute} {operator} takes no value", where)
-        return Clause(attribute, operator, None)
+        return Clause(attribute, operator, None, where=where)
     if value is None or isinstance(value, list | dict):
         raise ConfigError(f"{attribute} {operator} needs a single value", where)
     if operator in INTEGER:
         number = _integer(value)
         if number is None:
             raise ConfigError(f"{attribute} {operator} compares integers; {value!r} is not one", where)
-        return Clause(attribute, operator, value, number=number)
+        return Clause(attribute, operator, value, number=number, where=where)
     if operator in REGEX:
         try:
             pattern = compile_pattern(_text(value))
@@ -193,8 +212,8 @@ def compile_clause(raw: Mapping[str, Any], where: str) -> Clause:
             raise ConfigError(
                 f"{attribute} {operator}: invalid regular expression{column}: {detail}", where
             ) from exc
-        return Clause(attribute, operator, value, pattern=pattern)
-    return Clause(attribute, operator, value)
+        return Clause(attribute, operator, value, pattern=pattern, where=where)
+    return Clause(attribute, operator, value, where=where)
 
 
 def compile_filter(

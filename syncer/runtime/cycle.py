@@ -30,6 +30,7 @@ from syncer.core.policy import CycleOutcome, EscrowThresholds, JobHealth, next_h
 from syncer.core.rendering import fingerprint
 from syncer.core.safety import empty_source_refusal, hold_deprovisioning, removal_key, shrink_refusal
 from syncer.errors import NotFoundError, PlanRefused, SourceError, TargetError, TlsError, UnauthorizedError
+from syncer.runtime import namecheck
 from syncer.runtime.changehold import hold_mass_changes, record_held_changes
 from syncer.runtime.executor import ApplyReport
 from syncer.runtime.jobcontext import JobContext, Key
@@ -126,10 +127,12 @@ def import_(
     now: datetime,
     quiet: bool = False,
 ) -> Imported:
-    """Scope and map the snapshot; an empty source with provisioned objects refuses the cycle."""
+    """Scope and map the snapshot; an empty source with provisioned objects, or a mapped name the
+    source does not have (:class:`~syncer.errors.SourceNamesError`), refuses the cycle."""
     refusal = empty_source_refusal(snapshot, state)
     if refusal:
         raise SourceError(f"job {context.name}: {refusal}")
+    namecheck.check(context, snapshot, quiet=quiet)  # a typo stops here, before anything is planned
     job = context.job
     intake = take_in(
         snapshot,

@@ -22,8 +22,8 @@ from syncer.adapters.scim.client import ScimClient
 from syncer.adapters.state.store import StateStore
 from syncer.core.changes import Plan
 from syncer.core.policy import CycleOutcome, JobHealth
-from syncer.errors import PlanRefused, SyncerError, TargetError, TargetUnreachable
-from syncer.runtime import cycle
+from syncer.errors import PlanRefused, SourceNamesError, SyncerError, TargetError, TargetUnreachable
+from syncer.runtime import cycle, namecheck
 from syncer.runtime.clocktrust import clock_distrusted, record_clock
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.cycle import CycleResult, Held, Imported, Mode
@@ -136,7 +136,7 @@ async def _run(context: JobContext, request: CycleRequest) -> CycleResult:
             raise PlanRefused(f"job {context.name} is disabled: {health.disabled_reason}")
         state = store.load(context.name)
         initial = not store.has_state(context.name)
-        imported = cycle.import_(context, await cycle.read(context), state, initial=initial, now=clock())
+        imported = await _import(context, store, state, initial, request)
         cycle.check_saved_inputs(request.saved, imported.inputs)
         approved_shrink = cycle.guard_shrink(context, store, imported, mode, clock())
         # trustsrc hook: time can lie; a clock the trusted run history cannot vouch for ages nothing
@@ -159,6 +159,23 @@ async def _run(context: JobContext, request: CycleRequest) -> CycleResult:
                 return CycleResult(plan=held.plan, requests=client.stats)
             escrowed = frozenset((e.kind, e.source_id) for e in escrow)
             return await _apply(context, request, store, client, state, imported, held, health, escrowed)
+
+
+async def _import(
+    context: JobContext, store: StateStore, state: JobState, initial: bool, request: CycleRequest
+) -> Imported:
+    """Read and import; a real cycle the name check refuses is recorded (``aborted``) before it fails.
+
+    The snapshot lives only in here: held by ``_run`` it would stay in memory for the whole cycle.
+    """
+    snapshot = await cycle.read(context)
+    try:
+        return cycle.import_(context, snapshot, state, initial=initial, now=request.clock())
+    except SourceNamesError:
+        if request.mode is Mode.SYNC:
+            objects = len(snapshot.users) + len(snapshot.groups)
+            namecheck.record_refused(context, store, objects, initial, request.clock)
+        raise
 
 
 async def _apply(

@@ -9,7 +9,6 @@ the mapping file and line. Nothing is checked when the target did not answer the
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,12 +20,10 @@ from syncer.adapters.scim.discovery import (
     TargetCapabilities,
 )
 from syncer.core.mapping import AttributeMapping, CompiledMapping
+from syncer.core.sourcenames import Severity
 from syncer.types import ObjectKind
 
-
-class Severity(enum.Enum):
-    ERROR = "error"
-    WARNING = "warning"
+__all__ = ["Finding", "Severity", "mapping_findings"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -320,3 +320,21 @@ def test_a_source_file_nested_thousands_deep_fails_the_read_cleanly(tmp_path: Pa
         read(path)
     message = str(caught.value)
     assert str(path) in message and "nest" in message
+
+
+def test_the_declared_names_are_the_csv_header_or_the_keys_the_records_carry(tmp_path: Path) -> None:
+    """A CSV column no row fills is still a column; JSON names are what some record carries."""
+    csv_path = tmp_path / "users.csv"
+    csv_path.write_text("id,userPrincipalName,jobTitle\nu1,a@contoso.com,\n", "utf-8")
+    declared = read(csv_path).declared
+    assert declared is not None
+    assert declared.users == frozenset({"id", "userPrincipalName", "jobTitle"})
+    assert declared.groups is None  # no groups file: nothing known, nothing checked
+    assert declared.origin == "the CSV header"
+    path = write_json(
+        tmp_path / "dir.json",
+        {"users": [{"id": "u1", "mail": "a@x"}, {"id": "u2", "title": "CEO"}], "groups": []},
+    )
+    declared = read(path).declared
+    assert declared is not None
+    assert (declared.users, declared.groups) == (frozenset({"id", "mail", "title"}), None)

@@ -25,6 +25,9 @@ from syncer.adapters.sources.ldapentries import (
 )
 from syncer.errors import SourceError
 from syncer.settings import LdapSourceSettings
+from syncer.types import ObjectKind
+
+U, G = ObjectKind.USER, ObjectKind.GROUP
 
 # objectGUID as AD sends it: the first three fields little-endian (MS-DTYP 2.3.4.2)
 AD_GUID_BYTES = bytes.fromhex("785634123412785612345678" + "9abcdef0")
@@ -369,3 +372,27 @@ def test_a_ranged_read_that_stops_short_fails_the_read() -> None:
     dc = _RecordedDomainController({"member;range=1500-*": {"cn": [b"Big"]}})
     with pytest.raises(SourceError, match="sent no member;range=1500"):
         _ad_source()._complete_ranges(dc, group)  # type: ignore[arg-type]
+
+
+def test_the_declared_names_are_the_schema_names_the_objects_carry() -> None:
+    """A ``*`` search may return any type, under its first name; aliases point there; secrets never."""
+    schema = schema_from_types(
+        [
+            AttributeType(("sn", "surname")),
+            AttributeType(("departmentNumber",)),
+            AttributeType(("userPassword",)),
+            *[AttributeType((name,)) for name in ("objectGUID", "userAccountControl", "mail", "cn")],
+        ]
+    )
+    user = _ad_user(1, mail=[b"a@contoso.com"], extensionAttribute1=[b"x"])
+    requested = {U: ["*", "objectGUID"], G: ["cn", "member"]}
+    declared = build_snapshot([user], [], AD, schema, requested=requested).declared
+    assert declared is not None and declared.users is not None and declared.groups is not None
+    assert {"sn", "departmentNumber", "mail", "extensionAttribute1", "dn", "accountEnabled"} <= declared.users
+    assert "surname" not in declared.users and "userPassword" not in declared.users
+    assert declared.aliases["surname"] == "sn"
+    # a search for a list returns only those (member becomes the group's members)
+    assert "departmentNumber" not in declared.groups and "cn" in declared.groups
+    only_users = build_snapshot([user], [], AD, schema, requested={U: ["mail", "objectGUID"]}).declared
+    assert only_users is not None and only_users.groups is None
+    assert only_users.users is not None and "sn" not in only_users.users

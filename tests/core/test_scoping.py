@@ -72,14 +72,19 @@ OPERATOR_TABLE = [
     ("EQUALS", "True", True, True, "bool-attribute-as-True"),
     ("EQUALS", "true", True, False, "bool-attribute-case-sensitive"),
     ("EQUALS", True, "True", True, "bool-clause-value"),
-    ("EQUALS", "sales", ("sales",), False, "multi-valued"),
+    ("EQUALS", "sales", ("sales",), True, "multi-valued-one-value"),
+    ("EQUALS", "sales", MULTI, True, "multi-valued-any-value"),
+    ("EQUALS", "hr", MULTI, False, "multi-valued-no-value"),
+    ("EQUALS", "sales", ("", None), False, "multi-valued-only-empty-values"),
     # NOT EQUALS: the negation, but false on null and empty
     ("NOT EQUALS", "sales", "eng", True, "differs"),
     ("NOT EQUALS", "sales", "sales", False, "equal"),
     ("NOT EQUALS", "sales", "Sales", True, "case-differs"),
     ("NOT EQUALS", "sales", None, False, "null"),
     ("NOT EQUALS", "sales", "", False, "empty"),
-    ("NOT EQUALS", "sales", MULTI, False, "multi-valued"),
+    ("NOT EQUALS", "sales", MULTI, False, "multi-valued-one-value-equals"),
+    ("NOT EQUALS", "hr", MULTI, True, "multi-valued-no-value-equals"),
+    ("NOT EQUALS", "hr", (), False, "multi-valued-empty"),
     # IS TRUE / IS FALSE: booleans, or their text in any case
     ("IS TRUE", None, True, True, "true"),
     ("IS TRUE", None, False, False, "false"),
@@ -91,7 +96,8 @@ OPERATOR_TABLE = [
     ("IS TRUE", None, 1, False, "integer-one"),
     ("IS TRUE", None, None, False, "null"),
     ("IS TRUE", None, "", False, "empty"),
-    ("IS TRUE", None, (True,), False, "multi-valued"),
+    ("IS TRUE", None, (True,), True, "multi-valued"),
+    ("IS TRUE", None, (False, False), False, "multi-valued-all-false"),
     ("IS FALSE", None, False, True, "false"),
     ("IS FALSE", None, True, False, "true"),
     ("IS FALSE", None, "false", True, "text-false"),
@@ -100,7 +106,7 @@ OPERATOR_TABLE = [
     ("IS FALSE", None, 0, False, "integer-zero"),
     ("IS FALSE", None, None, False, "null"),
     ("IS FALSE", None, "", False, "empty"),
-    ("IS FALSE", None, (False,), False, "multi-valued"),
+    ("IS FALSE", None, (False,), True, "multi-valued"),
     # IS NULL / IS NOT NULL: null, empty string and empty multi-value are null
     ("IS NULL", None, None, True, "null"),
     ("IS NULL", None, "", True, "empty"),
@@ -128,14 +134,16 @@ OPERATOR_TABLE = [
     ("REGEX MATCH", "^12", 1234, True, "integer-attribute"),
     ("REGEX MATCH", ".*", None, False, "null"),
     ("REGEX MATCH", ".*", "", False, "empty"),
-    ("REGEX MATCH", "sales", MULTI, False, "multi-valued"),
+    ("REGEX MATCH", "^sal", MULTI, True, "multi-valued-any-value"),
+    ("REGEX MATCH", "^hr", MULTI, False, "multi-valued-no-value"),
     ("NOT REGEX MATCH", "^E1", "XE1", True, "anchored-not-at-start"),
     ("NOT REGEX MATCH", "^E1", "E12", False, "anchored-at-start"),
     ("NOT REGEX MATCH", "E1", "XE1", False, "search-not-fullmatch"),
     ("NOT REGEX MATCH", "E1", "e1", True, "case-sensitive"),
     ("NOT REGEX MATCH", "x", None, False, "null"),
     ("NOT REGEX MATCH", "x", "", False, "empty"),
-    ("NOT REGEX MATCH", "x", MULTI, False, "multi-valued"),
+    ("NOT REGEX MATCH", "x", MULTI, True, "multi-valued-no-value-matches"),
+    ("NOT REGEX MATCH", "^eng$", MULTI, False, "multi-valued-one-value-matches"),
     # the integer comparisons: both sides integers, text with spaces allowed
     ("Greater_Than", 10, "11", True, "greater"),
     ("Greater_Than", 10, "10", False, "equal"),
@@ -150,7 +158,8 @@ OPERATOR_TABLE = [
     ("Greater_Than", 0, True, False, "bool-is-not-an-integer"),
     ("Greater_Than", 10, None, False, "null"),
     ("Greater_Than", 10, "", False, "empty"),
-    ("Greater_Than", 10, (11,), False, "multi-valued"),
+    ("Greater_Than", 10, (11,), True, "multi-valued"),
+    ("Greater_Than", 10, (5, 9), False, "multi-valued-none-greater"),
     ("Greater_Than_OR_EQUALS", 10, "10", True, "equal"),
     ("Greater_Than_OR_EQUALS", 10, 11, True, "greater"),
     ("Greater_Than_OR_EQUALS", 10, "9", False, "less"),
@@ -159,7 +168,7 @@ OPERATOR_TABLE = [
     ("Greater_Than_OR_EQUALS", 10, "ten", False, "not-a-number"),
     ("Greater_Than_OR_EQUALS", 10, 10.0, False, "float"),
     ("Greater_Than_OR_EQUALS", 10, None, False, "null"),
-    ("Greater_Than_OR_EQUALS", 10, (10,), False, "multi-valued"),
+    ("Greater_Than_OR_EQUALS", 10, (10,), True, "multi-valued"),
     ("Less_Than", 10, "9", True, "less"),
     ("Less_Than", 10, "10", False, "equal"),
     ("Less_Than", 10, "-3", True, "negative-text"),
@@ -167,7 +176,7 @@ OPERATOR_TABLE = [
     ("Less_Than", 10, "1e1", False, "not-an-integer"),
     ("Less_Than", 10, None, False, "null"),
     ("Less_Than", 10, "", False, "empty"),
-    ("Less_Than", 10, (5,), False, "multi-valued"),
+    ("Less_Than", 10, (5,), True, "multi-valued"),
     ("Less_Than_OR_EQUALS", 10, "10", True, "equal"),
     ("Less_Than_OR_EQUALS", 10, "11", False, "greater"),
     ("Less_Than_OR_EQUALS", 10, " 7", True, "padded-text"),
@@ -175,7 +184,7 @@ OPERATOR_TABLE = [
     ("Less_Than_OR_EQUALS", 10, "x", False, "not-a-number"),
     ("Less_Than_OR_EQUALS", 10, None, False, "null"),
     ("Less_Than_OR_EQUALS", 10, "", False, "empty"),
-    ("Less_Than_OR_EQUALS", 10, (5,), False, "multi-valued"),
+    ("Less_Than_OR_EQUALS", 10, (5,), True, "multi-valued"),
     # Includes: the attribute contains the given string, case-sensitive
     ("Includes", "ale", "sales", True, "substring"),
     ("Includes", "ale", "SALES", False, "case-differs"),
@@ -183,14 +192,15 @@ OPERATOR_TABLE = [
     ("Includes", 2, 123, True, "integers-as-text"),
     ("Includes", "ale", None, False, "null"),
     ("Includes", "ale", "", False, "empty"),
-    ("Includes", "ale", MULTI, False, "multi-valued"),
+    ("Includes", "ale", MULTI, True, "multi-valued"),
+    ("Includes", "xyz", MULTI, False, "multi-valued-no-value"),
     # ENDS_WITH: case-sensitive suffix
     ("ENDS_WITH", "@contoso.com", "ann@contoso.com", True, "suffix"),
     ("ENDS_WITH", "@contoso.com", "ann@Contoso.com", False, "case-differs"),
     ("ENDS_WITH", "@contoso.com", "ann@contoso.com.evil", False, "not-at-the-end"),
     ("ENDS_WITH", "@contoso.com", None, False, "null"),
     ("ENDS_WITH", "@contoso.com", "", False, "empty"),
-    ("ENDS_WITH", "@contoso.com", ("ann@contoso.com",), False, "multi-valued"),
+    ("ENDS_WITH", "@contoso.com", ("ann@contoso.com",), True, "multi-valued"),
     # &: the attribute's value occurs in the given string; !& the opposite
     ("&", "sales,marketing", "sales", True, "value-in-string"),
     ("&", "sales,marketing", "market", True, "part-of-string"),
@@ -199,14 +209,16 @@ OPERATOR_TABLE = [
     ("&", "sales,marketing", "eng", False, "absent"),
     ("&", "sales,marketing", None, False, "null"),
     ("&", "sales,marketing", "", False, "empty-occurs-everywhere-but-is-false"),
-    ("&", "sales,marketing", ("sales",), False, "multi-valued"),
+    ("&", "sales,marketing", ("sales",), True, "multi-valued"),
+    ("&", "sales,marketing", ("eng",), False, "multi-valued-no-value"),
     ("!&", "sales,marketing", "eng", True, "absent"),
     ("!&", "sales,marketing", "sales", False, "value-in-string"),
     ("!&", "sales,marketing", "Sales", True, "case-differs"),
     ("!&", "sales", "sales,marketing", True, "not-the-other-way-round"),
     ("!&", "sales,marketing", None, False, "null"),
     ("!&", "sales,marketing", "", False, "empty"),
-    ("!&", "sales,marketing", ("eng",), False, "multi-valued"),
+    ("!&", "sales,marketing", ("eng",), True, "multi-valued-no-value-in"),
+    ("!&", "sales,marketing", MULTI, False, "multi-valued-one-value-in"),
 ]
 
 
@@ -215,7 +227,7 @@ OPERATOR_TABLE = [
     [pytest.param(op, v, a, e, id=f"{op}-{i}") for op, v, a, e, i in OPERATOR_TABLE],
 )
 def test_operator(operator: str, value: Any, actual: Any, expected: bool) -> None:
-    """Each Entra operator is case-sensitive, false on null or empty (but IS NULL) and on multi-values."""
+    """Each operator is case-sensitive, false on null or empty (but IS NULL); multi-values: any/none."""
     assert clause(operator, value).test(actual) is expected
 
 
@@ -630,3 +642,24 @@ def test_out_of_scope(
 def test_explain(scope: JobScope, obj: SourceObject, assigned: AssignedScope, lines: list[str]) -> None:
     """explain() gives assignment, every filter's clauses with their values, and ends with the verdict."""
     assert scope.explain(obj, attributes_of(obj), assigned) == lines
+
+
+def test_a_multi_valued_ldap_attribute_scopes_by_any_value() -> None:
+    """inetOrgPerson's departmentNumber is multi-valued: the obvious department clause must still select.
+
+    A positive clause passes when any value does; a negated one only when no value matches, so
+    "NOT EQUALS Sales" keeps out a person who is in Sales and Engineering.
+    """
+    sales = scoping([{"attribute": "departmentNumber", "operator": "EQUALS", "value": "Sales"}])
+    not_sales = scoping([{"attribute": "departmentNumber", "operator": "NOT EQUALS", "value": "Sales"}])
+    member = scoping(
+        [{"attribute": "memberOf", "operator": "REGEX MATCH", "value": "^cn=staff,"}],
+    )
+    both = {"departmentNumber": ("Engineering", "Sales"), "memberOf": ("cn=staff,ou=groups,dc=x",)}
+    engineering = {"departmentNumber": ("Engineering",), "memberOf": ("cn=admins,ou=groups,dc=x",)}
+    assert sales.failure(both) is None
+    assert sales.failure(engineering) is not None
+    assert not_sales.failure(both) is not None
+    assert not_sales.failure(engineering) is None
+    assert member.failure(both) is None
+    assert member.failure(engineering) is not None

@@ -37,3 +37,13 @@ def snapshot_fingerprint(users: Sequence[SourceObject], groups: Sequence[SourceO
         digest.update(json.dumps(record, sort_keys=True, separators=(",", ":"), default=str).encode())
         digest.update(b"\n")
     return digest.hexdigest()
+
+
+def record_names(objects: Sequence[SourceObject]) -> frozenset[str] | None:
+    """Every attribute name the objects carry, for sources that declare none (JSON, YAML, SCIM).
+
+    ``None`` without objects: nothing is known of that kind, so no mapping name is held against it.
+    """
+    if not objects:
+        return None
+    return frozenset(name for obj in objects for name in obj.attributes)

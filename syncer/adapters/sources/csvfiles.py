@@ -85,8 +85,8 @@ def _first_line(text: str) -> str:
     return _LINE_END.split(text, maxsplit=1)[0]
 
 
-def csv_records(file: Path, text: str, kind: ObjectKind, form: CsvFormat) -> list[Located]:
-    """Rows as records; a row whose cell count differs from the header is skipped, not guessed at."""
+def csv_records(file: Path, text: str, kind: ObjectKind, form: CsvFormat) -> tuple[list[str], list[Located]]:
+    """The header and the rows as records; a row whose cell count differs from the header is skipped."""
     delimiter = sniff(text) if form.delimiter == AUTO else form.delimiter
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     located: list[Located] = []
@@ -111,7 +111,7 @@ def csv_records(file: Path, text: str, kind: ObjectKind, form: CsvFormat) -> lis
         raise SourceError(f"{file}:{reader.line_num}: invalid CSV: {exc}") from exc
     if located:
         check_last_csv_record(file, text, delimiter, last, width, len(names))
-    return located
+    return names, located
 
 
 def _width_hint(kind: ObjectKind, delimiter: str, form: CsvFormat) -> str:

@@ -17,24 +17,26 @@ import structlog
 import yaml
 
 from syncer.adapters.nesting import MAX_DEPTH, json_too_deep, yaml_too_deep
+from syncer.adapters.sources.base import record_names
 from syncer.adapters.sources.csvfiles import BadRecord, CsvFormat, Located, csv_records
 from syncer.adapters.sources.filereading import DEFAULT_SETTLE, check_line_end, decode, read_settled
+from syncer.adapters.sources.filevalues import (
+    APP_ROLES,
+    MAX_VALUE,
+    controls,
+    roles_problem,
+    type_name,
+    value_problem,
+)
 from syncer.errors import ConfigError, SourceError
 from syncer.settings.sources import text_encoding
-from syncer.types import ObjectKind, SkippedRecord, SourceObject, SourceSnapshot, freeze
+from syncer.types import DeclaredNames, ObjectKind, SkippedRecord, SourceObject, SourceSnapshot, freeze
 
 _log = structlog.get_logger("syncer.source")
 
 _SUFFIXES = frozenset({".json", ".yaml", ".yml", ".csv"})
 _SECTIONS = {ObjectKind.USER: "users", ObjectKind.GROUP: "groups"}
-_SCALARS = (str, bool, int, float, type(None))
-
-MAX_VALUE = 131_072
-"""The longest text one attribute value may hold, in characters (Python's own CSV cell limit)."""
-
-_CONTROL = frozenset(chr(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))) - {"\t", "\n", "\r"}
-"""Never in a directory value: NUL, escape sequences and the other C0/C1 controls (tab and line ends
-are allowed in free text; identity values refuse them too, in ``core.intake``)."""
+__all__ = ["APP_ROLES", "MAX_VALUE", "FileSource"]
 
 
 class _Loader(yaml.SafeLoader):
@@ -87,6 +89,7 @@ class FileSource:
         """Read every file afresh; raise ``SourceError`` rather than return less than the whole directory."""
         raws: list[bytes] = []
         records: dict[ObjectKind, list[Located]] = {ObjectKind.USER: [], ObjectKind.GROUP: []}
+        headers: dict[ObjectKind, list[str]] = {}
         files = [(self.path, (ObjectKind.USER,) if _is_csv(self.path) else tuple(_SECTIONS))]
         if self.groups_path is not None:
             files.append((self.groups_path, (ObjectKind.GROUP,)))
@@ -96,19 +99,32 @@ class FileSource:
             if file.suffix.lower() != ".json":  # JSON needs no line end; a cut one fails to parse
                 check_line_end(file, text)
             if _is_csv(file):
-                records[kinds[0]].extend(csv_records(file, text, kinds[0], self.formats[kinds[0]]))
+                header, located = csv_records(file, text, kinds[0], self.formats[kinds[0]])
+                headers[kinds[0]] = header
+                records[kinds[0]].extend(located)
             else:
                 for kind, located in _document_records(file, text, kinds).items():
                     records[kind].extend(located)
         fingerprint = _fingerprint(raws)
         del raws, text  # only the records are needed now, and they are consumed as they are read
         skipped: list[SkippedRecord] = []
+        users = _objects(ObjectKind.USER, records[ObjectKind.USER], skipped)
+        groups = _objects(ObjectKind.GROUP, records[ObjectKind.GROUP], skipped)
         return SourceSnapshot(
-            users=_objects(ObjectKind.USER, records[ObjectKind.USER], skipped),
-            groups=_objects(ObjectKind.GROUP, records[ObjectKind.GROUP], skipped),
+            users=users,
+            groups=groups,
             skipped=tuple(skipped),
             fingerprint=fingerprint,
+            declared=DeclaredNames(
+                users=_names(headers.get(ObjectKind.USER)) or record_names(users),
+                groups=_names(headers.get(ObjectKind.GROUP)) or record_names(groups),
+                origin="the CSV header" if ObjectKind.USER in headers else "the records read",
+            ),
         )
+
+
+def _names(header: list[str] | None) -> frozenset[str] | None:
+    return frozenset(header) if header is not None else None  # a column no row fills is a column
 
 
 def _is_csv(file: Path) -> bool:
@@ -139,7 +155,7 @@ def _document_records(
     expected = [_SECTIONS[kind] for kind in kinds]
     if not isinstance(data, dict):
         shape = " and ".join(expected)
-        raise SourceError(f"{file}: top level is {_type_name(data)}; expected a mapping with {shape}")
+        raise SourceError(f"{file}: top level is {type_name(data)}; expected a mapping with {shape}")
     unknown = ", ".join(repr(str(key)) for key in data if key not in expected)
     if unknown:
         # a typo such as "user:" would otherwise read as an empty directory: everyone gone
@@ -149,7 +165,7 @@ def _document_records(
         section = _SECTIONS[kind]
         items = data.get(section, [])
         if not isinstance(items, list):
-            raise SourceError(f"{file}: {section!r} is {_type_name(items)}; expected a list ([] for none)")
+            raise SourceError(f"{file}: {section!r} is {type_name(items)}; expected a list ([] for none)")
         at = lines.get(section, [])
         records[kind] = [
             (f"{file}:{at[index]}" if len(at) == len(items) else f"{file}:{section}[{index}]", item)
@@ -218,7 +234,7 @@ def _object(kind: ObjectKind, record: Any) -> SourceObject:
     if isinstance(record, BadRecord):  # already found bad while parsing (a CSV row of the wrong width)
         raise record
     if not isinstance(record, Mapping):
-        raise BadRecord(f"record is {_type_name(record)}, not a mapping of attributes")
+        raise BadRecord(f"record is {type_name(record)}, not a mapping of attributes")
     if "id" not in record:
         raise BadRecord("record has no id")
     source_id = _source_id(record["id"], "id")
@@ -228,7 +244,7 @@ def _object(kind: ObjectKind, record: Any) -> SourceObject:
             raise BadRecord(f"attribute name {name!r} is not a string", source_id)
         if kind is ObjectKind.GROUP and name == "members":
             continue
-        problem = _roles_problem(value) if name == APP_ROLES else _value_problem(value)
+        problem = roles_problem(value) if name == APP_ROLES else value_problem(value)
         if problem:
             raise BadRecord(f"attribute {name!r} {problem}", source_id)
         attributes[name] = value
@@ -242,10 +258,10 @@ def _source_id(value: Any, what: str, owner: str | None = None) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str):
-        raise BadRecord(f"{what} is {_type_name(value)}; expected a non-empty string", owner)
+        raise BadRecord(f"{what} is {type_name(value)}; expected a non-empty string", owner)
     if not value.strip():
         raise BadRecord(f"{what} is empty", owner)
-    if _controls(value) or "\t" in value or "\n" in value or "\r" in value:
+    if controls(value) or "\t" in value or "\n" in value or "\r" in value:
         raise BadRecord(f"{what} holds a control character", owner)
     return value
 
@@ -254,72 +270,9 @@ def _members(value: Any, source_id: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list | tuple):
-        raise BadRecord(f"members is {_type_name(value)}; expected a list of member ids", source_id)
+        raise BadRecord(f"members is {type_name(value)}; expected a list of member ids", source_id)
     members = (_source_id(member, f"members[{index}]", source_id) for index, member in enumerate(value))
     return tuple(dict.fromkeys(members))  # dedupe, keep the file's order
-
-
-def _controls(text: str) -> bool:
-    return not _CONTROL.isdisjoint(text)
-
-
-def _text_problem(value: Any) -> str | None:
-    """Why a plain value cannot be imported: too long, or a control character in it."""
-    if not isinstance(value, str):
-        return None
-    if len(value) > MAX_VALUE:
-        return f"is {len(value)} characters long, more than {MAX_VALUE}"
-    if _controls(value):
-        return "holds a control character (NUL, escape or another C0/C1 control)"
-    return None
-
-
-def _value_problem(value: Any) -> str | None:
-    """Why a value is not JSON-like (scalar or list of scalars) or not importable, or ``None``."""
-    if isinstance(value, _SCALARS):
-        return _text_problem(value)
-    if isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            if not isinstance(item, _SCALARS):
-                return f"holds {_type_name(item)} at [{index}]; a list may hold only plain values"
-            problem = _text_problem(item)
-            if problem:
-                return f"[{index}] {problem}"
-        return None
-    if isinstance(value, Mapping):
-        return "is a nested mapping; attributes must be plain values or lists of them"
-    return f"is {_type_name(value)}, not a JSON value"
-
-
-APP_ROLES = "appRoleAssignments"
-"""The one attribute whose values may be objects: ``{id, value, displayName}`` per assigned app role."""
-
-
-def _roles_problem(value: Any) -> str | None:
-    """Why an appRoleAssignments value is not a list of roles (flat objects or plain values)."""
-    if value is None:
-        return None
-    if not isinstance(value, list | tuple):
-        return f"is {_type_name(value)}; expected a list of app role assignments"
-    for index, item in enumerate(value):
-        if isinstance(item, Mapping):
-            bad = next((k for k, v in item.items() if not isinstance(v, _SCALARS)), None)
-            if bad is not None:
-                return f"holds a nested value under {bad!r} at [{index}]; expected {{id, value, displayName}}"
-        elif not isinstance(item, _SCALARS):
-            return f"holds {_type_name(item)} at [{index}]; expected {{id, value, displayName}} or a value"
-    return None
-
-
-def _type_name(value: Any) -> str:
-    """The JSON word for a value's type, since the person reading the reason wrote JSON or YAML."""
-    if value is None:
-        return "null"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return f"a {type(value).__name__}"
 
 
 def _skip(

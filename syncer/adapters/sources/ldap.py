@@ -35,7 +35,7 @@ from ldap3.core.exceptions import (
 from syncer.core.display import redact_url
 from syncer.errors import ConfigError, SourceError
 from syncer.settings import LdapSearchSettings, LdapSourceSettings
-from syncer.types import SourceSnapshot
+from syncer.types import ObjectKind, SourceSnapshot
 
 from .ldapentries import (
     MEMBER_ATTRIBUTES,
@@ -115,7 +115,12 @@ class LdapSource:
         except LDAPException as exc:
             raise SourceError(f"{self.where}: the directory read failed: {_describe(exc)}") from exc
         unresolved: dict[str, int] = {}
-        snapshot = build_snapshot(users, groups, self.options, schema, unresolved=unresolved)
+        requested = {ObjectKind.USER: self._attributes("users", schema)}
+        if self.settings.groups is not None:
+            requested[ObjectKind.GROUP] = self._attributes("groups", schema)
+        snapshot = build_snapshot(
+            users, groups, self.options, schema, unresolved=unresolved, requested=requested
+        )
         log.info(
             "ldap_read",
             url=self.settings.url,

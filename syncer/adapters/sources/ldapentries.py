@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from syncer.types import ObjectKind, SkippedRecord, SourceObject, SourceSnapshot, Value, freeze
+from syncer.types import DeclaredNames, ObjectKind, SkippedRecord, SourceObject, SourceSnapshot, Value, freeze
 
 from .base import snapshot_fingerprint
 from .ldapnames import normalize_dn, parse_range, range_page, split_ranges, unique_member_dn
@@ -196,6 +196,7 @@ def build_snapshot(
     schema: Schema,
     *,
     unresolved: dict[str, int] | None = None,
+    requested: Mapping[ObjectKind, Sequence[str]] | None = None,
 ) -> SourceSnapshot:
     """Users and groups with anchors as ids, references and members resolved to anchors.
 
@@ -203,7 +204,8 @@ def build_snapshot(
     directory's order; the planner provisions user members and the scope logic may expand groups.
     Members outside the users and groups read (another OU, a computer) are left out and counted in
     ``unresolved``. An entry without a usable anchor, or with the anchor of one read before, is
-    skipped with its DN as the location; the read goes on.
+    skipped with its DN as the location; the read goes on. ``requested`` (the attributes each
+    search asked for) gives the snapshot its :class:`DeclaredNames`.
     """
     skipped: list[SkippedRecord] = []
     read = _read_entries(users, groups, options, schema, skipped)
@@ -239,6 +241,49 @@ def build_snapshot(
         groups=groups_t,
         skipped=tuple(skipped),
         fingerprint=snapshot_fingerprint(users_t, groups_t),
+        declared=declared_names(schema, objects, requested) if requested is not None else None,
+    )
+
+
+_SELECTORS = frozenset({"*", "+"})
+_ALWAYS = {
+    ObjectKind.USER: frozenset({"dn", "id", "accountEnabled"}),
+    ObjectKind.GROUP: frozenset({"dn", "id"}),
+}
+
+
+def declared_names(
+    schema: Schema,
+    objects: Mapping[ObjectKind, Sequence[SourceObject]],
+    requested: Mapping[ObjectKind, Sequence[str]],
+) -> DeclaredNames:
+    """The names the objects can carry: the schema's (as the objects spell them) or those asked for.
+
+    A search for ``*`` (or ``+``) may return any attribute type of the subschema, under its first
+    name (``sn``, never the alias ``surname``, which goes to ``aliases``); a search for a list
+    returns only those. Names seen on the entries are added, and secrets, never imported, left out.
+    A kind without a search (no ``groups:``) is not known.
+    """
+    canonical = frozenset(rule.name for rule in schema.rules.values())
+    aliases = {key: rule.name for key, rule in schema.rules.items() if key != rule.name.lower()}
+    known: dict[ObjectKind, frozenset[str] | None] = {}
+    for kind in ObjectKind:
+        wanted = requested.get(kind)
+        if wanted is None:
+            known[kind] = None
+            continue
+        names = (
+            set(canonical)
+            if _SELECTORS & set(wanted)
+            else {schema.rule(n.split(";")[0]).name for n in wanted}
+        )
+        names.update(name for obj in objects.get(kind, ()) for name in obj.attributes)
+        known[kind] = frozenset(n for n in names if n.lower() not in SECRETS) | _ALWAYS[kind]
+    return DeclaredNames(
+        users=known[ObjectKind.USER],
+        groups=known[ObjectKind.GROUP],
+        origin="the directory schema and the entries read",
+        aliases=aliases,
     )
 
 

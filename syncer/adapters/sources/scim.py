@@ -22,9 +22,9 @@ import structlog
 
 from syncer.core.display import redact_url
 from syncer.errors import SourceError, TargetError
-from syncer.types import ObjectKind, SkippedRecord, SourceObject, SourceSnapshot, Value, freeze
+from syncer.types import DeclaredNames, ObjectKind, SkippedRecord, SourceObject, SourceSnapshot, Value, freeze
 
-from .base import snapshot_fingerprint
+from .base import record_names, snapshot_fingerprint
 
 log = structlog.get_logger("syncer.source.scim")
 
@@ -116,7 +116,12 @@ def build_snapshot(users: list[Any], groups: list[Any], *, where: str = "scim") 
             out[kind].append(to_source_object(kind, resource))
     users_t, groups_t = tuple(out[ObjectKind.USER]), tuple(out[ObjectKind.GROUP])
     fingerprint = snapshot_fingerprint(users_t, groups_t)
-    return SourceSnapshot(users=users_t, groups=groups_t, skipped=tuple(skipped), fingerprint=fingerprint)
+    declared = DeclaredNames(
+        users=record_names(users_t), groups=record_names(groups_t), origin="the resources read"
+    )
+    return SourceSnapshot(
+        users=users_t, groups=groups_t, skipped=tuple(skipped), fingerprint=fingerprint, declared=declared
+    )
 
 
 def to_source_object(kind: ObjectKind, resource: Mapping[str, Any]) -> SourceObject:
