@@ -325,7 +325,8 @@ def test_incremental_sync_with_a_refused_token_stops_the_cycle(
     for i, user in enumerate(data["users"]):
         user["jobTitle"] = f"Retitled {i}"
     small.save(data)
-    small.write_config(url=guarded.base_url)
+    # every title changes on purpose: the change threshold would hold them all before any request
+    small.write_config(url=guarded.base_url, extra_job="    safety: {change_threshold: none}\n")
     result = small.run("sync", expect=1)
     assert "cycle stopped: the target refused the credentials" in result.stderr
     assert sum(guarded.counts().values()) < 10, guarded.counts()
