@@ -49,7 +49,9 @@ def validate(
         for job in config.settings.jobs:
             check_job(config, job)
         errors = [
-            e for job in config.settings.jobs for e in (check_target(config, job).errors if online else ())
+            e
+            for job in config.settings.jobs
+            for e in (check_target(config, job, save=False).errors if online else ())
         ]
         refuse_on(errors)
         names = ", ".join(job.name for job in config.settings.jobs)

@@ -13,11 +13,15 @@ from syncer.runtime.targetcheck import Finding, describe
 from syncer.settings import JobSettings
 
 
-def check_target(config: LoadedConfig, job: JobSettings) -> TargetReport:
-    """Test the connection, print the capabilities and every finding; exit 1 on a typed failure."""
+def check_target(config: LoadedConfig, job: JobSettings, *, save: bool = True) -> TargetReport:
+    """Test the connection, print the capabilities and every finding; exit 1 on a typed failure.
+
+    ``save``: the capabilities replace the state's cached ones (``test-connection``; ``validate``
+    writes nothing).
+    """
     target = redact_url(job.target.url, keep_path=True)
     try:
-        report = test_connection(config, job)
+        report = test_connection(config, job, save=save)
     except UnauthorizedError as exc:
         fail(f"the target refused the credentials ({exc.status}): check the token. {exc}")
     except NotFoundError as exc:

@@ -83,3 +83,15 @@ def test_a_target_that_cannot_filter_is_reported(workspace: Workspace, hostile: 
     result = workspace.run("test-connection")
     assert "patch: no; filter: no (maxResults 0)" in result.stdout
     assert "matching lists the target" in result.stdout
+
+
+def test_test_connection_caches_the_capabilities_and_validate_writes_nothing(workspace: Workspace) -> None:
+    """test-connection always asks again and keeps the answers for the cycles; validate only reads."""
+    workspace.run("validate", "--online")
+    assert not workspace.state.exists() or workspace.sql("select count(*) from target_capabilities") == [(0,)]
+    workspace.run("test-connection")
+    first = workspace.sql("select job, target_url, fetched_at from target_capabilities")
+    assert [(job, url) for job, url, _ in first] == [("e2e", workspace.server.base_url)]
+    workspace.run("test-connection")
+    again = workspace.sql("select fetched_at from target_capabilities")
+    assert len(again) == 1 and again[0][0] > first[0][2]  # refreshed, not read from the cache
