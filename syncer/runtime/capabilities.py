@@ -160,7 +160,7 @@ def refuse_missing_extensions(job: str, mapping: CompiledMapping, capabilities: 
     missing = [f for f in mapping_findings(mapping, capabilities) if f.check is Check.EXTENSION_NOT_OFFERED]
     if not missing:
         return
-    where = ", ".join(f"{f.where} ({f.subject})" for f in missing)
+    where = ", ".join(f"{f.where} ({_in_extension(f.subject, f.urn)})" for f in missing)
     urns = ", ".join(sorted({f.urn for f in missing if f.urn}))
     raise ConfigError(
         f"job {job}: the target does not offer the schema extension {urns} (its /ResourceTypes lists "
@@ -168,3 +168,9 @@ def refuse_missing_extensions(job: str, mapping: CompiledMapping, capabilities: 
         "write carrying it would be refused. Remove those mappings, or enable the extension on the "
         "target and run `syncer test-connection` to read its capabilities again"
     )
+
+
+def _in_extension(path: str, urn: str | None) -> str:
+    """``department`` for ``urn:…:enterprise:2.0:User:department``: the URN is said once already."""
+    prefix = f"{urn}:".lower() if urn else None
+    return path[len(prefix) :] if prefix and path.lower().startswith(prefix) else path

@@ -9,6 +9,8 @@
     the proxy drops ``filter`` from every query, as such a target ignores it.
 ``no_discovery``
     All three discovery endpoints answer 404.
+``small_pages``
+    ``/ServiceProviderConfig`` says ``filter.maxResults: 7``; nothing else is bent.
 ``broken_discovery``
     All three discovery endpoints answer 500, as a target whose discovery is broken does.
 """
@@ -19,8 +21,9 @@ import json
 from typing import Any
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-DISCOVERY_MODES = ("no_enterprise", "no_filter", "no_discovery", "broken_discovery")
+DISCOVERY_MODES = ("no_enterprise", "no_filter", "no_discovery", "broken_discovery", "small_pages")
 ENDPOINTS = ("ServiceProviderConfig", "ResourceTypes", "Schemas")
+SMALL_PAGE = 7
 
 
 def endpoint_of(path: str) -> str | None:
@@ -52,6 +55,8 @@ def bend(mode: str, endpoint: str, content: bytes) -> tuple[int, bytes]:
     if mode == "no_filter" and endpoint == "ServiceProviderConfig":
         data["filter"] = {"supported": False, "maxResults": 0}
         data["patch"] = {"supported": False}
+    elif mode == "small_pages" and endpoint == "ServiceProviderConfig":
+        data["filter"] = {"supported": True, "maxResults": SMALL_PAGE}
     elif mode == "no_enterprise" and endpoint == "ResourceTypes":
         for resource_type in data.get("Resources", []):
             resource_type.pop("schemaExtensions", None)

@@ -23,11 +23,12 @@ server (``base_url`` keeps its ``/v2`` suffix); the mode bends the request or th
     ``Content-Length`` and generated as it goes (the proxy holds none of it).
 ``drip``
     The real answer, one byte every ``drip_interval`` seconds.
-``no_enterprise``, ``no_filter``, ``no_discovery``, ``broken_discovery``
+``no_enterprise``, ``no_filter``, ``no_discovery``, ``broken_discovery``, ``small_pages``
     Discovery endpoints (and writes) bent as :mod:`tests.support.discovery_bends` describes.
 
 Counters (:meth:`HostileTarget.requests`) say how many requests reached the proxy, which is what
-a test bounds when it says a listing "stops".
+a test bounds when it says a listing "stops"; :meth:`HostileTarget.seen` lists them (method and
+path with query).
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ class HostileTarget:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._count = 0
+        self._seen: list[str] = []
         self._repeated: set[str] = set()
         self.under_by = 1
         self.huge_bytes = 400 * 1024 * 1024
@@ -114,11 +116,17 @@ class HostileTarget:
         with self._lock:
             self.mode = mode
             self._count = 0
+            self._seen.clear()
             self._repeated.clear()
 
     def requests(self) -> int:
         with self._lock:
             return self._count
+
+    def seen(self) -> list[str]:
+        """``"GET /v2/Users?startIndex=1&count=7"``, one per request since the mode was set."""
+        with self._lock:
+            return list(self._seen)
 
     @property
     def base_url(self) -> str:
@@ -152,6 +160,7 @@ class HostileTarget:
         body = h.rfile.read(length) if length else b""
         with self._lock:
             self._count += 1
+            self._seen.append(f"{h.command} {h.path}")
             mode = self.mode
         if mode == "huge" and h.command == "GET":
             self._huge(h)
