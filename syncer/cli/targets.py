@@ -9,7 +9,7 @@ from syncer.core.display import redact_url
 from syncer.errors import NotFoundError, PermanentTargetError, TransientTargetError, UnauthorizedError
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.connection import TargetReport, test_connection
-from syncer.runtime.targetcheck import Finding, describe
+from syncer.runtime.targetcheck import Check, Finding, describe
 from syncer.settings import JobSettings
 
 
@@ -41,6 +41,13 @@ def check_target(config: LoadedConfig, job: JobSettings, *, save: bool = True) -
 
 def refuse_on(errors: Sequence[Finding]) -> None:
     """Exit 1 when the mapping uses what the target lacks: better now than as failed writes."""
-    if errors:
-        count = len(errors)
-        fail(f"{count} mapped attribute(s) in a schema extension the target does not offer; see above")
+    if not errors:
+        return
+    said = []
+    extensions = sum(1 for e in errors if e.check is Check.EXTENSION_NOT_OFFERED)
+    if extensions:
+        said.append(f"{extensions} mapped attribute(s) in a schema extension the target does not offer")
+    unknown = len(errors) - extensions
+    if unknown:
+        said.append(f"{unknown} mapped attribute(s) the target's schema does not have")
+    fail("; ".join(said) + "; see above")

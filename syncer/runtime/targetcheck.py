@@ -111,7 +111,7 @@ def _check(a: AttributeMapping, rt: ResourceType, capabilities: TargetCapabiliti
     if definition is None:
         hint = did_you_mean(a.target.attribute, [attribute.name for attribute in schema.attributes])
         yield finding(
-            Severity.WARNING,
+            Severity.ERROR,
             Check.UNKNOWN_ATTRIBUTE,
             f"{a.target.attribute!r} is not an attribute of {urn} on the target{hint}",
         )
