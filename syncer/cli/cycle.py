@@ -61,7 +61,9 @@ def validate(
         if source:
             refuse_names(sum(check_source_names(config, job) for job in config.settings.jobs))
         errors = [
-            e for job in config.settings.jobs for e in (check_target(config, job).errors if online else ())
+            e
+            for job in config.settings.jobs
+            for e in (check_target(config, job, save=False).errors if online else ())
         ]
         refuse_on(errors)
         names = ", ".join(job.name for job in config.settings.jobs)

@@ -18,15 +18,19 @@ from syncer.runtime import namecheck
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.connection import TargetReport, test_connection
 from syncer.runtime.jobcontext import JobContext
-from syncer.runtime.targetcheck import Finding, describe
+from syncer.runtime.targetcheck import Check, Finding, describe
 from syncer.settings import JobSettings
 
 
-def check_target(config: LoadedConfig, job: JobSettings) -> TargetReport:
-    """Test the connection, print the capabilities and every finding; exit 1 on a typed failure."""
+def check_target(config: LoadedConfig, job: JobSettings, *, save: bool = True) -> TargetReport:
+    """Test the connection, print the capabilities and every finding; exit 1 on a typed failure.
+
+    ``save``: the capabilities replace the state's cached ones (``test-connection``; ``validate``
+    writes nothing).
+    """
     target = redact_url(job.target.url, keep_path=True)
     try:
-        report = test_connection(config, job)
+        report = test_connection(config, job, save=save)
     except UnauthorizedError as exc:
         fail(f"the target refused the credentials ({exc.status}): check the token. {exc}")
     except NotFoundError as exc:
@@ -46,9 +50,16 @@ def check_target(config: LoadedConfig, job: JobSettings) -> TargetReport:
 
 def refuse_on(errors: Sequence[Finding]) -> None:
     """Exit 1 when the mapping uses what the target lacks: better now than as failed writes."""
-    if errors:
-        count = len(errors)
-        fail(f"{count} mapped attribute(s) in a schema extension the target does not offer; see above")
+    if not errors:
+        return
+    said = []
+    extensions = sum(1 for e in errors if e.check is Check.EXTENSION_NOT_OFFERED)
+    if extensions:
+        said.append(f"{extensions} mapped attribute(s) in a schema extension the target does not offer")
+    unknown = len(errors) - extensions
+    if unknown:
+        said.append(f"{unknown} mapped attribute(s) the target's schema does not have")
+    fail("; ".join(said) + "; see above")
 
 
 def check_source_names(config: LoadedConfig, job: JobSettings) -> int:

@@ -21,6 +21,7 @@ from typing import Any
 import structlog
 
 from syncer.adapters.scim.client import RequestStats, ScimClient
+from syncer.adapters.scim.discovery import TargetCapabilities
 from syncer.adapters.state.store import StateStore
 from syncer.core.changes import DeleteObject, DisableUser, Plan, PlanInputs, Skip
 from syncer.core.intake import Intake, take_in
@@ -35,7 +36,7 @@ from syncer.runtime.changehold import hold_mass_changes, record_held_changes
 from syncer.runtime.executor import ApplyReport
 from syncer.runtime.jobcontext import JobContext, Key
 from syncer.runtime.jobflags import JobFlags
-from syncer.runtime.lookups import match_unlinked
+from syncer.runtime.lookups import match_unlinked, query_each
 from syncer.runtime.notify import notification_events, send_notification
 from syncer.types import Desired, EscrowEntry, JobState, RunStatus, SkipReason, SourceSnapshot, Status
 
@@ -219,10 +220,13 @@ async def match(
     state: JobState,
     waiting: frozenset[Key] = frozenset(),
     only: frozenset[Key] | None = None,
+    capabilities: TargetCapabilities | None = None,
 ) -> Matched:
     """Look up the unlinked objects on the target (``only``: just these, one query each).
 
-    Duplicated sources and escrowed objects waiting for their backoff are not looked up.
+    Duplicated sources and escrowed objects waiting for their backoff are not looked up. What the
+    target announced (``capabilities``) may make it a listing: one that cannot filter is listed
+    even for one object, since its queries answer the first users whatever they ask.
     """
     intake = imported.intake
     failed = (
@@ -230,16 +234,14 @@ async def match(
     )
     unlinked = needs_lookup([*intake.users, *intake.groups], state, failed)
     job = context.job
-    if only is None:
-        lookups = tuple(unlinked)
+    lookups = tuple(unlinked if only is None else (d for d in unlinked if (d.kind, d.source_id) in only))
+    if only is None or (capabilities is not None and capabilities.filter.supported is False):
         matches, failures = await match_unlinked(
-            client, context.mapping, lookups, job.matching, job.target.concurrency
+            client, context.mapping, lookups, job.matching, job.target.concurrency, capabilities
         )
     else:
-        from syncer.runtime.lookups import query_each
-
-        lookups = tuple(d for d in unlinked if (d.kind, d.source_id) in only)
         matches, failures = await query_each(client, context.mapping, lookups, job.target.concurrency)
+    if only is not None:
         for other in unlinked:  # the rest of the plan is cut away; they are not looked up
             matches.setdefault((other.kind, other.source_id), Match(other.source_id, None, ()))
     return Matched(lookups, matches, failures)

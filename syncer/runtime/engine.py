@@ -23,6 +23,7 @@ from syncer.adapters.state.store import StateStore
 from syncer.core.changes import Plan
 from syncer.core.policy import CycleOutcome, JobHealth
 from syncer.errors import PlanRefused, SourceNamesError, SyncerError, TargetError, TargetUnreachable
+from syncer.runtime import capabilities as discovery
 from syncer.runtime import cycle, namecheck
 from syncer.runtime.clocktrust import clock_distrusted, record_clock
 from syncer.runtime.configfile import LoadedConfig
@@ -145,8 +146,13 @@ async def _run(context: JobContext, request: CycleRequest) -> CycleResult:
         waiting = [e for e in escrow if e.skip_cycles > 0]
         async with context.open_client() as client:
             try:
+                found = await discovery.for_cycle(
+                    store, context.name, context.job.target, client, save=mode is Mode.SYNC
+                )
+                discovery.refuse_missing_extensions(context.name, context.mapping, found.capabilities)
+                held_back = frozenset((e.kind, e.source_id) for e in waiting)
                 matched = await cycle.match(
-                    context, client, imported, state, frozenset((e.kind, e.source_id) for e in waiting)
+                    context, client, imported, state, held_back, capabilities=found.capabilities
                 )
             except TargetError as exc:
                 if mode is Mode.SYNC:
@@ -158,7 +164,10 @@ async def _run(context: JobContext, request: CycleRequest) -> CycleResult:
             if mode is Mode.PLAN:
                 return CycleResult(plan=held.plan, requests=client.stats)
             escrowed = frozenset((e.kind, e.source_id) for e in escrow)
-            return await _apply(context, request, store, client, state, imported, held, health, escrowed)
+            update_method = discovery.update_method(context.job.target, found.capabilities)
+            return await _apply(
+                context, request, store, client, state, imported, held, health, escrowed, update_method
+            )
 
 
 async def _import(
@@ -188,8 +197,9 @@ async def _apply(
     held: Held,
     health: JobHealth,
     escrowed: frozenset[Key],
+    update_method: str,
 ) -> CycleResult:
-    """Begin the run, apply, record; the run ends in the one ``finally`` whatever happens."""
+    """Begin the run, apply (with ``update_method``, discovery's), record; one ``finally`` ends the run."""
     clock, plan = request.clock, held.plan
     run_id = store.begin_run(context.name, initial=imported.initial, dry_run=False, started_at=clock())
     store.escrow_tick(context.name)
@@ -204,7 +214,7 @@ async def _apply(
             status, counts = RunStatus.STOPPED, {cycle.SOURCE_OBJECTS: imported.objects}
             return CycleResult(plan=plan, requests=client.stats, run_id=run_id)
         executor, report = await _execute(
-            context, request, store, client, state, imported, plan, run_id, escrowed
+            context, request, store, client, state, imported, plan, run_id, escrowed, update_method
         )
         executor.forget_returned_leavers(set(imported.desired) | set(imported.intake.out_of_scope))
         executor.fill_missing_hashes()
@@ -249,6 +259,7 @@ async def _execute(
     plan: Plan,
     run_id: str,
     escrowed: frozenset[Key],
+    update_method: str,
 ) -> tuple[Executor, ApplyReport]:
     """Send the held plan within the begun run ``run_id``; the executor stays for the bookkeeping after."""
     executor = context.executor(
@@ -261,6 +272,7 @@ async def _execute(
         clock=request.clock,
         on_progress=request.on_progress,
         stop=request.stop,
+        update_method=update_method,
     )
     return executor, await executor.apply(plan)
 

@@ -281,6 +281,7 @@ class JobContext:
         clock: Callable[[], datetime],
         on_progress: Callable[[int, int], None] | None = None,
         stop: Callable[[], str | None] | None = None,
+        update_method: str | None = None,
     ) -> Executor:
         interval = self.job.schedule.interval
         return Executor(
@@ -298,7 +299,7 @@ class JobContext:
             escrowed=escrowed,
             escrow_delay=lambda attempts: escrow_delay(attempts, interval),
             should_stop=stop,
-            update_method=self.job.target.update_method,
+            update_method=update_method or self.job.target.update_method,
             page_size=self.job.matching.page_size,
         )
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from syncer.adapters.scim.client import ScimClient
+from syncer.adapters.scim.discovery import UNKNOWN, TargetCapabilities
 from syncer.adapters.state.store import StateStore
 from syncer.core.changes import Plan
 from syncer.core.findsource import AmbiguousSourceName, find_source_object
@@ -44,6 +45,7 @@ from syncer.core.mapping import source_view
 from syncer.core.matching import Match
 from syncer.core.policy import TOO_MANY_DELETES
 from syncer.errors import SyncerError, TargetError
+from syncer.runtime import capabilities as discovery
 from syncer.runtime import cycle
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.engine import cycle_clock
@@ -159,12 +161,25 @@ async def _provision(
         chosen: set[Key] = {(obj.kind, obj.id)} | {(ObjectKind.USER, m) for m in obj.members}
         _scope_step(context, snapshot, imported, obj, page)
         del snapshot
+        # what the last cycle or test-connection discovered, if anything: no discovery request here
+        known = discovery.cached(store, context.name, context.job.target)
+        capabilities = known.capabilities if known is not None else UNKNOWN
         async with context.open_client() as client:
-            matched = await _match_step(context, client, imported, state, obj, chosen, page)
+            matched = await _match_step(context, client, imported, state, obj, chosen, page, capabilities)
             planned = cycle.plan(context, imported, matched, state)
             held = cycle.hold(context, store, planned, state, approved_shrink=False, release_changes=force)
+            update_method = discovery.update_method(context.job.target, capabilities)
             await _action_step(
-                context, store, client, state, imported, cut(held.plan, chosen, force), obj, clock, page
+                context,
+                store,
+                client,
+                state,
+                imported,
+                cut(held.plan, chosen, force),
+                obj,
+                clock,
+                page,
+                update_method=update_method,
             )
 
 
@@ -221,9 +236,12 @@ async def _match_step(
     obj: SourceObject,
     chosen: set[Key],
     page: _Page,
+    capabilities: TargetCapabilities,
 ) -> cycle.Matched:
     try:
-        matched = await cycle.match(context, client, imported, state, only=frozenset(chosen))
+        matched = await cycle.match(
+            context, client, imported, state, only=frozenset(chosen), capabilities=capabilities
+        )
     except TargetError as exc:
         page.step("Match on the target", FAILURE, f"the target refused the lookup: {exc}")
     keys = [(obj.kind, obj.id), *((ObjectKind.USER, m) for m in obj.members)]
@@ -244,6 +262,8 @@ async def _action_step(
     obj: SourceObject,
     clock: Callable[[], datetime],
     page: _Page,
+    *,
+    update_method: str,
 ) -> None:
     run_id = f"ondemand-{uuid.uuid4().hex}"
     executor = context.executor(
@@ -254,6 +274,7 @@ async def _action_step(
         desired=imported.desired,
         escrowed=frozenset((e.kind, e.source_id) for e in store.escrowed(context.name)),
         clock=clock,
+        update_method=update_method,
     )
     await executor.apply(plan)
     written = store.search_log(job=context.name, run_id=run_id)

@@ -1,14 +1,19 @@
 """A job's mapping held against what its target announces (``test-connection``, ``validate --online``).
 
 A mapped schema extension the target does not offer is an error: every create carrying it would be
-refused, 60 failed POSTs in, instead of once before the first cycle. An attribute the target's
-schema does not list, or lists as ``readOnly``, is a warning: some targets announce less than
-they take, and a readOnly value is ignored or refused but harms nothing else. Every finding names
-the mapping file and line. Nothing is checked when the target did not answer the endpoint.
+refused, 60 failed POSTs in, instead of once before the first cycle (the cycle refuses it too:
+:func:`syncer.runtime.capabilities.refuse_missing_extensions`). An attribute the target's schema
+does not list (``titel``) is an error too, with the nearest name the schema has: it is a typo far
+more often than a target announcing less than it takes. A ``readOnly`` attribute, a schema or a
+sub-attribute not announced is a warning: the value is ignored or refused but harms nothing else.
+Every finding names the mapping file and line. Nothing is checked when the target did not answer
+the endpoint.
 """
 
 from __future__ import annotations
 
+import difflib
+import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -26,11 +31,27 @@ from syncer.types import ObjectKind
 __all__ = ["Finding", "Severity", "mapping_findings"]
 
 
+class Check(enum.Enum):
+    """Which check a finding comes from (the cycle refuses on ``EXTENSION_NOT_OFFERED`` only)."""
+
+    NO_RESOURCE_TYPE = "no_resource_type"
+    EXTENSION_NOT_OFFERED = "extension_not_offered"
+    SCHEMA_NOT_ANNOUNCED = "schema_not_announced"
+    UNKNOWN_ATTRIBUTE = "unknown_attribute"
+    UNKNOWN_SUB_ATTRIBUTE = "unknown_sub_attribute"
+    READ_ONLY = "read_only"
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     severity: Severity
     where: str
     message: str
+    check: Check
+    subject: str = ""
+    """The mapped target path."""
+    urn: str | None = None
+    """The schema the path is in."""
 
     def __str__(self) -> str:
         return f"{self.severity.value}: {self.where} {self.message}"
@@ -47,7 +68,12 @@ def mapping_findings(mapping: CompiledMapping, capabilities: TargetCapabilities)
         if resource_type is None:
             where = attributes[0].where
             found.append(
-                Finding(Severity.WARNING, where, f"the target announces no {kind.endpoint} resource type")
+                Finding(
+                    Severity.WARNING,
+                    where,
+                    f"the target announces no {kind.endpoint} resource type",
+                    Check.NO_RESOURCE_TYPE,
+                )
             )
             continue
         for attribute in attributes:
@@ -57,12 +83,15 @@ def mapping_findings(mapping: CompiledMapping, capabilities: TargetCapabilities)
 
 def _check(a: AttributeMapping, rt: ResourceType, capabilities: TargetCapabilities) -> Iterator[Finding]:
     urn = a.target.schema or rt.schema
-    label = f"{a.path}:"
+
+    def finding(severity: Severity, check: Check, message: str) -> Finding:
+        return Finding(severity, a.where, f"{a.path}: {message}", check, a.path, urn)
+
     if a.target.schema is not None and not rt.offers(urn):
-        yield Finding(
+        yield finding(
             Severity.ERROR,
-            a.where,
-            f"{label} schema extension {urn} is not offered by the target's {rt.name} resource type "
+            Check.EXTENSION_NOT_OFFERED,
+            f"schema extension {urn} is not offered by the target's {rt.name} resource type "
             "(its /ResourceTypes lists it in no schemaExtensions); every write carrying it would be refused",
         )
         return
@@ -72,28 +101,40 @@ def _check(a: AttributeMapping, rt: ResourceType, capabilities: TargetCapabiliti
         return
     schema = capabilities.schema(urn)
     if schema is None:
-        yield Finding(Severity.WARNING, a.where, f"{label} the target's /Schemas does not announce {urn}")
+        yield finding(
+            Severity.WARNING, Check.SCHEMA_NOT_ANNOUNCED, f"the target's /Schemas does not announce {urn}"
+        )
         return
     definition = schema.attribute(a.target.attribute)
     if definition is None:
-        yield Finding(
-            Severity.WARNING,
-            a.where,
-            f"{label} {a.target.attribute!r} is not an attribute of {urn} on the target",
+        hint = did_you_mean(a.target.attribute, [attribute.name for attribute in schema.attributes])
+        yield finding(
+            Severity.ERROR,
+            Check.UNKNOWN_ATTRIBUTE,
+            f"{a.target.attribute!r} is not an attribute of {urn} on the target{hint}",
         )
         return
     found = _sub(definition, a.target.sub_attribute)
     if found is None:
         sub = a.target.sub_attribute
-        yield Finding(
-            Severity.WARNING, a.where, f"{label} {definition.name} has no sub-attribute {sub!r} on the target"
+        yield finding(
+            Severity.WARNING,
+            Check.UNKNOWN_SUB_ATTRIBUTE,
+            f"{definition.name} has no sub-attribute {sub!r} on the target",
         )
     elif found.mutability is Mutability.READ_ONLY:
-        yield Finding(
+        yield finding(
             Severity.WARNING,
-            a.where,
-            f"{label} {found.name} is readOnly on the target: it will ignore or refuse the value",
+            Check.READ_ONLY,
+            f"{found.name} is readOnly on the target: it will ignore or refuse the value",
         )
+
+
+def did_you_mean(name: str, candidates: list[str]) -> str:
+    """``" (did you mean 'title'?)"`` for the closest candidate, compared case-insensitively; else ``""``."""
+    by_lower = {c.lower(): c for c in candidates}
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
 
 
 def _sub(definition: SchemaAttribute, sub: str | None) -> SchemaAttribute | None:

@@ -47,25 +47,38 @@ def test_a_mapped_extension_the_target_lacks_is_refused_naming_the_line(
     workspace.run("validate")  # offline, nothing to hold it against
 
 
-def test_unknown_and_read_only_attributes_are_warned_with_their_line(workspace: Workspace) -> None:
+def test_read_only_attributes_are_warned_and_unknown_ones_refused_with_their_line(
+    workspace: Workspace,
+) -> None:
+    """A readOnly attribute harms nothing else: a warning. One the schema lacks is a typo far more
+    often than a target announcing less than it takes: an error, with the nearest name it has."""
     mapping = workspace.root / "mapping.yaml"
     text = ASANA.read_text().replace(
         "  - target: title\n",
-        "  - target: groups\n    source: department\n  - target: favouriteColour\n"
-        "    source: city\n  - target: title\n",
+        "  - target: groups\n    source: department\n  - target: titel\n"
+        "    source: city\n  - target: favouriteColour\n    source: city\n  - target: title\n",
     )
     mapping.write_text(text)
     workspace.mapping = mapping
     workspace.write_config()
-    for command in (("test-connection",), ("validate", "--online")):
-        result = workspace.run(*command)
-        groups, colour = _line_of(mapping, "target: groups"), _line_of(mapping, "favouriteColour")
+    workspace.run("validate")  # offline there is no schema to hold the names against
+    groups, titel = _line_of(mapping, "target: groups"), _line_of(mapping, "target: titel")
+    colour = _line_of(mapping, "favouriteColour")
+    core = "urn:ietf:params:scim:schemas:core:2.0:User"
+    for command in (("validate", "--online"), ("test-connection",)):
+        result = workspace.run(*command, expect=1)
         assert f"warning: {mapping}:{groups} groups: groups is readOnly on the target" in result.stderr
         assert (
-            f"warning: {mapping}:{colour} favouriteColour: 'favouriteColour' is not an attribute of "
-            "urn:ietf:params:scim:schemas:core:2.0:User on the target"
+            f"error: {mapping}:{titel} titel: 'titel' is not an attribute of {core} on the target "
+            "(did you mean 'title'?)"
         ) in result.stderr
-        assert result.stderr.count("warning:") == 2
+        assert (
+            f"error: {mapping}:{colour} favouriteColour: 'favouriteColour' is not an attribute of "
+            f"{core} on the target\n"
+        ) in result.stderr  # nothing near enough to suggest
+        assert result.stderr.count("warning:") == 1 and result.stderr.count("error: /") == 2
+        assert "2 mapped attribute(s) the target's schema does not have; see above" in result.stderr
+        assert "valid" not in result.stdout
 
 
 def test_a_target_without_discovery_still_connects(workspace: Workspace, hostile: HostileTarget) -> None:
@@ -83,3 +96,15 @@ def test_a_target_that_cannot_filter_is_reported(workspace: Workspace, hostile: 
     result = workspace.run("test-connection")
     assert "patch: no; filter: no (maxResults 0)" in result.stdout
     assert "matching lists the target" in result.stdout
+
+
+def test_test_connection_caches_the_capabilities_and_validate_writes_nothing(workspace: Workspace) -> None:
+    """test-connection always asks again and keeps the answers for the cycles; validate only reads."""
+    workspace.run("validate", "--online")
+    assert not workspace.state.exists() or workspace.sql("select count(*) from target_capabilities") == [(0,)]
+    workspace.run("test-connection")
+    first = workspace.sql("select job, target_url, fetched_at from target_capabilities")
+    assert [(job, url) for job, url, _ in first] == [("e2e", workspace.server.base_url)]
+    workspace.run("test-connection")
+    again = workspace.sql("select fetched_at from target_capabilities")
+    assert len(again) == 1 and again[0][0] > first[0][2]  # refreshed, not read from the cache

@@ -31,7 +31,10 @@ LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
 
 class FakeTarget:
-    """A SCIM target in memory: list with an ``eq`` filter, create, patch; every request recorded."""
+    """A SCIM target in memory: list with an ``eq`` filter, create, patch; every request recorded.
+
+    It has no discovery endpoints (404, as some targets): the cycle then goes on RFC defaults.
+    """
 
     def __init__(self) -> None:
         self.objects: dict[str, dict[str, dict[str, Any]]] = {"Users": {}, "Groups": {}}
@@ -49,6 +52,9 @@ class FakeTarget:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append((request.method, request.url.path))
         kind = request.url.path.split("/")[-1 if request.method in ("GET", "POST") else -2]
+        if kind not in self.objects:
+            error = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404"}
+            return httpx.Response(404, json=error)
         if request.method == "GET":
             return self._list(kind, parse_qs(request.url.query.decode()))
         self.before_write()

@@ -9,6 +9,10 @@
     the proxy drops ``filter`` from every query, as such a target ignores it.
 ``no_discovery``
     All three discovery endpoints answer 404.
+``small_pages``
+    ``/ServiceProviderConfig`` says ``filter.maxResults: 7``; nothing else is bent.
+``broken_discovery``
+    All three discovery endpoints answer 500, as a target whose discovery is broken does.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ import json
 from typing import Any
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-DISCOVERY_MODES = ("no_enterprise", "no_filter", "no_discovery")
+DISCOVERY_MODES = ("no_enterprise", "no_filter", "no_discovery", "broken_discovery", "small_pages")
 ENDPOINTS = ("ServiceProviderConfig", "ResourceTypes", "Schemas")
+SMALL_PAGE = 7
 
 
 def endpoint_of(path: str) -> str | None:
@@ -44,10 +49,14 @@ def bend(mode: str, endpoint: str, content: bytes) -> tuple[int, bytes]:
     """The status and body the bent target answers for a discovery endpoint."""
     if mode == "no_discovery":
         return 404, b'{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"404"}'
+    if mode == "broken_discovery":
+        return 500, b'{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"500"}'
     data: Any = json.loads(content)
     if mode == "no_filter" and endpoint == "ServiceProviderConfig":
         data["filter"] = {"supported": False, "maxResults": 0}
         data["patch"] = {"supported": False}
+    elif mode == "small_pages" and endpoint == "ServiceProviderConfig":
+        data["filter"] = {"supported": True, "maxResults": SMALL_PAGE}
     elif mode == "no_enterprise" and endpoint == "ResourceTypes":
         for resource_type in data.get("Resources", []):
             resource_type.pop("schemaExtensions", None)

@@ -23,7 +23,7 @@ server (``base_url`` keeps its ``/v2`` suffix); the mode bends the request or th
     ``Content-Length`` and generated as it goes (the proxy holds none of it).
 ``drip``
     The real answer, one byte every ``drip_interval`` seconds.
-``no_enterprise``, ``no_filter``, ``no_discovery``
+``no_enterprise``, ``no_filter``, ``no_discovery``, ``broken_discovery``, ``small_pages``
     Discovery endpoints (and writes) bent as :mod:`tests.support.discovery_bends` describes.
 ``duplicate_member_add``
     A member ``add`` of a member the group holds lists it twice (:mod:`tests.support.member_bends`).

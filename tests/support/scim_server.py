@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
+DISCOVERY_ENDPOINTS = frozenset({"ServiceProviderConfig", "ResourceTypes", "Schemas"})
 KINDS = {"Users": "User", "Groups": "Group"}
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 # Building the provider compiles pydantic models; on CPython 3.11 two threads doing so at once can
@@ -71,11 +72,14 @@ class _Counting:
     def __init__(self, app: WSGIApplication) -> None:
         self.app = app
         self.counts: Counter[str] = Counter()
+        self.discovery = 0
         self.lock = threading.Lock()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        endpoint = str(environ.get("PATH_INFO", "")).rstrip("/").rsplit("/", 1)[-1]
         with self.lock:
             self.counts[environ["REQUEST_METHOD"]] += 1
+            self.discovery += endpoint in DISCOVERY_ENDPOINTS
         return self.app(environ, start_response)
 
 
@@ -149,10 +153,16 @@ class ScimTestServer:
         """Zero the request counters (the store stays), so a test counts only what follows."""
         with self._counting.lock:
             self._counting.counts.clear()
+            self._counting.discovery = 0
 
     def counts(self) -> dict[str, int]:
         with self._counting.lock:
             return dict(self._counting.counts)
+
+    def discovery_requests(self) -> int:
+        """How many of the counted requests asked /ServiceProviderConfig, /ResourceTypes or /Schemas."""
+        with self._counting.lock:
+            return self._counting.discovery
 
     def writes(self) -> int:
         counts = self.counts()

@@ -4,7 +4,8 @@ RFC 7644 §4 makes the three endpoints mandatory, yet real targets leave some ou
 JSON array where a ListResponse belongs, or omit fields. So parsing is tolerant: a missing
 endpoint or field reads as *unknown* (``None``), never as "unsupported", and only an answer that
 is not JSON at all is ignored with a note. The parsing is sans-I/O; :func:`discover` does the
-three reads through a :class:`~syncer.adapters.scim.client.ScimClient`.
+three reads through a :class:`~syncer.adapters.scim.client.ScimClient`; :class:`DiscoveryAnswers`
+keeps the raw answers, which is what the state caches.
 """
 
 from __future__ import annotations
@@ -285,7 +286,48 @@ def _enum(kind: type[E], value: Any, default: E) -> E:
 # --- reading ---------------------------------------------------------------------------------------
 
 
-async def discover(client: ScimClient) -> TargetCapabilities:
+@dataclass(frozen=True, slots=True)
+class DiscoveryAnswers:
+    """The three answers as the target sent them (JSON, ``None`` where it has no such endpoint).
+
+    This is what the state caches (``target_capabilities``): parsing again on the way out means a
+    parser that learns more reads more from an old cache, and the cache never holds a stale shape.
+    """
+
+    service_provider_config: Any = None
+    resource_types: Any = None
+    schemas: Any = None
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ServiceProviderConfig": self.service_provider_config,
+            "ResourceTypes": self.resource_types,
+            "Schemas": self.schemas,
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> DiscoveryAnswers:
+        """Back from :meth:`to_json`; anything else (a damaged row) reads as nothing discovered."""
+        if not isinstance(data, Mapping):
+            return cls()
+        notes = data.get("notes")
+        return cls(
+            data.get("ServiceProviderConfig"),
+            data.get("ResourceTypes"),
+            data.get("Schemas"),
+            tuple(n for n in notes if isinstance(n, str)) if isinstance(notes, list) else (),
+        )
+
+    @property
+    def capabilities(self) -> TargetCapabilities:
+        return capabilities_from(
+            self.service_provider_config, self.resource_types, self.schemas, notes=self.notes
+        )
+
+
+async def read_answers(client: ScimClient) -> DiscoveryAnswers:
     """Read the three endpoints; one the target lacks (404 and the like) is unknown, not an error.
 
     A 401 or an unreachable target still raises: those say the target is wrong, not old.
@@ -298,7 +340,12 @@ async def discover(client: ScimClient) -> TargetCapabilities:
             notes.append(note)
         answers.append(answer)
     config, resource_types, schemas = answers
-    return capabilities_from(config, resource_types, schemas, notes=tuple(notes))
+    return DiscoveryAnswers(config, resource_types, schemas, tuple(notes))
+
+
+async def discover(client: ScimClient) -> TargetCapabilities:
+    """:func:`read_answers`, parsed."""
+    return (await read_answers(client)).capabilities
 
 
 async def _read(client: ScimClient, endpoint: str) -> tuple[Any, str | None]:

@@ -163,6 +163,16 @@ runner_leases = sa.Table(
     sa.Column("expires_at", sa.Float, nullable=False),
 )
 
+# A job's target discovery answers as JSON, by target URL; staleness is runtime.capabilities' call.
+target_capabilities = sa.Table(
+    "target_capabilities",
+    metadata,
+    sa.Column("job", sa.String(200), primary_key=True),
+    sa.Column("target_url", sa.String(1000), primary_key=True),
+    sa.Column("answers", sa.Text, nullable=False, default="{}"),
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+)
+
 # run_id has no foreign key on purpose: an entry must be recordable even when the run row is not
 # (provision on demand, a test), and the log is an audit trail that should outlive run pruning.
 provisioning_log = sa.Table(

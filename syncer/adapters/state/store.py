@@ -3,7 +3,8 @@
 :class:`StateStore` is what the rest of syncer imports; each concern lives in its own module
 and is mixed in here: links (:mod:`.links`), runs and restarts (:mod:`.runs`), escrow
 (:mod:`.escrow`), per-job flags (:mod:`.flags`), the provisioning log (:mod:`.provlog`) and the
-single-runner leases (:mod:`.leases`). They share one :class:`~.database.Database`: the engine,
+single-runner leases (:mod:`.leases`) and the target's discovery answers
+(:mod:`.capabilities`). They share one :class:`~.database.Database`: the engine,
 the error translation and the write gate (file identity, lease fence).
 
 Every write commits before it returns. SQLite (the default) runs in WAL mode with a busy timeout
@@ -13,6 +14,7 @@ works by URL.
 
 from __future__ import annotations
 
+from syncer.adapters.state.capabilities import CapabilityStore, StoredDiscovery
 from syncer.adapters.state.database import Database
 from syncer.adapters.state.escrow import EscrowStore
 from syncer.adapters.state.flags import FlagStore
@@ -21,10 +23,12 @@ from syncer.adapters.state.links import LinkStore, fingerprint
 from syncer.adapters.state.provlog import ProvisioningLogStore
 from syncer.adapters.state.runs import RUNNING, RunStore
 
-__all__ = ["RUNNING", "StateStore", "fingerprint"]
+__all__ = ["RUNNING", "StateStore", "StoredDiscovery", "fingerprint"]
 
 
-class StateStore(LinkStore, RunStore, EscrowStore, FlagStore, ProvisioningLogStore, LeaseStore):
+class StateStore(
+    LinkStore, RunStore, EscrowStore, FlagStore, ProvisioningLogStore, LeaseStore, CapabilityStore
+):
     """What syncer remembers between cycles, per job: links to target objects, runs, the provisioning log.
 
     Jobs share the database but never each other's rows: every query is scoped by job name.
