@@ -326,7 +326,14 @@ def test_incremental_sync_with_a_refused_token_stops_the_cycle(
         user["jobTitle"] = f"Retitled {i}"
     small.save(data)
     # every title changes on purpose: the change threshold would hold them all before any request
-    small.write_config(url=guarded.base_url, extra_job="    safety: {change_threshold: none}\n")
+    no_guard = "    safety: {change_threshold: none}\n"
+    # the target's discovery read with the right token and cached: the cycle's first write is refused
+    (small.root / "right").write_text("right\n", encoding="utf-8")
+    (small.root / "right").chmod(0o600)
+    small.write_config(url=guarded.base_url, extra_job=no_guard, token_line="token_file: right")
+    small.run("test-connection")
+    small.write_config(url=guarded.base_url, extra_job=no_guard)
+    guarded.reset()
     result = small.run("sync", expect=1)
     assert "cycle stopped: the target refused the credentials" in result.stderr
     assert sum(guarded.counts().values()) < 10, guarded.counts()
