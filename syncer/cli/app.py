@@ -1,8 +1,10 @@
 """The ``syncer`` Typer app, its global options, and how errors become exit codes.
 
 Exit codes: 0 done; 1 an error (invalid config, unreadable source, failed objects, refused
-plan); 2 with ``plan --detailed-exitcode`` when the plan has changes; 75 (``EX_TEMPFAIL``) when a
-command that writes found the job run by another process (its lease held) and did not wait.
+plan); 2 with ``plan --detailed-exitcode`` when the plan has changes or held removals; 3 when
+``sync``, ``apply`` or ``provision`` held removals at the deletion threshold (nothing else went
+wrong: held work is pending work, not success); 75 (``EX_TEMPFAIL``) when a command that writes
+found the job run by another process (its lease held) and did not wait.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ class LogLevel(Enum):
     WARNING = "warning"
     ERROR = "error"
 
+
+HELD_REMOVALS = 3
+"""Exit code: the deletion threshold held removals; ``syncer approve-deletions`` releases them."""
 
 LEASE_HELD = 75
 """Exit code: another process runs the job (sysexits' EX_TEMPFAIL: try again later)."""

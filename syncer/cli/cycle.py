@@ -27,8 +27,9 @@ from syncer.cli.app import (
     options,
     out,
 )
+from syncer.cli.outcome import cycle_report
 from syncer.cli.targets import check_target, refuse_on
-from syncer.core.rendering import render_json, render_text, summary, verify_saved
+from syncer.core.rendering import render_json, render_text, verify_saved
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.engine import CycleResult, check_job, run_cycle, shifted_clock
 from syncer.runtime.private import write_private
@@ -93,7 +94,10 @@ def plan(
     ] = None,
     detailed_exitcode: Annotated[
         bool,
-        typer.Option("--detailed-exitcode", help="Exit 2 when the plan has changes, 0 when it has none."),
+        typer.Option(
+            "--detailed-exitcode",
+            help="Exit 2 when the plan has changes or held removals, 0 when it has none.",
+        ),
     ] = False,
     why: Annotated[
         str | None, typer.Option("--why", help="Print the scope evaluation of one source object and stop.")
@@ -128,7 +132,7 @@ def plan(
             except OSError as exc:
                 fail(f"{out_file}: cannot write the plan: {exc.strerror or exc}")
             err.print(f"plan saved to {out_file}; apply it with: syncer apply {out_file}", markup=False)
-    if detailed_exitcode and result.plan.changes:
+    if detailed_exitcode and result.plan.pending:
         raise typer.Exit(2)
 
 
@@ -156,32 +160,14 @@ def _progress_runner(label: str) -> tuple[ProgressTracker | None, Progress | Non
     return ProgressTracker(update), progress
 
 
-def _report(result: CycleResult) -> None:
-    counts = summary(result.plan)
-    applied = result.report.run_counts if result.report else None
-    if applied is not None:
-        # what the changes' results say was done: never a create that did not happen
-        for key in ("create", "update", "link", "disable", "delete"):
-            counts[key] = applied.done(key)
-        counts["members_added"] = applied.members_added
-        counts["members_removed"] = applied.members_removed
-    requests = ", ".join(f"{m} {n}" for m, n in sorted(result.requests.by_method.items())) or "none"
-    failures = result.report.failures if result.report else 0
-    kind = "initial" if result.plan.initial else "incremental"
-    if failures:
-        err.print(
-            f"{failures} object(s) failed: `syncer logs --status failure --run {result.run_id}`", markup=False
-        )
-    out.print(
-        f"Synced job {result.plan.job} ({kind} cycle {result.run_id}): {counts['create']} created, "
-        f"{counts['update']} updated, {counts['link']} linked, {counts['disable']} disabled, "
-        f"{counts['delete']} deleted, {counts['members_added']} members added, "
-        f"{counts['members_removed']} removed; {failures} failed.",
-        markup=False,
-    )
-    out.print(f"Requests: {requests} ({result.requests.writes} writes).", markup=False)
-    if result.report and result.report.stopped:
-        err.print(f"cycle stopped: {result.report.stopped}", markup=False)
+def _report(result: CycleResult) -> int:
+    """Print the cycle's summary; returns the exit code it calls for."""
+    report = cycle_report(result)
+    for line in report.err:
+        err.print(line, markup=False)
+    for line in report.out:
+        out.print(line, markup=False)
+    return report.exit_code
 
 
 def _sync(
@@ -221,9 +207,9 @@ def sync(
             return
         with job_lease(config, job, "sync", wait, wait_timeout):
             result = _sync(config, job, None, clock)
-        _report(result)
-    if result.report and (result.report.failures or result.report.stopped):
-        raise typer.Exit(1)
+        code = _report(result)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -242,6 +228,6 @@ def apply(
         config = load()
         with job_lease(config, str(data["job"]), "apply", wait, wait_timeout):
             result = _sync(config, str(data["job"]), data)
-        _report(result)
-    if result.report and (result.report.failures or result.report.stopped):
-        raise typer.Exit(1)
+        code = _report(result)
+    if code:
+        raise typer.Exit(code)

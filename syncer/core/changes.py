@@ -261,5 +261,10 @@ class Plan:
     def empty(self) -> bool:
         return not self.changes
 
+    @property
+    def pending(self) -> bool:
+        """Work is left: changes to send, or removals held for an approval (held work is not done)."""
+        return bool(self.changes or self.held)
+
     def of_phase(self, phase: Phase) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.phase is phase)

@@ -72,6 +72,7 @@ def summary(plan: Plan) -> dict[str, int]:
             counts["delete"] += 1
     counts["skipped"] = sum(1 for s in plan.skips if s.status is Status.SKIPPED)
     counts["failed"] = sum(1 for s in plan.skips if s.status is Status.FAILURE)
+    counts["held"] = len(plan.held)
     keys = (
         "create",
         "update",
@@ -82,6 +83,7 @@ def summary(plan: Plan) -> dict[str, int]:
         "members_removed",
         "skipped",
         "failed",
+        "held",
     )
     return {k: counts.get(k, 0) for k in keys}
 
@@ -92,7 +94,8 @@ def summary_line(plan: Plan) -> str:
         f"Plan: {c['create']} to create, {c['update']} to update, {c['link']} to link, "
         f"{c['disable']} to disable, {c['delete']} to delete, "
         f"{c['members_added']} members to add, {c['members_removed']} to remove; "
-        f"{c['skipped']} unchanged or skipped, {c['failed']} failing."
+        f"{c['skipped']} unchanged or skipped, {c['failed']} failing"
+        + (f", {c['held']} disables/deletes held." if c["held"] else ".")
     )
 
 
@@ -118,7 +121,7 @@ def render_text(plan: Plan, *, show_failures: bool = True) -> str:
             f"HELD: {plan.held_reason}. Check the source and the scope; to release exactly these, run "
             f"`syncer approve-deletions --job {plan.job}`."
         )
-    if not plan.changes:
+    if not plan.pending:
         lines.append("No changes. The target is up to date.")
     lines.append(summary_line(plan))
     # values come from the source: a newline or an escape sequence in one must not forge a line

@@ -1,0 +1,82 @@
+"""What ``sync`` and ``apply`` say after a cycle, and the exit code that goes with it.
+
+Nothing here may look like success when it is not: removals the deletion threshold held are
+pending work (counted in the summary, exit 3), and a cycle in which nothing that was attempted
+landed says the cycle failed instead of "Synced".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from syncer.cli.app import HELD_REMOVALS
+from syncer.core.rendering import summary
+from syncer.runtime.cycle import CycleResult
+
+APPLIED = ("create", "update", "link", "disable", "delete", "members_added", "members_removed")
+"""The counts of what a cycle changed on the target."""
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    """The lines a finished cycle prints: results to stdout, what went wrong to stderr."""
+
+    out: tuple[str, ...]
+    err: tuple[str, ...]
+    exit_code: int
+
+
+def _counts(result: CycleResult) -> dict[str, int]:
+    counts = summary(result.plan)
+    applied = result.report.run_counts if result.report else None
+    if applied is not None:
+        # what the changes' results say was done: never a create that did not happen
+        for key in ("create", "update", "link", "disable", "delete"):
+            counts[key] = applied.done(key)
+        counts["members_added"] = applied.members_added
+        counts["members_removed"] = applied.members_removed
+    return counts
+
+
+def held_line(result: CycleResult) -> str | None:
+    """The held removals, with what releases them; ``None`` when the threshold held nothing."""
+    if not result.plan.held:
+        return None
+    job = result.plan.job
+    return (
+        f"HELD: {result.plan.held_reason}. Review them with `syncer plan --job {job}`, then release "
+        f"exactly these with `syncer approve-deletions --job {job}`."
+    )
+
+
+def exit_code(result: CycleResult) -> int:
+    """1 when objects failed or the cycle stopped; 3 when removals were held; else 0."""
+    if result.report and (result.report.failures or result.report.stopped):
+        return 1
+    return HELD_REMOVALS if result.plan.held else 0
+
+
+def cycle_report(result: CycleResult) -> CycleReport:
+    """The summary of a cycle that got through its apply (or stopped in it)."""
+    counts = _counts(result)
+    requests = ", ".join(f"{m} {n}" for m, n in sorted(result.requests.by_method.items())) or "none"
+    failures = result.report.failures if result.report else 0
+    kind = "initial" if result.plan.initial else "incremental"
+    err: list[str] = []
+    if failures:
+        err.append(f"{failures} object(s) failed: `syncer logs --status failure --run {result.run_id}`")
+    held = len(result.plan.held)
+    out = [
+        f"Synced job {result.plan.job} ({kind} cycle {result.run_id}): {counts['create']} created, "
+        f"{counts['update']} updated, {counts['link']} linked, {counts['disable']} disabled, "
+        f"{counts['delete']} deleted, {counts['members_added']} members added, "
+        f"{counts['members_removed']} removed; {failures} failed"
+        + (f"; {held} disables/deletes held." if held else "."),
+    ]
+    line = held_line(result)
+    if line is not None:
+        out.append(line)
+    out.append(f"Requests: {requests} ({result.requests.writes} writes).")
+    if result.report and result.report.stopped:
+        err.append(f"cycle stopped: {result.report.stopped}")
+    return CycleReport(tuple(out), tuple(err), exit_code(result))
