@@ -56,23 +56,32 @@ def exit_code(result: CycleResult) -> int:
     return HELD_REMOVALS if result.plan.held else 0
 
 
-def cycle_report(result: CycleResult) -> CycleReport:
-    """The summary of a cycle that got through its apply (or stopped in it)."""
-    counts = _counts(result)
-    requests = ", ".join(f"{m} {n}" for m, n in sorted(result.requests.by_method.items())) or "none"
-    failures = result.report.failures if result.report else 0
+def _headline(result: CycleResult, counts: dict[str, int], failures: int) -> str:
+    """ "Synced job ..." with the counts, or "Cycle failed ..." when objects failed and nothing landed."""
     kind = "initial" if result.plan.initial else "incremental"
-    err: list[str] = []
-    if failures:
-        err.append(f"{failures} object(s) failed: `syncer logs --status failure --run {result.run_id}`")
     held = len(result.plan.held)
-    out = [
+    tail = f"; {held} disables/deletes held." if held else "."
+    if failures and not any(counts[key] for key in APPLIED):
+        return (
+            f"Cycle failed for job {result.plan.job} ({kind} cycle {result.run_id}): {failures} object(s) "
+            f"failed and nothing was changed on the target{tail}"
+        )
+    return (
         f"Synced job {result.plan.job} ({kind} cycle {result.run_id}): {counts['create']} created, "
         f"{counts['update']} updated, {counts['link']} linked, {counts['disable']} disabled, "
         f"{counts['delete']} deleted, {counts['members_added']} members added, "
-        f"{counts['members_removed']} removed; {failures} failed"
-        + (f"; {held} disables/deletes held." if held else "."),
-    ]
+        f"{counts['members_removed']} removed; {failures} failed{tail}"
+    )
+
+
+def cycle_report(result: CycleResult) -> CycleReport:
+    """The summary of a cycle that got through its apply (or stopped in it)."""
+    requests = ", ".join(f"{m} {n}" for m, n in sorted(result.requests.by_method.items())) or "none"
+    failures = result.report.failures if result.report else 0
+    err: list[str] = []
+    if failures:
+        err.append(f"{failures} object(s) failed: `syncer logs --status failure --run {result.run_id}`")
+    out = [_headline(result, _counts(result), failures)]
     line = held_line(result)
     if line is not None:
         out.append(line)

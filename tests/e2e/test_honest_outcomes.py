@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.e2e.conftest import Workspace
+from tests.e2e.conftest import ROOT, Workspace
 
 HELD_REMOVALS = 3
 """The exit code of a sync, apply or provision that held removals (README: CLI reference)."""
@@ -64,3 +64,17 @@ def test_provision_of_a_held_removal_exits_3(synced: Workspace) -> None:
     held = synced.run("provision", "--id", leavers[0]["id"], expect=HELD_REMOVALS)
     assert "held by the deletion threshold" in held.stdout
     assert synced.server.writes() == 0
+
+
+def test_a_cycle_where_every_change_failed_says_the_cycle_failed(synced: Workspace) -> None:
+    """A mapped target path the app lacks (``titel``): every update is refused; the cycle says it failed."""
+    mapping = synced.root / "mapping.yaml"
+    text = (ROOT / "mappings" / "asana.yaml").read_text("utf-8")
+    mapping.write_text(text.replace("- target: title\n", "- target: titel\n"), "utf-8")
+    synced.mapping = mapping
+    synced.write_config()
+    result = synced.run("sync", expect=1)
+    assert "Synced job" not in result.stdout
+    assert result.stdout.startswith("Cycle failed for job e2e (incremental cycle "), result.stdout
+    assert "nothing was changed on the target" in result.stdout
+    assert "`syncer logs --status failure --run " in result.stderr
