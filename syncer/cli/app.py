@@ -115,14 +115,19 @@ def errors_to_exit() -> Iterator[None]:
     try:
         yield
     except ConfigError as exc:  # UnknownJob among them: --job names no job of the config
-        fail(str(exc))
+        fail(_noted(str(exc), exc))
     except LeaseHeld as exc:
-        fail(str(exc), LEASE_HELD)
+        fail(_noted(str(exc), exc), LEASE_HELD)
     except UnauthorizedError as exc:
         # a 401/403 while matching, before the executor could say so: name the credentials
-        fail(f"the target refused the credentials ({exc.status}): check the token. {exc}")
+        fail(_noted(f"the target refused the credentials ({exc.status}): check the token. {exc}", exc))
     except SyncerError as exc:
-        fail(str(exc))
+        fail(_noted(str(exc), exc))
+
+
+def _noted(message: str, exc: BaseException) -> str:
+    """The message and, on their own lines, the notes added on the way out (the quarantine it caused)."""
+    return "\n".join([message, *getattr(exc, "__notes__", ())])
 
 
 def load() -> LoadedConfig:

@@ -23,18 +23,20 @@ from syncer.cli.app import (
     errors_to_exit,
     fail,
     job_lease,
+    job_name,
     load,
     options,
     out,
 )
-from syncer.cli.outcome import cycle_report
+from syncer.cli.outcome import cycle_report, quarantine_lines
 from syncer.cli.targets import check_target, refuse_on
 from syncer.core.rendering import render_json, render_text, verify_saved
+from syncer.errors import SyncerError
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.engine import CycleResult, check_job, run_cycle, shifted_clock
 from syncer.runtime.private import write_private
 from syncer.runtime.progress import ProgressTracker, ProgressView
-from syncer.runtime.standing import explain_scope
+from syncer.runtime.standing import explain_scope, job_overview
 
 
 @app.command()
@@ -160,14 +162,31 @@ def _progress_runner(label: str) -> tuple[ProgressTracker | None, Progress | Non
     return ProgressTracker(update), progress
 
 
-def _report(result: CycleResult) -> int:
-    """Print the cycle's summary; returns the exit code it calls for."""
+def _report(result: CycleResult, told: list[str]) -> int:
+    """Print the cycle's summary and what it did to the quarantine; returns the exit code it calls for."""
     report = cycle_report(result)
     for line in report.err:
         err.print(line, markup=False)
-    for line in report.out:
+    for line in (*report.out, *told):
         out.print(line, markup=False)
     return report.exit_code
+
+
+def _told_sync(
+    config: LoadedConfig,
+    job: str,
+    saved: dict[str, Any] | None,
+    clock: Callable[[], datetime] | None = None,
+) -> tuple[CycleResult, list[str]]:
+    """Run the cycle, and say what it did to the job's quarantine (on its error, as notes on it)."""
+    before = job_overview(config, job).health
+    try:
+        result = _sync(config, job, saved, clock)
+    except SyncerError as exc:
+        for line in quarantine_lines(before, job_overview(config, job)):
+            exc.add_note(line)
+        raise
+    return result, quarantine_lines(before, job_overview(config, job))
 
 
 def _sync(
@@ -205,9 +224,10 @@ def sync(
         if dry_run:
             _show_plan(run_cycle(config, job, mode="plan", clock=clock), "text")
             return
-        with job_lease(config, job, "sync", wait, wait_timeout):
-            result = _sync(config, job, None, clock)
-        code = _report(result)
+        name = job_name(config, job)
+        with job_lease(config, name, "sync", wait, wait_timeout):
+            result, told = _told_sync(config, name, None, clock)
+        code = _report(result, told)
     if code:
         raise typer.Exit(code)
 
@@ -226,8 +246,9 @@ def apply(
         except (OSError, ValueError) as exc:
             fail(f"{plan_file}: {exc}")
         config = load()
-        with job_lease(config, str(data["job"]), "apply", wait, wait_timeout):
-            result = _sync(config, str(data["job"]), data)
-        code = _report(result)
+        name = job_name(config, str(data["job"]))
+        with job_lease(config, name, "apply", wait, wait_timeout):
+            result, told = _told_sync(config, name, data)
+        code = _report(result, told)
     if code:
         raise typer.Exit(code)

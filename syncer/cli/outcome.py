@@ -1,8 +1,9 @@
 """What ``sync`` and ``apply`` say after a cycle, and the exit code that goes with it.
 
 Nothing here may look like success when it is not: removals the deletion threshold held are
-pending work (counted in the summary, exit 3), and a cycle in which nothing that was attempted
-landed says the cycle failed instead of "Synced".
+pending work (counted in the summary, exit 3), a cycle in which nothing that was attempted
+landed says the cycle failed instead of "Synced", and a cycle that quarantined the job (or
+lifted its quarantine) says so where it happens, not only in ``syncer status``.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from syncer.cli.app import HELD_REMOVALS
+from syncer.core.policy import TOO_MANY_DELETES, JobHealth
 from syncer.core.rendering import summary
 from syncer.runtime.cycle import CycleResult
+from syncer.runtime.standing import JobStanding
 
 APPLIED = ("create", "update", "link", "disable", "delete", "members_added", "members_removed")
 """The counts of what a cycle changed on the target."""
@@ -89,3 +92,43 @@ def cycle_report(result: CycleResult) -> CycleReport:
     if result.report and result.report.stopped:
         err.append(f"cycle stopped: {result.report.stopped}")
     return CycleReport(tuple(out), tuple(err), exit_code(result))
+
+
+def _retry(after: JobStanding) -> str:
+    if after.next_run is None:
+        return "the daemon does not run it"
+    return f"the daemon retries it at {after.next_run:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _clear_hint(job: str, reason: str) -> str:
+    if reason == TOO_MANY_DELETES:
+        return (
+            f"review the held removals with `syncer plan --job {job}`, release them with "
+            f"`syncer approve-deletions --job {job}`, and the next clean cycle lifts it"
+        )
+    return (
+        f"fix the cause, then `syncer sync --job {job}`: a clean cycle lifts it "
+        f"(`syncer restart --job {job}` clears it at once, with escrow and change tracking)"
+    )
+
+
+def quarantine_lines(before: JobHealth, after: JobStanding) -> list[str]:
+    """What this cycle did to the job's standing: quarantined it, kept it quarantined, lifted it, disabled it.
+
+    Nothing when the cycle left the standing as it was (a refusal before anything was recorded).
+    """
+    job, health = after.job, after.health
+    if health == before:
+        return []
+    if health.disabled_reason is not None and before.disabled_reason is None:
+        return [
+            f"job {job} is now disabled: {health.disabled_reason}; `syncer restart --job {job}` enables it"
+        ]
+    now, was = health.quarantine, before.quarantine
+    if now is None:
+        return [f"job {job}: cleared quarantine {was.reason} (this cycle ran clean)"] if was else []
+    why = f"{now.reason}: {now.detail}" if now.detail else now.reason
+    if was is None:
+        return [f"job {job} is now quarantined ({why}); {_retry(after)}; {_clear_hint(job, now.reason)}."]
+    since = f"{now.since:%Y-%m-%d %H:%M} UTC"
+    return [f"job {job} is still quarantined ({why}), since {since}; {_retry(after)}."]

@@ -41,6 +41,7 @@ def test_held_removals_are_pending_work_in_plan_apply_and_sync(synced: Workspace
     applied = synced.run("apply", "plan.json", expect=HELD_REMOVALS)
     assert "0 disabled" in applied.stdout and "; 0 failed; 3 disables/deletes held." in applied.stdout
     assert "`syncer approve-deletions --job e2e`" in applied.stdout
+    assert "job e2e is now quarantined (TooManyDeletes: " in applied.stdout
     assert synced.server.writes() == 0
 
     again = synced.run("sync", expect=HELD_REMOVALS)  # still held: still pending, still exit 3
@@ -52,6 +53,7 @@ def test_held_removals_are_pending_work_in_plan_apply_and_sync(synced: Workspace
     synced.run("approve-deletions", "--job", "e2e")
     released = synced.run("sync")
     assert "3 disabled" in released.stdout and "held" not in released.stdout
+    assert "job e2e: cleared quarantine TooManyDeletes (this cycle ran clean)" in released.stdout
     assert all(synced.users()[u["userPrincipalName"]]["active"] is False for u in leavers)
     done = synced.run("plan", "--detailed-exitcode")
     assert "No changes. The target is up to date." in done.stdout
