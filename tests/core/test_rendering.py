@@ -376,3 +376,20 @@ def test_out_of_scope_objects_are_listed_with_their_clause() -> None:
     ) in text
     assert text.count("# not in scope:") == 50
     assert "# ... and 2 more not in scope (`--format json` lists all)" in text
+
+
+def test_skips_that_are_not_routine_are_summarised_with_their_reason() -> None:
+    """Users skipped for one reason make one line with the count; unchanged and out of scope make none."""
+    missing = "no value for matching attribute userName (mapped from userPrincipalName)"
+    skips = (
+        *(Skip(U, f"u{i}", f"u{i}", "ImportSkipped", Status.SKIPPED, missing) for i in range(12)),
+        Skip(U, "f1", "fay", "ImportSkipped", Status.SKIPPED, "users.csv:7: row has 3 cells, header has 4"),
+        REDUNDANT_ERIN,
+        Skip(U, "o1", "olga", "NotEffectivelyEntitled", detail="not assigned"),
+    )
+    text = render_text(make_plan(skips=skips))
+    assert text.splitlines()[:2] == [
+        f"# 12 users skipped: {missing}",
+        "# skipped user fay: users.csv:7: row has 3 cells, header has 4",
+    ]
+    assert "erin" not in text and "# not in scope: user olga: not assigned" in text

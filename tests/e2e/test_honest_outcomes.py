@@ -80,3 +80,29 @@ def test_a_cycle_where_every_change_failed_says_the_cycle_failed(synced: Workspa
     assert result.stdout.startswith("Cycle failed for job e2e (incremental cycle "), result.stdout
     assert "nothing was changed on the target" in result.stdout
     assert "`syncer logs --status failure --run " in result.stderr
+
+
+def test_a_plan_whose_users_all_lack_the_matching_value_says_why_and_adds_no_members(
+    workspace: Workspace,
+) -> None:
+    """An export whose userPrincipalName cells are all empty: the text plan says why; no member adds."""
+    text = workspace.config.read_text("utf-8").replace(
+        "path: directory.json", "path: users.csv, groups_path: groups.csv"
+    )
+    workspace.config.write_text(text, "utf-8")
+    rows = "".join(f"u{i:02d},,Given{i},Surname{i},true\n" for i in range(12))
+    (workspace.root / "users.csv").write_text(
+        "id,userPrincipalName,givenName,surname,accountEnabled\n" + rows, "utf-8"
+    )
+    members = ";".join(f"u{i:02d}" for i in range(12))
+    (workspace.root / "groups.csv").write_text(f"id,displayName,members\ng1,Everyone,{members}\n", "utf-8")
+
+    plan = workspace.run("plan")
+    assert (
+        "# 12 users skipped: no value for matching attribute userName (mapped from userPrincipalName)"
+        in plan.stdout
+    ), plan.stdout
+    assert "+ create group Everyone" in plan.stdout
+    assert "member" not in plan.stdout.replace("0 members to add", ""), plan.stdout
+    saved = json.loads(workspace.run("plan", "--format", "json").stdout)
+    assert saved["summary"]["members_added"] == 0 and saved["summary"]["create"] == 1
