@@ -1,7 +1,9 @@
 """The ``syncer`` command: the only package that prints, and the one that picks exit codes.
 
 Exit codes: 0 done; 1 an error (invalid config, unreadable source, failed objects, refused
-plan); 2 with ``plan --detailed-exitcode`` when the plan has changes.
+plan); 2 with ``plan --detailed-exitcode`` when the plan has changes or held removals; 3 when a
+``sync``, ``apply`` or ``provision`` held removals (see :mod:`syncer.cli.app`); 75 when another
+process runs the job.
 
 Each module registers its commands on :data:`app` when imported; the import order below is the
 order ``syncer --help`` lists them in.

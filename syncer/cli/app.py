@@ -1,8 +1,10 @@
 """The ``syncer`` Typer app, its global options, and how errors become exit codes.
 
 Exit codes: 0 done; 1 an error (invalid config, unreadable source, failed objects, refused
-plan); 2 with ``plan --detailed-exitcode`` when the plan has changes; 75 (``EX_TEMPFAIL``) when a
-command that writes found the job run by another process (its lease held) and did not wait.
+plan); 2 with ``plan --detailed-exitcode`` when the plan has changes or held removals; 3 when
+``sync``, ``apply`` or ``provision`` held removals at the deletion threshold (nothing else went
+wrong: held work is pending work, not success); 75 (``EX_TEMPFAIL``) when a command that writes
+found the job run by another process (its lease held) and did not wait.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ class LogLevel(Enum):
     WARNING = "warning"
     ERROR = "error"
 
+
+HELD_REMOVALS = 3
+"""Exit code: the deletion threshold held removals; ``syncer approve-deletions`` releases them."""
 
 LEASE_HELD = 75
 """Exit code: another process runs the job (sysexits' EX_TEMPFAIL: try again later)."""
@@ -115,14 +120,19 @@ def errors_to_exit() -> Iterator[None]:
     try:
         yield
     except ConfigError as exc:  # UnknownJob among them: --job names no job of the config
-        fail(str(exc))
+        fail(_noted(str(exc), exc))
     except LeaseHeld as exc:
-        fail(str(exc), LEASE_HELD)
+        fail(_noted(str(exc), exc), LEASE_HELD)
     except UnauthorizedError as exc:
         # a 401/403 while matching, before the executor could say so: name the credentials
-        fail(f"the target refused the credentials ({exc.status}): check the token. {exc}")
+        fail(_noted(f"the target refused the credentials ({exc.status}): check the token. {exc}", exc))
     except SyncerError as exc:
-        fail(str(exc))
+        fail(_noted(str(exc), exc))
+
+
+def _noted(message: str, exc: BaseException) -> str:
+    """The message and, on their own lines, the notes added on the way out (the quarantine it caused)."""
+    return "\n".join([message, *getattr(exc, "__notes__", ())])
 
 
 def load() -> LoadedConfig:

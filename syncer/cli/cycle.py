@@ -23,19 +23,21 @@ from syncer.cli.app import (
     errors_to_exit,
     fail,
     job_lease,
+    job_name,
     load,
     options,
     out,
 )
+from syncer.cli.outcome import cycle_report, quarantine_lines
 from syncer.cli.targets import check_source_names, check_target, refuse_names, refuse_on
 from syncer.cli.views import coloured_plan
-from syncer.core.display import visible
-from syncer.core.rendering import held_update_summary, render_json, render_text, summary, verify_saved
+from syncer.core.rendering import render_json, render_text, verify_saved
+from syncer.errors import SyncerError
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.engine import CycleResult, check_job, run_cycle, shifted_clock
 from syncer.runtime.private import write_private
 from syncer.runtime.progress import ProgressTracker, ProgressView
-from syncer.runtime.standing import explain_scope
+from syncer.runtime.standing import explain_scope, job_overview
 
 
 @app.command()
@@ -108,7 +110,8 @@ def plan(
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
-            "--detailed-exitcode", help="Exit 2 when the plan has changes (or held ones), 0 when it has none."
+            "--detailed-exitcode",
+            help="Exit 2 when the plan has changes, held removals or held attribute changes; 0 when none.",
         ),
     ] = False,
     why: Annotated[
@@ -144,7 +147,7 @@ def plan(
             except OSError as exc:
                 fail(f"{out_file}: cannot write the plan: {exc.strerror or exc}")
             err.print(f"plan saved to {out_file}; apply it with: syncer apply {out_file}", markup=False)
-    if detailed_exitcode and (result.plan.changes or result.plan.held_updates):
+    if detailed_exitcode and result.plan.pending:
         raise typer.Exit(2)
 
 
@@ -172,34 +175,31 @@ def _progress_runner(label: str) -> tuple[ProgressTracker | None, Progress | Non
     return ProgressTracker(update), progress
 
 
-def _report(result: CycleResult) -> None:
-    counts = summary(result.plan)
-    applied = result.report.run_counts if result.report else None
-    if applied is not None:
-        # what the changes' results say was done: never a create that did not happen
-        for key in ("create", "update", "link", "disable", "delete"):
-            counts[key] = applied.done(key)
-        counts["members_added"] = applied.members_added
-        counts["members_removed"] = applied.members_removed
-    requests = ", ".join(f"{m} {n}" for m, n in sorted(result.requests.by_method.items())) or "none"
-    failures = result.report.failures if result.report else 0
-    kind = "initial" if result.plan.initial else "incremental"
-    if failures:
-        err.print(
-            f"{failures} object(s) failed: `syncer logs --status failure --run {result.run_id}`", markup=False
-        )
-    out.print(
-        f"Synced job {result.plan.job} ({kind} cycle {result.run_id}): {counts['create']} created, "
-        f"{counts['update']} updated, {counts['link']} linked, {counts['disable']} disabled, "
-        f"{counts['delete']} deleted, {counts['members_added']} members added, "
-        f"{counts['members_removed']} removed; {failures} failed.",
-        markup=False,
-    )
-    for line in held_update_summary(result.plan):  # the change threshold's holds are pending work
-        out.print(visible(line), markup=False)
-    out.print(f"Requests: {requests} ({result.requests.writes} writes).", markup=False)
-    if result.report and result.report.stopped:
-        err.print(f"cycle stopped: {result.report.stopped}", markup=False)
+def _report(result: CycleResult, told: list[str]) -> int:
+    """Print the cycle's summary and what it did to the quarantine; returns the exit code it calls for."""
+    report = cycle_report(result)
+    for line in report.err:
+        err.print(line, markup=False)
+    for line in (*report.out, *told):
+        out.print(line, markup=False)
+    return report.exit_code
+
+
+def _told_sync(
+    config: LoadedConfig,
+    job: str,
+    saved: dict[str, Any] | None,
+    clock: Callable[[], datetime] | None = None,
+) -> tuple[CycleResult, list[str]]:
+    """Run the cycle, and say what it did to the job's quarantine (on its error, as notes on it)."""
+    before = job_overview(config, job).health
+    try:
+        result = _sync(config, job, saved, clock)
+    except SyncerError as exc:
+        for line in quarantine_lines(before, job_overview(config, job)):
+            exc.add_note(line)
+        raise
+    return result, quarantine_lines(before, job_overview(config, job))
 
 
 def _sync(
@@ -237,11 +237,12 @@ def sync(
         if dry_run:
             _show_plan(run_cycle(config, job, mode="plan", clock=clock), "text")
             return
-        with job_lease(config, job, "sync", wait, wait_timeout):
-            result = _sync(config, job, None, clock)
-        _report(result)
-    if result.report and (result.report.failures or result.report.stopped):
-        raise typer.Exit(1)
+        name = job_name(config, job)
+        with job_lease(config, name, "sync", wait, wait_timeout):
+            result, told = _told_sync(config, name, None, clock)
+        code = _report(result, told)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -258,8 +259,9 @@ def apply(
         except (OSError, ValueError) as exc:
             fail(f"{plan_file}: {exc}")
         config = load()
-        with job_lease(config, str(data["job"]), "apply", wait, wait_timeout):
-            result = _sync(config, str(data["job"]), data)
-        _report(result)
-    if result.report and (result.report.failures or result.report.stopped):
-        raise typer.Exit(1)
+        name = job_name(config, str(data["job"]))
+        with job_lease(config, name, "apply", wait, wait_timeout):
+            result, told = _told_sync(config, name, data)
+        code = _report(result, told)
+    if code:
+        raise typer.Exit(code)

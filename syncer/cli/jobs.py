@@ -8,6 +8,7 @@ import typer
 
 from syncer.cli.app import (
     DEFAULT_WAIT,
+    HELD_REMOVALS,
     JobOption,
     Wait,
     WaitTimeout,
@@ -49,6 +50,8 @@ def provision(
             out.print(visible(f"   {line}"), markup=False)
     if not result.ok:
         raise typer.Exit(1)
+    if result.held:
+        raise typer.Exit(HELD_REMOVALS)  # the removal waits for approve-deletions: not done
 
 
 @app.command("approve-config")

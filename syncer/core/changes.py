@@ -340,5 +340,10 @@ class Plan:
     def empty(self) -> bool:
         return not self.changes
 
+    @property
+    def pending(self) -> bool:
+        """Work is left: changes to send, or removals or attribute changes held for an approval."""
+        return bool(self.changes or self.held or self.held_updates)
+
     def of_phase(self, phase: Phase) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.phase is phase)

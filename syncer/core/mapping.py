@@ -60,8 +60,22 @@ class ObjectMapping:
         return tuple(a.target for a in self.attributes)
 
     @property
+    def matching_names(self) -> str:
+        """The matching attributes as an admin reads them: ``userName (mapped from userPrincipalName)``.
+
+        What a skip for a missing matching value names, so a CSV without the column says which.
+        """
+        return " or ".join(_described(a) for a in self.matching)
+
+    @property
     def enabled(self) -> bool:
         return bool(self.attributes)
+
+
+def _described(attribute: AttributeMapping) -> str:
+    if attribute.flow == "source":
+        return f"{attribute.path} (mapped from {attribute.source})"
+    return f"{attribute.path} (from {'an expression' if attribute.flow == 'expression' else 'a constant'})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,8 @@ class _Planner:
             ObjectKind.GROUP: duplicate_sources(request.groups),
         }
         self.owners = {(link.kind, link.target_id): link.source_id for link in request.state.links.values()}
-        # users that will be linked by the end of this cycle: the only valid reference targets.
+        # users that will be linked by the end of this cycle: the only valid reference targets (an
+        # unlinked user without a matching value is skipped: it is neither a member nor a manager).
         # A linked user protected this cycle (its record failed to import) is still linked: its
         # memberships and its reports' manager must stay, or a bad record would look like a leaver.
         self.entitled_users = {
@@ -72,6 +73,7 @@ class _Planner:
             for u in request.users
             if u.source_id not in self.duplicates[ObjectKind.USER]
             and (not u.soft_deleted or request.state.link(ObjectKind.USER, u.source_id) is not None)
+            and (u.matching or request.state.link(ObjectKind.USER, u.source_id) is not None)
             and not self._match_fails(u)
         } | {
             source_id
@@ -120,6 +122,7 @@ class _Planner:
                 and user.source_id not in self.duplicates[ObjectKind.USER]
                 and self.r.state.link(ObjectKind.USER, user.source_id) is None
                 and not user.soft_deleted
+                and user.matching  # without a matching value it is skipped, never created
             ):
                 created[user.source_id] = user
         waves: dict[str, int] = {}
@@ -177,6 +180,10 @@ class _Planner:
         return {path: self._resolvable(value) for path, value in obj.attributes.items()}
 
     # --- one object ---------------------------------------------------------------------------
+
+    def _no_matching_value(self, kind: ObjectKind) -> str:
+        names = self.r.matching.get(kind)
+        return f"no value for matching attribute {names}" if names else "no value for any matching attribute"
 
     def _skip(
         self,
@@ -305,7 +312,7 @@ class _Planner:
             self._skip(obj, NOT_ENTITLED, detail="disabled in the source and never provisioned")
             return False
         if not obj.matching:
-            self._skip(obj, IMPORT_SKIPPED, Status.SKIPPED, "no value for any matching attribute")
+            self._skip(obj, IMPORT_SKIPPED, Status.SKIPPED, self._no_matching_value(obj.kind))
             return False
         self.plan_unlinked(obj)
         return (obj.kind, obj.source_id) not in self.target_failed

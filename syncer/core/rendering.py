@@ -11,13 +11,26 @@ import json
 from collections import Counter
 from typing import Any
 
-from syncer.core.changes import ChangeMembers, CreateObject, DeleteObject, DisableUser, Plan, UpdateObject
+from syncer.core.changes import (
+    ChangeMembers,
+    CreateObject,
+    DeleteObject,
+    DisableUser,
+    Plan,
+    Skip,
+    UpdateObject,
+)
 from syncer.core.display import visible
+from syncer.core.planrequest import NOT_ENTITLED, REDUNDANT
 from syncer.types import Reference, Status, Value, thaw
 
 PLAN_FORMAT = 1
 OUT_OF_SCOPE_SHOWN = 50
 """Out-of-scope objects listed in a text plan, with the clause that put each out; JSON has all."""
+SKIPS_SHOWN = 50
+"""Lines of skips (one per kind and reason) in a text plan; JSON has every skip."""
+ROUTINE_SKIPS = frozenset({REDUNDANT, NOT_ENTITLED})
+"""Skips a text plan only counts: unchanged, and out of scope (listed on their own)."""
 
 
 def _show(value: Value, plan: Plan) -> str:
@@ -72,6 +85,7 @@ def summary(plan: Plan) -> dict[str, int]:
             counts["delete"] += 1
     counts["skipped"] = sum(1 for s in plan.skips if s.status is Status.SKIPPED)
     counts["failed"] = sum(1 for s in plan.skips if s.status is Status.FAILURE)
+    counts["held"] = len(plan.held)
     keys = (
         "create",
         "update",
@@ -82,6 +96,7 @@ def summary(plan: Plan) -> dict[str, int]:
         "members_removed",
         "skipped",
         "failed",
+        "held",
     )
     return {k: counts.get(k, 0) for k in keys}
 
@@ -92,8 +107,33 @@ def summary_line(plan: Plan) -> str:
         f"Plan: {c['create']} to create, {c['update']} to update, {c['link']} to link, "
         f"{c['disable']} to disable, {c['delete']} to delete, "
         f"{c['members_added']} members to add, {c['members_removed']} to remove; "
-        f"{c['skipped']} unchanged or skipped, {c['failed']} failing."
+        f"{c['skipped']} unchanged or skipped, {c['failed']} failing"
+        + (f", {c['held']} disables/deletes held." if c["held"] else ".")
     )
+
+
+def skipped_lines(plan: Plan) -> list[str]:
+    """The skips a person must hear of, one line per kind and reason: ``# 12 users skipped: ...``.
+
+    Unchanged objects and those out of scope are routine and left out here (the summary counts
+    them); a skip for any other reason (a missing matching value, a bad record, escrow) means an
+    object the admin expected is not provisioned, and the text plan must say why, not only JSON.
+    """
+    grouped: dict[tuple[str, str], list[Skip]] = {}
+    for skip in plan.skips:
+        if skip.status is Status.SKIPPED and skip.reason not in ROUTINE_SKIPS:
+            grouped.setdefault((skip.kind.value, skip.detail or skip.reason), []).append(skip)
+    ordered = sorted(grouped.items(), key=lambda item: (-len(item[1]), item[0]))
+    lines = [
+        f"# {_plural(len(skips), kind)} skipped: {why}"
+        if len(skips) > 1
+        else f"# skipped {kind} {skips[0].display}: {why}"
+        for (kind, why), skips in ordered[:SKIPS_SHOWN]
+    ]
+    if len(ordered) > SKIPS_SHOWN:
+        rest = sum(len(skips) for _, skips in ordered[SKIPS_SHOWN:])
+        lines.append(f"# ... and {rest} more skipped (`--format json` lists all)")
+    return lines
 
 
 def render_text(plan: Plan, *, show_failures: bool = True) -> str:
@@ -104,7 +144,8 @@ def render_text(plan: Plan, *, show_failures: bool = True) -> str:
             for s in plan.skips
             if s.status is Status.FAILURE
         )
-    outside = [s for s in plan.skips if s.reason == "NotEffectivelyEntitled" and s.detail]
+    lines.extend(skipped_lines(plan))
+    outside = [s for s in plan.skips if s.reason == NOT_ENTITLED and s.detail]
     lines.extend(
         f"# not in scope: {s.kind.value} {s.display}: {s.detail}" for s in outside[:OUT_OF_SCOPE_SHOWN]
     )
@@ -119,7 +160,7 @@ def render_text(plan: Plan, *, show_failures: bool = True) -> str:
             f"`syncer approve-deletions --job {plan.job}`."
         )
     lines.extend(held_update_lines(plan))
-    if not plan.changes and not plan.held_updates:
+    if not plan.pending:
         lines.append("No changes. The target is up to date.")
     lines.append(summary_line(plan))
     # values come from the source: a newline or an escape sequence in one must not forge a line

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import httpx
@@ -264,6 +265,9 @@ class JobContext:
             names=_names(intake.users, state),
             out_of_scope=intake.out_of_scope,
             out_of_scope_policy=deprovision.out_of_scope,
+            matching=MappingProxyType(
+                {kind: self.mapping.of(kind).matching_names for kind in (ObjectKind.USER, ObjectKind.GROUP)}
+            ),
             now=now,
             hard_delete_after=deprovision.hard_delete_after if deprovision.deletes else None,
             aging=aging,  # trustsrc hook: a distrusted clock ages nothing

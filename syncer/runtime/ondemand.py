@@ -70,6 +70,8 @@ class DemandStep:
 class DemandResult:
     steps: tuple[DemandStep, ...]
     records: tuple[ProvisioningLogEntry, ...]
+    held: int = 0
+    """Removals of the object the deletion threshold held (not sent: pending, not done)."""
 
     @property
     def ok(self) -> bool:
@@ -86,6 +88,7 @@ class _Page:
     def __init__(self) -> None:
         self.steps: list[DemandStep] = []
         self.records: list[ProvisioningLogEntry] = []
+        self.held = 0
 
     def step(self, name: str, status: str, *lines: str) -> None:
         self.steps.append(DemandStep(name, status, tuple(lines)))
@@ -139,7 +142,7 @@ def provision_on_demand(
     context = JobContext.build(config, job_name)
     with contextlib.suppress(_Stop):
         asyncio.run(_provision(context, source_id, clock or cycle_clock(), force, page))
-    return DemandResult(tuple(page.steps), tuple(page.records))
+    return DemandResult(tuple(page.steps), tuple(page.records), page.held)
 
 
 async def _provision(
@@ -291,6 +294,7 @@ async def _action_step(
             line += f" ({entry.reason}{': ' + entry.detail if entry.detail else ''})"
         lines.append(line)
         lines.extend(f"  {m.name}: {m.old!r} -> {m.new!r}" for m in entry.modified)
+    page.held = len(plan.held)
     if plan.held:
         lines.append(
             "held by the deletion threshold: release it with "

@@ -438,6 +438,31 @@ def test_no_matching_value_is_import_skipped() -> None:
     ]
 
 
+def test_a_user_without_a_matching_value_is_named_and_is_no_member_nor_manager() -> None:
+    """The skip names the matching attribute; the skipped user is added to no group, managed by none."""
+    base = user("alice")
+    alice = Desired(U, "alice", "alice", base.attributes, ())
+    bob = user("bob", manager="alice")
+    sales = group("Sales", "alice", "bob")
+    names = MappingProxyType({U: "userName (mapped from userPrincipalName)"})
+    result = plan([alice, bob], [sales], matching=names)
+    assert [(s.source_id, s.detail) for s in result.skips] == [
+        ("alice", "no value for matching attribute userName (mapped from userPrincipalName)")
+    ]
+    assert ChangeMembers("sales", "Sales", None, add=("bob",)) in result.changes
+    assert not any(isinstance(c, ChangeMembers) and "alice" in c.add for c in result.changes)
+    assert CreateObject(U, "bob", name("bob"), {"userName": name("bob"), "active": True}) in result.changes
+
+
+def test_a_linked_user_without_a_matching_value_keeps_its_memberships() -> None:
+    """Linked already, a user whose matching value went empty is still planned and stays a member."""
+    base = user("alice")
+    alice = Desired(U, "alice", "alice", base.attributes, ())
+    sales = group("Sales", "alice")
+    result = plan([alice], [sales], links=[link(alice), link(sales, members=["alice"])])
+    assert not any(isinstance(c, ChangeMembers) for c in result.changes)
+
+
 # --- members ---------------------------------------------------------------------------------
 
 PEOPLE = {sid: user(sid) for sid in ("a", "b", "c", "d", "e")}

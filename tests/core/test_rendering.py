@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from types import MappingProxyType
 from typing import Any
@@ -188,6 +189,7 @@ def test_summary_counts() -> None:
         "members_removed": 2,
         "skipped": 2,
         "failed": 1,
+        "held": 0,
     }
 
 
@@ -323,16 +325,26 @@ HELD_PLAN = Plan(
 )
 
 
-def test_held_changes_are_shown_and_not_counted() -> None:
-    """Held disables are listed as comments with the reason, and are not counted as changes."""
+def test_held_changes_are_shown_and_counted_as_held() -> None:
+    """Held disables are listed as comments with the reason, counted as held, not as changes."""
     assert render_text(HELD_PLAN) == (
         '~ update user bob@contoso.com title: "Engineer" -> "Lead"\n'
         "# held: - disable user carol@contoso.com (disabled in the source)\n"
         "HELD: 1 objects would be disabled or deleted, threshold 0: none of them was sent. Check the source "
         "and the scope; to release exactly these, run `syncer approve-deletions --job asana`.\n"
         "Plan: 0 to create, 1 to update, 0 to link, 0 to disable, 0 to delete, "
-        "0 members to add, 0 to remove; 0 unchanged or skipped, 0 failing.\n"
+        "0 members to add, 0 to remove; 0 unchanged or skipped, 0 failing, 1 disables/deletes held.\n"
     )
+    assert summary(HELD_PLAN)["held"] == 1
+
+
+def test_a_plan_with_only_held_removals_is_not_up_to_date() -> None:
+    """Held work is pending work: a plan that holds removals and sends nothing never says up to date."""
+    only_held = dataclasses.replace(HELD_PLAN, changes=())
+    text = render_text(only_held)
+    assert "No changes" not in text and "up to date" not in text
+    assert text.endswith("0 unchanged or skipped, 0 failing, 1 disables/deletes held.\n")
+    assert only_held.pending and not dataclasses.replace(only_held, held=()).pending
 
 
 def test_held_changes_are_part_of_the_fingerprint() -> None:
@@ -364,3 +376,20 @@ def test_out_of_scope_objects_are_listed_with_their_clause() -> None:
     ) in text
     assert text.count("# not in scope:") == 50
     assert "# ... and 2 more not in scope (`--format json` lists all)" in text
+
+
+def test_skips_that_are_not_routine_are_summarised_with_their_reason() -> None:
+    """Users skipped for one reason make one line with the count; unchanged and out of scope make none."""
+    missing = "no value for matching attribute userName (mapped from userPrincipalName)"
+    skips = (
+        *(Skip(U, f"u{i}", f"u{i}", "ImportSkipped", Status.SKIPPED, missing) for i in range(12)),
+        Skip(U, "f1", "fay", "ImportSkipped", Status.SKIPPED, "users.csv:7: row has 3 cells, header has 4"),
+        REDUNDANT_ERIN,
+        Skip(U, "o1", "olga", "NotEffectivelyEntitled", detail="not assigned"),
+    )
+    text = render_text(make_plan(skips=skips))
+    assert text.splitlines()[:2] == [
+        f"# 12 users skipped: {missing}",
+        "# skipped user fay: users.csv:7: row has 3 cells, header has 4",
+    ]
+    assert "erin" not in text and "# not in scope: user olga: not assigned" in text

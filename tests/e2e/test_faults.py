@@ -310,7 +310,7 @@ class ClassResult:
 
 
 def _summary(stdout: str, stderr: str) -> str:
-    lines = [ln for ln in stdout.splitlines() if ln.startswith("Synced")]
+    lines = [ln for ln in stdout.splitlines() if ln.startswith(("Synced", "Cycle failed"))]
     errors = [ln for ln in stderr.splitlines() if ln.startswith("error:")]
     return " / ".join(lines + errors)[:400]
 

@@ -114,14 +114,14 @@ def test_provision_keeps_a_removal_the_threshold_held_unless_forced(synced: Work
     synced.save(data)
     upn = leavers[0]["userPrincipalName"]
     _clear(synced)
-    held = synced.run("provision", "--id", leavers[0]["id"])
+    held = synced.run("provision", "--id", leavers[0]["id"], expect=3)  # held: not done
     assert "StagedDelete" in held.stdout and "approve-deletions" in held.stdout, held.stdout
     assert synced.server.writes() == 0
     synced.run("provision", "--id", leavers[0]["id"], "--force")
     assert synced.users()[upn]["active"] is False
     assert synced.users()[leavers[1]["userPrincipalName"]]["active"] is True
 
-    synced.run("sync")  # holds the other two: the job is quarantined with TooManyDeletes
+    synced.run("sync", expect=3)  # holds the other two: the job is quarantined with TooManyDeletes
     refused = synced.run("provision", "--id", leavers[1]["id"], expect=1)
     assert "TooManyDeletes" in refused.stdout and "approve-deletions" in refused.stdout
     assert synced.users()[leavers[1]["userPrincipalName"]]["active"] is True

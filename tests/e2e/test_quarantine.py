@@ -162,7 +162,9 @@ def test_wrong_token_quarantines_with_backoff_and_a_clean_cycle_lifts_it(ws: Wor
     assert ws.server.writes() == 0 and ws.users() == {}
 
     first = status(ws)
-    assert first.line("state:").startswith(f"state: quarantined ({QUARANTINED}: GET /ResourceTypes: 401")  # discovery comes first
+    assert first.line("state:").startswith(
+        f"state: quarantined ({QUARANTINED}: GET /ResourceTypes: 401"
+    )  # discovery comes first
     assert first.line("quarantine:").startswith(f"quarantine: {QUARANTINED} since ")
     assert "401" in first.line("quarantine:")
     assert first.next_run == first.finished + timedelta(hours=6)
@@ -180,6 +182,30 @@ def test_wrong_token_quarantines_with_backoff_and_a_clean_cycle_lifts_it(ws: Wor
     assert lifted.line("state:") == "state: active"
     assert lifted.next_run == lifted.finished + timedelta(minutes=40)
     assert len(ws.users()) == USERS
+
+
+def test_a_manual_sync_says_it_quarantined_the_job_and_when_it_cleared_it(ws: Workspace) -> None:
+    """A failing sync says the job is now quarantined, till when, how to clear it; a clean one: cleared."""
+    target_config(ws, token="wrong-token")
+    result = ws.run("sync", expect=1)
+    assert "refused the credentials (401)" in result.stderr
+    first = status(ws)
+    assert (
+        f"job e2e is now quarantined ({QUARANTINED}: GET /Users: 401" in result.stderr
+        and f"the daemon retries it at {first.next_run:%Y-%m-%d %H:%M:%S} UTC;" in result.stderr
+        and "then `syncer sync --job e2e`: a clean cycle lifts it" in result.stderr
+        and "`syncer restart --job e2e` clears it at once" in result.stderr
+    ), result.stderr
+
+    again = ws.run("sync", expect=1)
+    second = status(ws)
+    assert f"job e2e is still quarantined ({QUARANTINED}: GET /Users: 401" in again.stderr
+    assert f"the daemon retries it at {second.next_run:%Y-%m-%d %H:%M:%S} UTC." in again.stderr
+
+    ws.write_config()
+    cleared = ws.run("sync")
+    assert f"job e2e: cleared quarantine {QUARANTINED} (this cycle ran clean)" in cleared.stdout
+    assert "quarantine" not in ws.run("sync").stdout  # nothing changed: nothing to say
 
 
 @dataclass

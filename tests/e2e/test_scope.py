@@ -149,7 +149,7 @@ def test_threshold_holds_then_approve_deletions_releases_exactly_those(synced: W
     for user in leavers:
         user["accountEnabled"] = False
     synced.save(data)
-    synced.run("sync")
+    synced.run("sync", expect=3)  # held removals: pending work, exit 3
     assert synced.server.writes() == 0
     status = synced.run("status").stdout
     assert "quarantine: TooManyDeletes" in status

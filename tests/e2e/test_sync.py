@@ -312,7 +312,7 @@ def test_deletion_threshold_holds_every_disable(synced: Workspace) -> None:
     result = synced.run("plan")
     assert "HELD: 3 objects would be disabled or deleted, threshold 2" in result.stdout
     assert "- remove" not in result.stdout.replace("# held: -", "")
-    synced.run("sync")
+    synced.run("sync", expect=3)  # held removals: pending work, exit 3
     assert synced.server.writes() == 0
     assert all(synced.users()[u["userPrincipalName"]]["active"] is True for u in leavers)
     staged = synced.sql("select count(*) from provisioning_log where action = 'StagedDelete'")

@@ -86,7 +86,7 @@ def test_default_threshold_holds_a_half_export_even_without_the_shrink_guard(wor
     export.write_text(CSV_HEADER + "".join(rows), "utf-8")
     ws.run("sync")
     export.write_text(CSV_HEADER + "".join(rows[:45]), "utf-8")
-    ws.run("sync")
+    ws.run("sync", expect=3)  # held removals: pending work, exit 3
     assert _active(ws) == 90
     status = ws.run("status").stdout
     assert "quarantine: TooManyDeletes" in status and "held deletions: 45" in status
@@ -108,7 +108,7 @@ def test_deleting_a_big_group_counts_its_members_against_the_threshold(synced: W
     data = synced.load()
     data["groups"] = [g for g in data["groups"] if g["displayName"] != "Engineering"]
     synced.save(data)
-    synced.run("sync")
+    synced.run("sync", expect=3)  # held removals: pending work, exit 3
     assert "Engineering" in synced.groups()
     status = synced.run("status").stdout
     assert "quarantine: TooManyDeletes" in status

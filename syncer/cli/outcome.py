@@ -1,0 +1,136 @@
+"""What ``sync`` and ``apply`` say after a cycle, and the exit code that goes with it.
+
+Nothing here may look like success when it is not: removals the deletion threshold held are
+pending work (counted in the summary, exit 3), a cycle in which nothing that was attempted
+landed says the cycle failed instead of "Synced", and a cycle that quarantined the job (or
+lifted its quarantine) says so where it happens, not only in ``syncer status``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from syncer.cli.app import HELD_REMOVALS
+from syncer.core.display import visible
+from syncer.core.policy import TOO_MANY_DELETES, JobHealth
+from syncer.core.rendering import held_update_summary, summary
+from syncer.runtime.cycle import CycleResult
+from syncer.runtime.standing import JobStanding
+
+APPLIED = ("create", "update", "link", "disable", "delete", "members_added", "members_removed")
+"""The counts of what a cycle changed on the target."""
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    """The lines a finished cycle prints: results to stdout, what went wrong to stderr."""
+
+    out: tuple[str, ...]
+    err: tuple[str, ...]
+    exit_code: int
+
+
+def _counts(result: CycleResult) -> dict[str, int]:
+    counts = summary(result.plan)
+    applied = result.report.run_counts if result.report else None
+    if applied is not None:
+        # what the changes' results say was done: never a create that did not happen
+        for key in ("create", "update", "link", "disable", "delete"):
+            counts[key] = applied.done(key)
+        counts["members_added"] = applied.members_added
+        counts["members_removed"] = applied.members_removed
+    return counts
+
+
+def held_line(result: CycleResult) -> str | None:
+    """The held removals, with what releases them; ``None`` when the threshold held nothing."""
+    if not result.plan.held:
+        return None
+    job = result.plan.job
+    return (
+        f"HELD: {result.plan.held_reason}. Review them with `syncer plan --job {job}`, then release "
+        f"exactly these with `syncer approve-deletions --job {job}`."
+    )
+
+
+def exit_code(result: CycleResult) -> int:
+    """1 when objects failed or the cycle stopped; 3 when removals or attribute changes were held; else 0."""
+    if result.report and (result.report.failures or result.report.stopped):
+        return 1
+    return HELD_REMOVALS if result.plan.held or result.plan.held_updates else 0
+
+
+def _headline(result: CycleResult, counts: dict[str, int], failures: int) -> str:
+    """ "Synced job ..." with the counts, or "Cycle failed ..." when objects failed and nothing landed."""
+    kind = "initial" if result.plan.initial else "incremental"
+    held = len(result.plan.held)
+    tail = f"; {held} disables/deletes held." if held else "."
+    if failures and not any(counts[key] for key in APPLIED):
+        return (
+            f"Cycle failed for job {result.plan.job} ({kind} cycle {result.run_id}): {failures} object(s) "
+            f"failed and nothing was changed on the target{tail}"
+        )
+    return (
+        f"Synced job {result.plan.job} ({kind} cycle {result.run_id}): {counts['create']} created, "
+        f"{counts['update']} updated, {counts['link']} linked, {counts['disable']} disabled, "
+        f"{counts['delete']} deleted, {counts['members_added']} members added, "
+        f"{counts['members_removed']} removed; {failures} failed{tail}"
+    )
+
+
+def cycle_report(result: CycleResult) -> CycleReport:
+    """The summary of a cycle that got through its apply (or stopped in it)."""
+    requests = ", ".join(f"{m} {n}" for m, n in sorted(result.requests.by_method.items())) or "none"
+    failures = result.report.failures if result.report else 0
+    err: list[str] = []
+    if failures:
+        err.append(f"{failures} object(s) failed: `syncer logs --status failure --run {result.run_id}`")
+    out = [_headline(result, _counts(result), failures)]
+    line = held_line(result)
+    if line is not None:
+        out.append(line)
+    out.extend(visible(line) for line in held_update_summary(result.plan))  # pending work too
+    out.append(f"Requests: {requests} ({result.requests.writes} writes).")
+    if result.report and result.report.stopped:
+        err.append(f"cycle stopped: {result.report.stopped}")
+    return CycleReport(tuple(out), tuple(err), exit_code(result))
+
+
+def _retry(after: JobStanding) -> str:
+    if after.next_run is None:
+        return "the daemon does not run it"
+    return f"the daemon retries it at {after.next_run:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _clear_hint(job: str, reason: str) -> str:
+    if reason == TOO_MANY_DELETES:
+        return (
+            f"review the held removals with `syncer plan --job {job}`, release them with "
+            f"`syncer approve-deletions --job {job}`, and the next clean cycle lifts it"
+        )
+    return (
+        f"fix the cause, then `syncer sync --job {job}`: a clean cycle lifts it "
+        f"(`syncer restart --job {job}` clears it at once, with escrow and change tracking)"
+    )
+
+
+def quarantine_lines(before: JobHealth, after: JobStanding) -> list[str]:
+    """What this cycle did to the job's standing: quarantined it, kept it quarantined, lifted it, disabled it.
+
+    Nothing when the cycle left the standing as it was (a refusal before anything was recorded).
+    """
+    job, health = after.job, after.health
+    if health == before:
+        return []
+    if health.disabled_reason is not None and before.disabled_reason is None:
+        return [
+            f"job {job} is now disabled: {health.disabled_reason}; `syncer restart --job {job}` enables it"
+        ]
+    now, was = health.quarantine, before.quarantine
+    if now is None:
+        return [f"job {job}: cleared quarantine {was.reason} (this cycle ran clean)"] if was else []
+    why = f"{now.reason}: {now.detail}" if now.detail else now.reason
+    if was is None:
+        return [f"job {job} is now quarantined ({why}); {_retry(after)}; {_clear_hint(job, now.reason)}."]
+    since = f"{now.since:%Y-%m-%d %H:%M} UTC"
+    return [f"job {job} is still quarantined ({why}), since {since}; {_retry(after)}."]
