@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 
 from syncer import __version__
-from syncer.errors import ConfigError, LeaseHeld, SyncerError, UnauthorizedError
+from syncer.errors import ConfigError, LeaseHeld, SyncerError, TokenRefused, UnauthorizedError
 from syncer.runtime import logging as runtime_logging
 from syncer.runtime.configfile import LoadedConfig, load_config
 from syncer.runtime.lease import HeldLease, command_lease
@@ -113,6 +113,8 @@ def errors_to_exit() -> Iterator[None]:
         fail(str(exc))
     except LeaseHeld as exc:
         fail(str(exc), LEASE_HELD)
+    except TokenRefused as exc:
+        fail(str(exc))  # it names the token endpoint and the client: "check the token" would mislead
     except UnauthorizedError as exc:
         # a 401/403 while matching, before the executor could say so: name the credentials
         fail(f"the target refused the credentials ({exc.status}): check the token. {exc}")

@@ -6,7 +6,13 @@ from collections.abc import Sequence
 
 from syncer.cli.app import err, fail, out
 from syncer.core.display import redact_url
-from syncer.errors import NotFoundError, PermanentTargetError, TransientTargetError, UnauthorizedError
+from syncer.errors import (
+    NotFoundError,
+    PermanentTargetError,
+    TokenRefused,
+    TransientTargetError,
+    UnauthorizedError,
+)
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.connection import TargetReport, test_connection
 from syncer.runtime.targetcheck import Finding, describe
@@ -18,6 +24,8 @@ def check_target(config: LoadedConfig, job: JobSettings) -> TargetReport:
     target = redact_url(job.target.url, keep_path=True)
     try:
         report = test_connection(config, job)
+    except TokenRefused as exc:
+        fail(str(exc))
     except UnauthorizedError as exc:
         fail(f"the target refused the credentials ({exc.status}): check the token. {exc}")
     except NotFoundError as exc:
@@ -27,6 +35,7 @@ def check_target(config: LoadedConfig, job: JobSettings) -> TargetReport:
     except PermanentTargetError as exc:
         fail(f"test connection failed: {exc}")
     out.print(f"Test connection to {target} succeeded.", markup=False)
+    out.print(f"  auth: {report.auth}", markup=False)
     out.print(f"Target capabilities (job {job.name}):", markup=False)
     for line in describe(report.capabilities):
         out.print(f"  {line}", markup=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from syncer.adapters.scim.client import ScimClient
 from syncer.adapters.scim.discovery import TargetCapabilities, discover
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.engine import compiled_mapping, open_client
@@ -18,6 +19,8 @@ class TargetReport:
 
     capabilities: TargetCapabilities
     findings: tuple[Finding, ...]
+    auth: str = "bearer token"
+    """How syncer authenticated, and for OAuth that a token was obtained (never the token)."""
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -32,12 +35,27 @@ def test_connection(config: LoadedConfig, job: JobSettings) -> TargetReport:
     and such a target is matched by listing (:func:`syncer.runtime.lookups.fit_to_target`).
     """
 
-    async def run() -> TargetCapabilities:
+    async def run() -> tuple[TargetCapabilities, str]:
         async with open_client(config, job) as client:
             capabilities = await discover(client)
             if capabilities.filter.supported is not False:
                 await client.test_connection()
-            return capabilities
+            return capabilities, auth_text(client, job)
 
-    capabilities = asyncio.run(run())
-    return TargetReport(capabilities, mapping_findings(compiled_mapping(config, job), capabilities))
+    capabilities, auth = asyncio.run(run())
+    return TargetReport(capabilities, mapping_findings(compiled_mapping(config, job), capabilities), auth)
+
+
+def auth_text(client: ScimClient, job: JobSettings) -> str:
+    """``bearer token``, ``none``, or the OAuth client and the token obtained (its lifetime, scope)."""
+    auth = client.auth
+    if auth is None:
+        given = job.target.token is not None or job.target.token_file is not None
+        return "bearer token" if given else "none (no token configured)"
+    token = auth.token
+    if token is None:
+        return f"{auth.describe()}: no token obtained"
+    text = f"{auth.describe()}: token obtained"
+    details = [f"expires in {token.lifetime:g} s"] if token.lifetime is not None else []
+    details += [f"scope {token.scope}"] if token.scope else []
+    return f"{text} ({', '.join(details)})" if details else text

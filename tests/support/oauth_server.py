@@ -190,6 +190,9 @@ class OAuthTestServer:
         """Seconds each new token lives (``expires_in``); may be changed between requests."""
         self.refuse_every_token = False
         """When set, the guard answers 401 to every SCIM request, valid token or not."""
+        self.max_uses: int | None = None
+        """When set, a token is revoked once it has carried this many SCIM requests (early rotation)."""
+        self._uses: Counter[str] = Counter()
         self._host = host
         self._lock = threading.Lock()
         self._tokens: dict[str, Token] = {}
@@ -233,7 +236,9 @@ class OAuthTestServer:
             self.issued.clear()
             self.answers.clear()
             self.guarded.clear()
+            self._uses.clear()
         self.refuse_every_token = False
+        self.max_uses = None
 
     def revoke_all(self) -> None:
         """Revoke every token issued so far (a key rotation): the next request with one gets 401."""
@@ -287,11 +292,17 @@ class OAuthTestServer:
                 with self._lock:
                     self.guarded["rejected"] += 1
                 return _unauthorized(start_response)
-            with self._lock:
-                self.guarded["accepted"] += 1
+            self._used(token)
             return app(environ, start_response)
 
         return guarded
+
+    def _used(self, token: Token) -> None:
+        with self._lock:
+            self.guarded["accepted"] += 1
+            self._uses[token.access_token] += 1
+            if self.max_uses is not None and self._uses[token.access_token] >= self.max_uses:
+                token.revoked = True
 
 
 class _Refused(Exception):
