@@ -142,3 +142,37 @@ def test_test_connection_reports_the_auth_method_and_the_token(ws: Workspace, oa
     assert method in result.stdout
     assert "token obtained" in result.stdout and "expires in 3600 s" in result.stdout
     _no_secret_in(result, oauth)
+
+
+def test_a_scim_source_reads_with_client_credentials_from_a_file(
+    tmp_path: Path, scim: ScimTestServer, guarded: ScimTestServer, oauth: OAuthTestServer
+) -> None:
+    """The SCIM source is the guarded server here; the secret comes from ``client_secret_file``."""
+    guarded.seed_user(userName="ada@example.org", externalId="e-ada")
+    guarded.seed_user(userName="alan@example.org", externalId="e-alan")
+    secret_file = canary.declare_input(tmp_path / "client-secret")
+    secret_file.write_text(canary.CLIENT_SECRET + "\n", encoding="utf-8")
+    ws = Workspace(root=tmp_path, server=scim)
+    ws.config.write_text(
+        f"""state: sqlite:///state.db
+jobs:
+  - name: migrate
+    source:
+      type: scim
+      url: {guarded.base_url}
+      auth:
+        type: oauth2_client_credentials
+        token_url: {oauth.token_url}
+        client_id: {CLIENT_ID}
+        client_secret_file: client-secret
+        client_auth_method: client_secret_post
+    target:
+      url: {scim.base_url}
+    mapping: {ROOT / "mappings" / "scim-to-scim.yaml"}
+""",
+        encoding="utf-8",
+    )
+    result = _run(ws, "sync")
+    assert sorted(ws.users()) == ["ada@example.org", "alan@example.org"]
+    assert len(oauth.issued) == 1 and oauth.guarded["accepted"] >= 1 and oauth.guarded["rejected"] == 0
+    _no_secret_in(result, oauth)
