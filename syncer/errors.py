@@ -21,6 +21,7 @@ boundary (``raise Ours(...) from exc``) so callers never catch httpx or SQLAlche
         ├── ConflictError           409: the object exists; match and link instead of failing
         ├── NotFoundError           404 on an id: the object is gone on the target
         ├── UnauthorizedError       401/403: credentials; quarantines the job
+        │   └── TokenRefused        the OAuth token endpoint refused the client (invalid_client, ...)
         ├── MalformedResponseError  2xx that is not the SCIM JSON we asked for
         └── PermanentTargetError    every other 4xx: not retried this cycle
             └── TlsError            the certificate did not verify: quarantines the job
@@ -191,6 +192,16 @@ class UnauthorizedError(TargetError):
     """401/403: the token is wrong, expired or lacks permission."""
 
     code = "Unauthorized"
+
+
+class TokenRefused(UnauthorizedError):
+    """The OAuth 2.0 token endpoint refused the client credentials: no token, so no request was sent.
+
+    An :class:`UnauthorizedError`, so it stops the cycle and counts towards quarantine as a 401
+    does; its message names the token endpoint and the ``client_id``, never the secret.
+    """
+
+    code = "TokenRefused"
 
 
 class MalformedResponseError(TargetError):

@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 
 from syncer import __version__
-from syncer.errors import ConfigError, LeaseHeld, SyncerError, UnauthorizedError
+from syncer.errors import ConfigError, LeaseHeld, SyncerError, TokenRefused, UnauthorizedError
 from syncer.runtime import logging as runtime_logging
 from syncer.runtime.configfile import LoadedConfig, load_config
 from syncer.runtime.lease import HeldLease, command_lease
@@ -123,6 +123,9 @@ def errors_to_exit() -> Iterator[None]:
         fail(_noted(str(exc), exc))
     except LeaseHeld as exc:
         fail(_noted(str(exc), exc), LEASE_HELD)
+    except TokenRefused as exc:
+        # it names the token endpoint and the client: "check the token" would mislead
+        fail(_noted(str(exc), exc))
     except UnauthorizedError as exc:
         # a 401/403 while matching, before the executor could say so: name the credentials
         fail(_noted(f"the target refused the credentials ({exc.status}): check the token. {exc}", exc))

@@ -11,6 +11,7 @@ from syncer.errors import (
     NotFoundError,
     PermanentTargetError,
     SourceError,
+    TokenRefused,
     TransientTargetError,
     UnauthorizedError,
 )
@@ -31,6 +32,8 @@ def check_target(config: LoadedConfig, job: JobSettings, *, save: bool = True) -
     target = redact_url(job.target.url, keep_path=True)
     try:
         report = test_connection(config, job, save=save)
+    except TokenRefused as exc:
+        fail(str(exc))
     except UnauthorizedError as exc:
         fail(f"the target refused the credentials ({exc.status}): check the token. {exc}")
     except NotFoundError as exc:
@@ -40,6 +43,7 @@ def check_target(config: LoadedConfig, job: JobSettings, *, save: bool = True) -
     except PermanentTargetError as exc:
         fail(f"test connection failed: {exc}")
     out.print(f"Test connection to {target} succeeded.", markup=False)
+    out.print(f"  auth: {report.auth}", markup=False)
     out.print(f"Target capabilities (job {job.name}):", markup=False)
     for line in describe(report.capabilities):
         out.print(f"  {line}", markup=False)

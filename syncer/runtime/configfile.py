@@ -319,6 +319,10 @@ def _job_secrets(job: JobSettings) -> list[tuple[tuple[str, ...], SecretStr | No
     source = job.source
     if isinstance(source, ScimSourceSettings):
         found.append((("source", "token"), source.token, source.token_file))
+    for where, service in (("target", job.target), ("source", source)):
+        auth = getattr(service, "auth", None)
+        if auth is not None:
+            found.append(((where, "auth", "client_secret"), auth.client_secret, auth.client_secret_file))
     if isinstance(source, LdapSourceSettings):
         found.append((("source", "password"), source.password, source.password_file))
     if job.notify.email is not None:

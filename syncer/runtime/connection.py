@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from syncer.adapters.scim.client import ScimClient
 from syncer.adapters.scim.discovery import TargetCapabilities
 from syncer.adapters.state.store import StateStore
 from syncer.errors import StateError
@@ -25,6 +26,8 @@ class TargetReport:
 
     capabilities: TargetCapabilities
     findings: tuple[Finding, ...]
+    auth: str = "bearer token"
+    """How syncer authenticated, and for OAuth that a token was obtained (never the token)."""
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -42,17 +45,17 @@ def test_connection(config: LoadedConfig, job: JobSettings, *, save: bool = True
     cannot be written costs the cache, not the test.
     """
 
-    async def run() -> TargetCapabilities:
+    async def run() -> tuple[TargetCapabilities, str]:
         async with open_client(config, job) as client:
             found = await discovery.refresh(None, job.name, job.target, client)
             if save:
                 _remember(config, job, found)
             if found.capabilities.filter.supported is not False:
                 await client.test_connection()
-            return found.capabilities
+            return found.capabilities, auth_text(client, job)
 
-    capabilities = asyncio.run(run())
-    return TargetReport(capabilities, mapping_findings(compiled_mapping(config, job), capabilities))
+    capabilities, auth = asyncio.run(run())
+    return TargetReport(capabilities, mapping_findings(compiled_mapping(config, job), capabilities), auth)
 
 
 def _remember(config: LoadedConfig, job: JobSettings, found: discovery.Discovered) -> None:
@@ -61,3 +64,18 @@ def _remember(config: LoadedConfig, job: JobSettings, found: discovery.Discovere
             discovery.remember(store, job.name, job.target, found)
     except StateError as exc:
         log.warning("capabilities_not_cached", job=job.name, error=str(exc))
+
+
+def auth_text(client: ScimClient, job: JobSettings) -> str:
+    """``bearer token``, ``none``, or the OAuth client and the token obtained (its lifetime, scope)."""
+    auth = client.auth
+    if auth is None:
+        given = job.target.token is not None or job.target.token_file is not None
+        return "bearer token" if given else "none (no token configured)"
+    token = auth.token
+    if token is None:
+        return f"{auth.describe()}: no token obtained"
+    text = f"{auth.describe()}: token obtained"
+    details = [f"expires in {token.lifetime:g} s"] if token.lifetime is not None else []
+    details += [f"scope {token.scope}"] if token.scope else []
+    return f"{text} ({', '.join(details)})" if details else text

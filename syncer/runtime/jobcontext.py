@@ -20,6 +20,7 @@ import httpx
 
 from syncer import __version__
 from syncer.adapters.scim.client import ScimClient
+from syncer.adapters.scim.oauth import ClientCredentials, ClientCredentialsAuth
 from syncer.adapters.sources.base import Source
 from syncer.adapters.sources.files import FileSource
 from syncer.adapters.sources.scim import ScimSource
@@ -42,7 +43,7 @@ from syncer.core.scoping import (
 from syncer.errors import SourceError
 from syncer.runtime.configfile import LoadedConfig, read_secret, read_token
 from syncer.runtime.executor import Executor
-from syncer.settings import JobSettings, LdapSourceSettings, ScimSourceSettings
+from syncer.settings import JobSettings, LdapSourceSettings, ScimSourceSettings, ServiceAuth
 from syncer.types import Desired, JobState, ObjectKey, ObjectKind, SourceSnapshot
 
 Key = ObjectKey
@@ -149,6 +150,7 @@ def _scim_source(config: LoadedConfig, job: JobSettings, source: ScimSourceSetti
     ``list()`` and ``aclose()``, and this is where the real client is handed to it.
     """
     token = read_secret(config, job, source.token, source.token_file, ("source", "token_file"))
+    credentials = client_credentials(config, job, source.auth, "source", source.timeout.total_seconds())
     verify: bool | str = str(config.resolve(source.ca_file)) if source.ca_file else source.verify_tls
 
     def reader() -> ScimClient:
@@ -160,6 +162,7 @@ def _scim_source(config: LoadedConfig, job: JobSettings, source: ScimSourceSetti
             verify=verify,
             retries=source.retries,
             user_agent=f"syncer/{__version__} (source)",
+            auth=ClientCredentialsAuth(credentials) if credentials else None,
         )
 
     return ScimSource(reader, url=source.url, page_size=source.page_size, groups=source.groups)
@@ -170,6 +173,7 @@ def open_client(
 ) -> ScimClient:
     target = job.target
     verify: bool | str = str(config.resolve(target.ca_file)) if target.ca_file else target.verify_tls
+    credentials = client_credentials(config, job, target.auth, "target", target.timeout.total_seconds())
     return ScimClient(
         target.url,
         read_token(config, job),
@@ -179,6 +183,29 @@ def open_client(
         retries=target.retries,
         rate_limit=target.rate_limit,
         transport=transport,
+        auth=ClientCredentialsAuth(credentials) if credentials else None,
+    )
+
+
+def client_credentials(
+    config: LoadedConfig, job: JobSettings, auth: ServiceAuth | None, where: str, timeout: float
+) -> ClientCredentials | None:
+    """The OAuth 2.0 client credentials of the job's target or SCIM source (``where``), secret read."""
+    if auth is None:
+        return None
+    loc = (where, "auth", "client_secret_file")
+    secret = read_secret(config, job, auth.client_secret, auth.client_secret_file, loc)
+    if secret is None:  # pragma: no cover - the settings require client_secret or client_secret_file
+        raise ValueError(f"{where}.auth has no client secret")
+    return ClientCredentials(
+        auth.token_url,
+        auth.client_id,
+        secret,
+        scope=auth.scope,
+        audience=auth.audience,
+        auth_method=auth.client_auth_method,
+        verify=str(config.resolve(auth.ca_file)) if auth.ca_file else True,
+        timeout=timeout,
     )
 
 

@@ -18,6 +18,7 @@ class SecretKind(Enum):
     """The shapes of secrets: the rules differ (a password may hold a space, a token may not)."""
 
     TOKEN = "token"
+    CLIENT_SECRET = "client secret"
     PASSWORD = "password"
     HEADER = "header value"
 
@@ -42,6 +43,8 @@ def secret_problem(value: str, kind: SecretKind) -> str | None:
         return f"must be one line, but holds {value.count(chr(10)) + 1} lines (is it the right file?)"
     if kind is SecretKind.TOKEN and any(c.isspace() for c in value):
         return "must be the bare token: one line without spaces (no 'Bearer ' prefix)"
+    if kind is SecretKind.CLIENT_SECRET and any(c.isspace() for c in value):
+        return "must be one line without spaces (the secret's value, not its name or id)"
     if _controls(value):
         return "holds control characters"
     if kind is not SecretKind.PASSWORD and not value.isascii():
@@ -50,5 +53,7 @@ def secret_problem(value: str, kind: SecretKind) -> str | None:
 
 
 def kind_of(key: str) -> SecretKind:
-    """The kind of secret a config key holds: ``password``/``password_file`` or a token."""
-    return SecretKind.PASSWORD if key.startswith("password") else SecretKind.TOKEN
+    """The kind of secret a config key holds: a password, a client secret, or a token."""
+    if key.startswith("password"):
+        return SecretKind.PASSWORD
+    return SecretKind.CLIENT_SECRET if key.startswith("client_secret") else SecretKind.TOKEN

@@ -9,6 +9,7 @@ import X`` works for all of them.
 
 from __future__ import annotations
 
+from syncer.settings.auth import OAuth2ClientCredentialsSettings, ServiceAuth, one_credential
 from syncer.settings.config import (
     ConfigSettings,
     DaemonSettings,
@@ -76,6 +77,7 @@ __all__ = [
     "MetricsSettings",
     "NotifyEvent",
     "NotifySettings",
+    "OAuth2ClientCredentialsSettings",
     "ProvisioningLogSettings",
     "QuarantineSettings",
     "SafetySettings",
@@ -84,6 +86,7 @@ __all__ = [
     "ScopeSettings",
     "ScopingClauseSettings",
     "ScopingFiltersSettings",
+    "ServiceAuth",
     "SourceAttributesSettings",
     "SourceSettings",
     "Strict",
@@ -92,6 +95,7 @@ __all__ = [
     "format_duration",
     "http_url",
     "json_schema",
+    "one_credential",
     "one_secret",
     "parse_duration",
     "parse_rate",

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from syncer.settings.auth import ServiceAuth, one_credential
 from syncer.settings.values import Duration, Strict, http_url, one_secret, require_tls
 
 
@@ -195,6 +196,8 @@ class ScimSourceSettings(Strict):
     url: str
     token: SecretStr | None = None
     token_file: Path | None = None
+    auth: ServiceAuth | None = None
+    """OAuth 2.0 client credentials instead of a fixed ``token``."""
     page_size: int = Field(default=100, ge=1, le=1000)
     timeout: Duration = timedelta(seconds=30)
     retries: int = Field(default=4, ge=1, le=20)
@@ -212,6 +215,7 @@ class ScimSourceSettings(Strict):
     @model_validator(mode="after")
     def _one_token(self) -> ScimSourceSettings:
         one_secret(self.token, self.token_file, "token")
+        one_credential(self.token, self.token_file, self.auth)
         require_tls(self.url, self.allow_insecure_http)
         return self
 

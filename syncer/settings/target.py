@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
 
+from syncer.settings.auth import ServiceAuth, one_credential
 from syncer.settings.values import Duration, Strict, http_url, one_secret, parse_rate, require_tls
 
 
@@ -17,6 +18,8 @@ class TargetSettings(Strict):
     url: str
     token: SecretStr | None = None
     token_file: Path | None = None
+    auth: ServiceAuth | None = None
+    """OAuth 2.0 client credentials instead of a fixed ``token``."""
     concurrency: int = Field(default=8, ge=1, le=64)
     timeout: Duration = timedelta(seconds=30)
     retries: int = Field(default=4, ge=1, le=20)
@@ -39,5 +42,6 @@ class TargetSettings(Strict):
     @model_validator(mode="after")
     def _one_token(self) -> TargetSettings:
         one_secret(self.token, self.token_file, "token")
+        one_credential(self.token, self.token_file, self.auth)
         require_tls(self.url, self.allow_insecure_http)
         return self

@@ -1,8 +1,8 @@
 """Canary secrets: the end-to-end suite runs with distinctive secrets and fails if any shows up in an output.
 
 The e2e fixtures hand syncer these values as its target token, SCIM source token, LDAP bind
-password and webhook URL (a secret path segment, as Slack and Teams URLs have). Nothing syncer
-writes may hold one: at the end of the session this plugin scans
+password, OAuth client secret and webhook URL (a secret path segment, as Slack and Teams URLs
+have). Nothing syncer writes may hold one: at the end of the session this plugin scans
 
 * every CLI stdout and stderr the harness captured (:func:`record`, called by ``Workspace.run``),
   kept as files under ``<basetemp>/canary-captures/`` so that xdist workers' captures are seen;
@@ -31,10 +31,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.canary_secrets import CANARIES, LDAP_PASSWORD, SOURCE_TOKEN, TARGET_TOKEN, WEBHOOK_PATH
+from tests.support.canary_secrets import (
+    CANARIES,
+    CLIENT_SECRET,
+    LDAP_PASSWORD,
+    SOURCE_TOKEN,
+    TARGET_TOKEN,
+    WEBHOOK_PATH,
+)
 
 __all__ = [
     "CANARIES",
+    "CLIENT_SECRET",
     "KNOWN_LEAKS",
     "LDAP_PASSWORD",
     "SOURCE_TOKEN",

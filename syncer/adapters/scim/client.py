@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import random
 import time
 import uuid
 from collections import Counter
@@ -36,19 +35,19 @@ from syncer.errors import (
     MalformedResponseError,
     TargetError,
     TransientTargetError,
+    UnauthorizedError,
 )
 from syncer.types import ObjectKind, Value
 
 from . import protocol, wire
 from .listing import ListingCheck
-from .pacing import AdaptiveLimit, RateLimit
+from .oauth import ClientCredentialsAuth
+from .pacing import MAX_RETRY_AFTER, AdaptiveLimit, Backoff, RateLimit
 from .protocol import ScimRequest
 from .wire import MAX_RESPONSE_BYTES
 
 log = structlog.get_logger("syncer.scim")
 
-MAX_RETRY_AFTER = 60.0
-"""Longest Retry-After honoured: a target asking for an hour should fail this cycle, not stall it."""
 SCIM_JSON = "application/scim+json"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -71,24 +70,6 @@ class RequestStats:
     by_status: Mapping[int, int]
     writes: int
     total: int
-
-
-class _Wait:
-    """Back off exponentially with jitter, unless the target said how long (Retry-After).
-
-    The jitter is as large as the first wait, not tenacity's fixed second, so that a small
-    ``initial`` keeps retries quick and still spreads a burst of clients apart.
-    """
-
-    def __init__(self, initial: float, maximum: float) -> None:
-        self.initial, self.maximum = initial, maximum
-
-    def __call__(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, TransientTargetError) and exc.retry_after is not None:
-            return min(exc.retry_after, MAX_RETRY_AFTER)
-        backoff = self.initial * 2.0 ** (state.attempt_number - 1) + random.uniform(0, self.initial)
-        return min(backoff, self.maximum)
 
 
 class ScimClient:
@@ -117,6 +98,7 @@ class ScimClient:
         rate_limit: float | None = None,
         deadline: float | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        auth: ClientCredentialsAuth | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -127,6 +109,8 @@ class ScimClient:
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
             self._secrets = (token,)
+        self.auth = auth
+        """OAuth 2.0 client credentials (instead of ``token``): they put the token on each request."""
         self._http = _http_client(
             self.base_url,
             headers,
@@ -134,13 +118,14 @@ class ScimClient:
             verify=verify,
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
             transport=transport,
+            auth=auth,
         )
         self._deadline = deadline if deadline is not None else timeout
         self._max_bytes = max_response_bytes
         self._slots = AdaptiveLimit(concurrency)
         self._rate = RateLimit(rate_limit)
         self._attempts = max(1, retries)
-        self._wait = _Wait(backoff_initial, backoff_max)
+        self._wait = Backoff(backoff_initial, backoff_max)
         self._paused_until = 0.0
         self._by_method: Counter[str] = Counter()
         self._by_status: Counter[int] = Counter()
@@ -163,6 +148,8 @@ class ScimClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self.auth is not None:
+            await self.auth.aclose()
 
     @property
     def stats(self) -> RequestStats:
@@ -263,6 +250,8 @@ class ScimClient:
 
     async def _attempt(self, request: ScimRequest) -> Any:
         await self._pace()
+        if self.auth is not None:
+            await self.auth.fresh()  # outside the request's deadline: a slow token endpoint says so itself
         await self._slots.acquire()
         try:
             await self._rate.wait()
@@ -287,6 +276,10 @@ class ScimClient:
                 resume = time.monotonic() + min(exc.retry_after, MAX_RETRY_AFTER)
                 self._paused_until = max(self._paused_until, resume)
             raise
+        except UnauthorizedError as exc:
+            if self.auth is None or exc.status != 401:
+                raise
+            raise self.auth.refused(exc) from None  # a 401 to a token just renewed
         self._slots.succeeded()
         return result
 
@@ -303,7 +296,8 @@ class ScimClient:
         except TimeoutError:
             error = wire.past_deadline(request, self._deadline)
         except httpx.HTTPError as exc:
-            error, chain = wire.translate(request, exc, self._secrets)
+            secrets = self._secrets + (self.auth.secrets if self.auth is not None else ())
+            error, chain = wire.translate(request, exc, secrets)
             if chain:
                 _observe(request.method, None, time.perf_counter() - started)
                 raise error from exc

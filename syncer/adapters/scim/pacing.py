@@ -3,13 +3,22 @@
 The rate limit spaces request starts evenly (``rate_limit: 25/s`` = one start every 40 ms), so
 a documented target limit is never hit. The adaptive limit halves the requests in flight when the
 target throttles (429, 503) and grows back by one after a full window of successes (AIMD, as TCP
-does), so a struggling target gets relief without a human lowering ``concurrency``.
+does), so a struggling target gets relief without a human lowering ``concurrency``. A failed
+request waits before its next attempt (:class:`Backoff`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
+
+from tenacity import RetryCallState
+
+from syncer.errors import TransientTargetError
+
+MAX_RETRY_AFTER = 60.0
+"""Longest Retry-After honoured: a target asking for an hour should fail this cycle, not stall it."""
 
 
 class RateLimit:
@@ -59,3 +68,21 @@ class AdaptiveLimit:
         if self.limit < self.maximum and self._successes >= self.limit:
             self.limit += 1
             self._successes = 0
+
+
+class Backoff:
+    """Back off exponentially with jitter, unless the target said how long (Retry-After).
+
+    The jitter is as large as the first wait, not tenacity's fixed second, so that a small
+    ``initial`` keeps retries quick and still spreads a burst of clients apart.
+    """
+
+    def __init__(self, initial: float, maximum: float) -> None:
+        self.initial, self.maximum = initial, maximum
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TransientTargetError) and exc.retry_after is not None:
+            return min(exc.retry_after, MAX_RETRY_AFTER)
+        backoff = self.initial * 2.0 ** (state.attempt_number - 1) + random.uniform(0, self.initial)
+        return min(backoff, self.maximum)

@@ -103,7 +103,7 @@ def translate(
             ),
             False,
         )
-    if isinstance(exc, httpx.ConnectError) and (cert := _cert_error(exc)) is not None:
+    if isinstance(exc, httpx.ConnectError) and (cert := cert_error(exc)) is not None:
         message = f"{request}: TLS verification failed: {getattr(cert, 'verify_message', '') or cert}"
         return TlsError(message, detail=str(cert)), True
     if isinstance(exc, httpx.ConnectError) and _plain_http(exc):
@@ -141,7 +141,7 @@ def _plain_http(exc: BaseException) -> bool:
     return False
 
 
-def _cert_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+def cert_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
     return next((c for c in _chain(exc) if isinstance(c, ssl.SSLCertVerificationError)), None)
 
 
