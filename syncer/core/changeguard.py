@@ -10,7 +10,9 @@ attributes of the same users still go through: the hold is per attribute, not pe
 Rules, so that a small tenant and a first sync are never held by it:
 
 * only users already linked before the cycle count: a create, or a user linked by matching in
-  this cycle, has no previous value syncer exported;
+  this cycle, has no previous value syncer exported (nor has their second-phase update, the
+  manager set once the manager exists); an initial cycle (the first, or the one after
+  ``syncer restart``) has no change tracking to compare with, so it holds nothing;
 * the guard applies only when at least ``min_users`` users would be affected (default 10);
 * ``active`` is left to the deletion threshold and the deprovisioning rules;
 * an approval (``syncer approve-changes``) names each held change by user, attribute and new
@@ -23,7 +25,16 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 
-from syncer.core.changes import Change, HeldAttribute, HeldChange, Phase, Plan, UpdateObject, change_key
+from syncer.core.changes import (
+    Change,
+    CreateObject,
+    HeldAttribute,
+    HeldChange,
+    Phase,
+    Plan,
+    UpdateObject,
+    change_key,
+)
 from syncer.core.planrequest import ACTIVE
 from syncer.types import ObjectKind
 
@@ -54,11 +65,22 @@ def _counted(change: Change) -> bool:
     )
 
 
+def _new_this_cycle(plan: Plan) -> frozenset[str]:
+    """Users this plan creates or links by matching: none of their updates has a previous value."""
+    return frozenset(
+        change.source_id
+        for change in plan.changes
+        if change.kind is ObjectKind.USER
+        and (isinstance(change, CreateObject) or (isinstance(change, UpdateObject) and change.matched_on))
+    )
+
+
 def _candidates(plan: Plan, released: Collection[str]) -> dict[str, list[HeldChange]]:
     """Per target attribute, the counted changes not released by an approval."""
     by_path: dict[str, list[HeldChange]] = defaultdict(list)
+    new = _new_this_cycle(plan)
     for change in plan.changes:
-        if not _counted(change):
+        if not _counted(change) or change.source_id in new:
             continue
         assert isinstance(change, UpdateObject)
         for c in change.changes:
@@ -93,7 +115,7 @@ def hold_changes(
     still count. Returns the plan with the held changes taken out and listed in ``held_updates``.
     """
     limit = guard.limit(linked)
-    if approved is True or limit is None:
+    if approved is True or limit is None or plan.initial or linked == 0:
         return plan
     released = frozenset(approved) if not isinstance(approved, bool) else frozenset()
     held: list[HeldAttribute] = []

@@ -112,7 +112,7 @@ def check_names(references: Iterable[NameReference], declared: DeclaredNames) ->
 
 def _check(reference: NameReference, known: frozenset[str], declared: DeclaredNames) -> NameFinding | None:
     name = reference.name
-    if name in known:
+    if name in known or _base(name) in known:
         return None
     folded = {n.casefold(): n for n in sorted(known)}
     if reference.use is Use.EXPRESSION and name.casefold() in folded:
@@ -136,6 +136,17 @@ def _check(reference: NameReference, known: frozenset[str], declared: DeclaredNa
         return NameFinding(Severity.ERROR, reference, message)
     message = f"{what} {name!r} is not in the source ({declared.origin}): it flows no value"
     return NameFinding(Severity.WARNING, reference, message)
+
+
+def _base(name: str) -> str:
+    """``emails[type eq "work"].value`` → ``emails``; ``name.givenName`` → ``name``: the attribute a
+    SCIM path reads into, which a source declares (RFC 7643's schemas) even when no record fills it.
+    An extension URN keeps its colons: only ``[`` and a ``.`` after the last ``:`` cut it."""
+    cut = name.find("[")
+    head = name if cut < 0 else name[:cut]
+    colon = head.rfind(":")
+    dot = head.find(".", colon + 1)
+    return head if dot < 0 else head[:dot]
 
 
 def _close_match(name: str, folded: Mapping[str, str]) -> str | None:

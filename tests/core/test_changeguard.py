@@ -168,3 +168,18 @@ def test_settings_accept_percent_count_and_none(value: object, parsed: object) -
 def test_settings_refuse_other_values(value: object) -> None:
     with pytest.raises(ValueError, match=r"change_threshold|expected"):
         SafetySettings(change_threshold=value)  # type: ignore[arg-type]
+
+
+def test_an_initial_cycle_holds_nothing_it_has_no_exported_values_to_compare() -> None:
+    """The first cycle, or the one after `syncer restart`: every value looks new, none is a change."""
+    initial = Plan("J", True, tuple(update(i, cleared()) for i in range(20)), (), PlanInputs("c", "s", "t"))
+    assert hold_changes(initial, ChangeGuard("50%", 10), linked=20) == initial
+
+
+def test_users_created_or_matched_this_cycle_are_not_counted_in_their_second_phase() -> None:
+    """The manager set after creating (or matching) 19 users is no mass change of linked users."""
+    created = [CreateObject(U, f"s{i}", f"user{i}", {"userName": f"user{i}"}) for i in range(12)]
+    matched = [update(i, AttributeChange("title", None, "x"), matched_on="userName") for i in range(12, 19)]
+    managers = [update(i, AttributeChange("manager", None, "m"), phase_=Phase.REFERENCES) for i in range(19)]
+    cycle = plan(*created, *matched, *managers)
+    assert hold_changes(cycle, ChangeGuard("50%", 10), linked=1) == cycle

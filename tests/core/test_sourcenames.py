@@ -151,3 +151,16 @@ def test_each_name_and_place_is_reported_once_and_findings_split_by_severity() -
     found = check_names(references(entries), CSV)
     assert [f.reference.name for f in errors(found)] == ["jobTitel"]
     assert [f.reference.name for f in warnings(found)] == ["costCenter"]
+
+
+def test_a_scim_path_is_known_by_the_attribute_it_reads_into() -> None:
+    """``phoneNumbers[type eq "work"].value`` needs ``phoneNumbers``; an extension URN keeps its dots."""
+    enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    scim = DeclaredNames(users=frozenset({"userPrincipalName", "phoneNumbers", f"{enterprise}:manager"}))
+    mapped = [
+        {"target": 'phoneNumbers[type eq "work"].value', "source": 'phoneNumbers[type eq "work"].value'},
+        {"target": "title", "source": f"{enterprise}:manager.value"},
+        {"target": "nickName", "source": f"{enterprise}:department"},
+    ]
+    finding = one(check_names(references(mapped), scim))
+    assert finding.reference.name == f"{enterprise}:department"

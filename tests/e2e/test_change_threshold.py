@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import pytest
 
-import syncer.cli.app
+from syncer.cli.app import HELD_REMOVALS
 from tests.e2e.conftest import ROOT, Workspace
 from tests.e2e.test_daemon import _configure, daemon, finished_runs, wait_for
 
 pytestmark = pytest.mark.e2e
 
-HELD_EXIT = getattr(syncer.cli.app, "HELD_REMOVALS", 0)
+HELD_EXIT = HELD_REMOVALS
 """What ``sync`` exits with when it held work: 3 once held removals exit 3 (the ``held`` work), else 0."""
 
 

@@ -31,9 +31,9 @@ def _free_port() -> int:
 
 
 def _configure(
-    ws: Workspace, *, metrics_port: int | None, concurrency: int = 4, progress: str = "1s"
+    ws: Workspace, *, metrics_port: int | None, concurrency: int = 4, progress: str = "1s", extra: str = ""
 ) -> None:
-    ws.write_config(extra_job="    schedule: {interval: 1s, jitter: 0s}\n")
+    ws.write_config(extra_job="    schedule: {interval: 1s, jitter: 0s}\n" + extra)
     top = f"daemon: {{stop_timeout: 20s, progress_every: {progress}, lease_ttl: 10s}}\n"
     if metrics_port is not None:
         top += f"metrics: {{listen: 127.0.0.1:{metrics_port}}}\n"
@@ -205,7 +205,9 @@ def test_daemon_runs_cycles_reloads_serves_metrics_and_stops_cleanly(workspace: 
 
 def test_sigterm_mid_cycle_finishes_in_flight_requests_and_loses_nothing(workspace: Workspace) -> None:
     """SIGTERM during a cycle stops sending, records the run, exits 0; the next sync completes the work."""
-    _configure(workspace, metrics_port=None, concurrency=1, progress="0s")
+    # every title changes on purpose: the change threshold would hold them all
+    no_guard = "    safety: {change_threshold: none}\n"
+    _configure(workspace, metrics_port=None, concurrency=1, progress="0s", extra=no_guard)
     workspace.run("sync")
     data = workspace.load()
     for user in data["users"]:

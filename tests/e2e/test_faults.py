@@ -471,8 +471,9 @@ def test_401_on_writes_stops_the_cycle(tmp_path: Path, scim: ScimTestServer, pro
     result = ws.run("sync", expect=1)
     stats = proxy.stats()
     print(f"\n401 on writes: {stats.received} received, {stats.injected}; {result.stdout.strip()[-300:]}")
-    # matching asks the empty target how many users and groups it holds, and looks up nothing more
-    assert stats.received.get("GET", 0) == 2
+    # discovery (ServiceProviderConfig, ResourceTypes, Schemas); then matching asks the empty
+    # target how many users and groups it holds, and looks up nothing more
+    assert stats.received.get("GET", 0) == 3 + 2
     assert sum(stats.received.get(m, 0) for m in WRITES) <= CONCURRENCY
     assert scim.writes() == 0
     assert scim.resources("Users") == []

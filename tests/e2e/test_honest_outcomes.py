@@ -74,7 +74,8 @@ def test_a_cycle_where_every_change_failed_says_the_cycle_failed(synced: Workspa
     text = (ROOT / "mappings" / "asana.yaml").read_text("utf-8")
     mapping.write_text(text.replace("- target: title\n", "- target: titel\n"), "utf-8")
     synced.mapping = mapping
-    synced.write_config()
+    # every user gets the new path: the change threshold would hold it, and nothing would be sent
+    synced.write_config(extra_job="    safety: {change_threshold: none}\n")
     result = synced.run("sync", expect=1)
     assert "Synced job" not in result.stdout
     assert result.stdout.startswith("Cycle failed for job e2e (incremental cycle "), result.stdout

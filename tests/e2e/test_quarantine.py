@@ -191,7 +191,7 @@ def test_a_manual_sync_says_it_quarantined_the_job_and_when_it_cleared_it(ws: Wo
     assert "refused the credentials (401)" in result.stderr
     first = status(ws)
     assert (
-        f"job e2e is now quarantined ({QUARANTINED}: GET /Users: 401" in result.stderr
+        f"job e2e is now quarantined ({QUARANTINED}: GET /ResourceTypes: 401" in result.stderr
         and f"the daemon retries it at {first.next_run:%Y-%m-%d %H:%M:%S} UTC;" in result.stderr
         and "then `syncer sync --job e2e`: a clean cycle lifts it" in result.stderr
         and "`syncer restart --job e2e` clears it at once" in result.stderr
@@ -199,7 +199,7 @@ def test_a_manual_sync_says_it_quarantined_the_job_and_when_it_cleared_it(ws: Wo
 
     again = ws.run("sync", expect=1)
     second = status(ws)
-    assert f"job e2e is still quarantined ({QUARANTINED}: GET /Users: 401" in again.stderr
+    assert f"job e2e is still quarantined ({QUARANTINED}: GET /ResourceTypes: 401" in again.stderr
     assert f"the daemon retries it at {second.next_run:%Y-%m-%d %H:%M:%S} UTC." in again.stderr
 
     ws.write_config()

@@ -94,6 +94,52 @@ class ScimSource:
         return snapshot
 
 
+ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+RFC7643_NAMES = {
+    ObjectKind.USER: frozenset(
+        {
+            "id",
+            "externalId",
+            "meta",
+            "userName",
+            "name",
+            "displayName",
+            "nickName",
+            "profileUrl",
+            "title",
+            "userType",
+            "preferredLanguage",
+            "locale",
+            "timezone",
+            "active",
+            "password",
+            "emails",
+            "phoneNumbers",
+            "ims",
+            "photos",
+            "addresses",
+            "groups",
+            "entitlements",
+            "roles",
+            "x509Certificates",
+        }
+        | {
+            f"{ENTERPRISE_USER}:{name}"
+            for name in ("employeeNumber", "costCenter", "organization", "division", "department", "manager")
+        }
+    ),
+    ObjectKind.GROUP: frozenset({"id", "externalId", "meta", "displayName", "members"}),
+}
+"""The attributes RFC 7643 defines (§4.1, §4.2, §4.3): a SCIM source may carry any of them on no
+resource at all (an optional attribute nobody has filled in), which is no typo; a name outside
+them and the resources read still is one."""
+
+
+def _declared(objects: tuple[SourceObject, ...], kind: ObjectKind) -> frozenset[str] | None:
+    seen = record_names(objects)
+    return None if seen is None else seen | RFC7643_NAMES[kind]
+
+
 def build_snapshot(users: list[Any], groups: list[Any], *, where: str = "scim") -> SourceSnapshot:
     """Source objects from listed resources; a resource without an ``id`` is skipped, not fatal.
 
@@ -117,7 +163,9 @@ def build_snapshot(users: list[Any], groups: list[Any], *, where: str = "scim") 
     users_t, groups_t = tuple(out[ObjectKind.USER]), tuple(out[ObjectKind.GROUP])
     fingerprint = snapshot_fingerprint(users_t, groups_t)
     declared = DeclaredNames(
-        users=record_names(users_t), groups=record_names(groups_t), origin="the resources read"
+        users=_declared(users_t, ObjectKind.USER),
+        groups=_declared(groups_t, ObjectKind.GROUP),
+        origin="RFC 7643's schemas and the resources read",
     )
     return SourceSnapshot(
         users=users_t, groups=groups_t, skipped=tuple(skipped), fingerprint=fingerprint, declared=declared
