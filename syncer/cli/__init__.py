@@ -13,7 +13,7 @@ from __future__ import annotations
 
 # isort: off
 # the order ``syncer --help`` lists the commands in
-from syncer.cli import starter, cycle, tools, admin, logs, jobs  # noqa: F401  (importing registers the commands)
+from syncer.cli import starter, cycle, onboard, tools, admin, logs, jobs  # noqa: F401  (importing registers the commands)
 
 # isort: on
 import sys
