@@ -65,3 +65,23 @@ def test_the_json_record_keeps_status_scim_type_and_detail(refused: Workspace) -
     assert error["scimType"] == "invalidValue"
     assert error["additionalDetails"] == DETAIL
     assert DETAIL in error["reason"]
+
+
+def test_connection_to_a_target_answering_500_says_so(workspace: Workspace, proxy: FaultProxy) -> None:
+    """A server that answers 500 is reachable: test-connection names the status and the server's
+    detail, and does not say it cannot reach the target."""
+    workspace.write_config(url=proxy.base_url)
+    proxy.set_rules(Rule("500", probability=1.0, detail="the tenant database is in maintenance"))
+    result = workspace.run("test-connection", expect=1)
+    assert f"{proxy.base_url} answered 500" in result.stderr, result.stderr
+    assert "the tenant database is in maintenance" in result.stderr, result.stderr
+    assert "cannot reach" not in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_connection_to_nothing_still_says_cannot_reach(workspace: Workspace, proxy: FaultProxy) -> None:
+    """No answer at all (the connection is reset) is what "cannot reach" is for."""
+    workspace.write_config(url=proxy.base_url)
+    proxy.set_rules(Rule("reset", probability=1.0))
+    result = workspace.run("test-connection", expect=1)
+    assert f"cannot reach {proxy.base_url}" in result.stderr, result.stderr
