@@ -272,6 +272,24 @@ class Step:
 
 
 @dataclass(frozen=True, slots=True)
+class ScimError:
+    """What the target answered to a refused request (RFC 7644 §3.12): its HTTP status, ``scimType``
+    and ``detail`` as sent, kept apart from syncer's own message so an admin reads the target's words.
+    """
+
+    status: int | None = None
+    scim_type: str | None = None
+    detail: str | None = None
+
+    def summary(self) -> str:
+        """``400 invalidValue: <detail>``: the target's answer in one line, for the log table."""
+        head = " ".join(part for part in (str(self.status or ""), self.scim_type or "") if part)
+        if self.detail:
+            return f"{head}: {self.detail}" if head else self.detail
+        return head
+
+
+@dataclass(frozen=True, slots=True)
 class ProvisioningLogEntry:
     """One record of the provisioning log: what happened to one object in one cycle.
 
@@ -293,6 +311,8 @@ class ProvisioningLogEntry:
     detail: str | None = None
     modified: tuple[ModifiedProperty, ...] = ()
     steps: tuple[Step, ...] = ()
+    scim_error: ScimError | None = None
+    """The target's own error answer when it refused the object's request; ``None`` otherwise."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,7 +98,7 @@ def _narrow_table(entries: list[Any], width: int) -> None:
             e.status.value,
             e.kind.value,
             visible(e.display or e.source_id),
-            visible(e.reason or ""),
+            visible(provlog.reason_text(e)),
         )
         for e in entries
     ]
@@ -139,7 +139,7 @@ def _log_table(entries: list[Any]) -> None:
             e.display or "-",
             e.source_id,
             e.target_id or "-",
-            e.reason or "",
+            provlog.reason_text(e),
         )
         for e in entries
     ]

@@ -39,6 +39,8 @@ def check_target(config: LoadedConfig, job: JobSettings, *, save: bool = True) -
     except NotFoundError as exc:
         fail(f"404 from {target}: the URL is not a SCIM endpoint (check the base URL). {exc}")
     except TransientTargetError as exc:
+        if exc.answered:  # a 5xx or 429 is an answer: the server is up and failed the request
+            fail(f"{target} answered {exc.status}: the server is reachable but failed the request. {exc}")
         fail(f"cannot reach {target}: {exc}")
     except PermanentTargetError as exc:
         fail(f"test connection failed: {exc}")

@@ -16,7 +16,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from syncer.core.changes import Change, Skip
-from syncer.types import Action, ModifiedProperty, ObjectKind, ProvisioningLogEntry, Status, Step
+from syncer.types import Action, ModifiedProperty, ObjectKind, ProvisioningLogEntry, ScimError, Status, Step
 
 
 class Reason(enum.StrEnum):
@@ -58,6 +58,8 @@ class ChangeResult:
     """False when nothing was sent (the cycle stopped first): recorded, never escrowed."""
     verb: str = ""
     """The change's verb (``create``, ``update``, ``link``, ``disable`` ...), for the counts."""
+    scim_error: ScimError | None = None
+    """The target's error answer when the target refused the change."""
 
     @property
     def applied(self) -> bool:
@@ -84,6 +86,7 @@ class ObjectOutcome:
     modified: tuple[ModifiedProperty, ...]
     steps: tuple[Step, ...]
     sent: bool
+    scim_error: ScimError | None = None
 
     @property
     def escrow(self) -> bool:
@@ -117,6 +120,7 @@ def fold_object(results: Sequence[ChangeResult]) -> ObjectOutcome:
         modified=tuple(m for r in results for m in r.modified),
         steps=tuple(s for r in results for s in r.steps),
         sent=any(r.sent for r in results),
+        scim_error=telling.scim_error if telling else None,
     )
 
 
@@ -147,6 +151,7 @@ def outcome_entry(o: ObjectOutcome, stamp: Stamp) -> ProvisioningLogEntry:
         detail=o.detail,
         modified=o.modified,
         steps=(*o.steps, export),
+        scim_error=o.scim_error,
     )
 
 

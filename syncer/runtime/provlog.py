@@ -119,6 +119,14 @@ def query(config: LoadedConfig, q: LogQuery) -> list[ProvisioningLogEntry]:
         )
 
 
+def reason_text(entry: ProvisioningLogEntry) -> str:
+    """The table's reason: what the target answered (``400 invalidValue: …``) when it refused the
+    object, else syncer's reason code; a bare ``Permanent`` tells an admin nothing to fix."""
+    if entry.scim_error is not None and (summary := entry.scim_error.summary()):
+        return summary
+    return entry.reason or ""
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -130,13 +138,17 @@ def _text(value: Any) -> str | None:
 def entra_record(entry: ProvisioningLogEntry) -> dict[str, Any]:
     """One record in Graph's ``provisioningObjectSummary`` shape."""
     kind = entry.kind.value.capitalize()
-    error = None
+    error: dict[str, Any] | None = None
     if entry.reason or entry.detail:
         error = {
             "errorCode": entry.reason,
             "errorCategory": "failure" if entry.status is Status.FAILURE else "success",
             "reason": entry.detail,
         }
+        if entry.scim_error is not None:  # the target's own words, apart from syncer's message
+            error["httpStatus"] = entry.scim_error.status
+            error["scimType"] = entry.scim_error.scim_type
+            error["additionalDetails"] = entry.scim_error.detail
     return {
         "id": entry.change_id,
         "activityDateTime": entry.time.isoformat().replace("+00:00", "Z"),

@@ -49,6 +49,10 @@ Fault kinds:
 
 ``404``
     404 with a SCIM error body; with ``forward=True`` the write happened (a route that lies).
+``400``
+    400 with a SCIM error body whose ``scimType`` and ``detail`` are the rule's ``scim_type``
+    (``invalidValue`` by default) and ``detail``: a target refusing a write it cannot take.
+    Not forwarded. ``500`` also takes the rule's ``detail`` when one is given.
 ``down``
     The target dies: this connection is reset, the proxy stops listening (later connections are
     refused) and every request on a connection still open is reset. Not forwarded.
@@ -82,7 +86,7 @@ from urllib.parse import urlsplit
 
 from tests.support.serving import ServerThread
 
-STATUS_KINDS = ("500", "502", "503", "429", "401", "404")
+STATUS_KINDS = ("500", "502", "503", "429", "401", "404", "400")
 KINDS = (*STATUS_KINDS, "timeout", "reset", "malformed_json", "html", "lost_response", "down")
 SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 HOP_BY_HOP = frozenset(
@@ -99,6 +103,7 @@ HTML_PAGE = (
 )
 REASONS = {
     200: "OK",
+    400: "Bad Request",
     401: "Unauthorized",
     404: "Not Found",
     429: "Too Many Requests",
@@ -124,6 +129,8 @@ class Rule:
     hold: float | None = None
     status: int | None = None
     forward: bool = False
+    scim_type: str | None = None
+    detail: str | None = None
     # bookkeeping, under the proxy's lock
     seen: int = field(default=0, init=False, repr=False)
     fired: int = field(default=0, init=False, repr=False)
@@ -355,8 +362,10 @@ class FaultProxy:
     def _respond_status(self, h: _Handler, rule: Rule, status: int) -> None:
         """An injected HTTP error status with a SCIM error body (and Retry-After on a 429)."""
         headers = {"Content-Type": "application/scim+json"}
-        scim_type = None
-        if status == 429:
+        scim_type = rule.scim_type
+        if status == 400:
+            scim_type = scim_type or "invalidValue"
+        elif status == 429:
             headers["Retry-After"] = str(rule.retry_after)
             scim_type = "tooMany"
         elif status == 401:
@@ -364,7 +373,7 @@ class FaultProxy:
         error: dict[str, Any] = {
             "schemas": [SCIM_ERROR],
             "status": str(status),
-            "detail": f"fault injected by the test proxy: {REASONS[status]}",
+            "detail": rule.detail or f"fault injected by the test proxy: {REASONS[status]}",
         }
         if scim_type:
             error["scimType"] = scim_type

@@ -147,12 +147,24 @@ class Database:
         for attempt in range(1, _CREATE_ATTEMPTS + 1):
             try:
                 schema.metadata.create_all(self.engine)
+                self._add_columns()
                 return
             except SQLAlchemyError as exc:
                 if attempt == _CREATE_ATTEMPTS:
                     self.engine.dispose()
                     raise StateError(f"state store: open failed on {self.url}: {reason(exc)}") from exc
                 time.sleep(0.1 * attempt)
+
+    def _add_columns(self) -> None:
+        """Add the columns a state file made by an older syncer lacks (nullable, so no backfill)."""
+        inspector = sa.inspect(self.engine)
+        for table, name in schema.ADDED_COLUMNS:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            if name in present:
+                continue
+            kind = table.c[name].type.compile(dialect=self.engine.dialect)
+            with self.engine.begin() as conn:
+                conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{name}" {kind}'))
 
     def close(self) -> None:
         self.closed = True

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from syncer.adapters.state import schema
+from syncer.adapters.state import logrows, schema
 from syncer.adapters.state.database import Database
 from syncer.adapters.state.schema import links, provisioning_log
 from syncer.errors import StateError
@@ -116,7 +116,7 @@ class LinkStore:
                 }
                 for link in save
             ]
-            log_rows = [schema.log_values(entry) for entry in entries]
+            log_rows = [logrows.log_values(entry) for entry in entries]
         try:
             with self._db.write("write_batch") as conn:
                 for kind, source_id in drop:

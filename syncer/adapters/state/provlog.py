@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from syncer.adapters.state import schema
+from syncer.adapters.state import logrows
 from syncer.adapters.state.database import Database
 from syncer.adapters.state.schema import provisioning_log as log
 from syncer.types import ProvisioningLogEntry
@@ -27,7 +27,7 @@ class ProvisioningLogStore:
         if not entries:
             return
         with self._db.encoding("record"):
-            rows = [schema.log_values(entry) for entry in entries]
+            rows = [logrows.log_values(entry) for entry in entries]
         with self._db.write("record") as conn:
             conn.execute(sa.insert(log), rows)
 
@@ -71,7 +71,7 @@ class ProvisioningLogStore:
             query = query.order_by(log.c.time.desc(), log.c.id.desc()).limit(limit)
         with self._db.read("search_log") as conn:
             rows = conn.execute(query).all()
-        entries = [schema.entry_from_row(row) for row in rows]
+        entries = [logrows.entry_from_row(row) for row in rows]
         return entries if limit is None else entries[::-1]
 
     def prune_log(self, before: datetime.datetime, *, batch: int = 500) -> int:

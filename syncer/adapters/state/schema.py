@@ -14,7 +14,6 @@ wrapped as ``{"$map": {...}}`` so it can never be mistaken for a reference.
 from __future__ import annotations
 
 import datetime
-import functools
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -23,15 +22,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 from syncer.types import (
-    Action,
     Link,
-    ModifiedProperty,
     ObjectKind,
-    ProvisioningLogEntry,
     Reference,
     RunRecord,
-    Status,
-    Step,
     freeze,
 )
 
@@ -193,10 +187,16 @@ provisioning_log = sa.Table(
     sa.Column("detail", sa.Text, nullable=True),
     sa.Column("modified", sa.Text, nullable=False, default="[]"),
     sa.Column("steps", sa.Text, nullable=False, default="[]"),
+    sa.Column("scim_error", sa.Text, nullable=True),
     sa.Index("ix_provisioning_log_job_time", "job", "time"),
     sa.Index("ix_provisioning_log_run", "run_id"),
     sqlite_autoincrement=True,
 )
+
+
+ADDED_COLUMNS: tuple[tuple[sa.Table, str], ...] = ((provisioning_log, "scim_error"),)
+"""Columns added after their table first shipped: a state file made before gets them on open,
+nullable, so its old records read back with ``None`` (``create_all`` never alters a table)."""
 
 
 def _to_json(value: Any) -> Any:
@@ -351,50 +351,4 @@ def run_from_row(row: sa.Row[Any]) -> RunRecord:
         dry_run=bool(row.dry_run),
         status=row.status,
         counts=decode(row.counts),
-    )
-
-
-def log_values(entry: ProvisioningLogEntry) -> dict[str, Any]:
-    """A provisioning-log row; ``modified`` and ``steps`` as JSON lists of objects."""
-    modified = [{"name": m.name, "old": m.old, "new": m.new} for m in entry.modified]
-    return {
-        "run_id": entry.run_id,
-        "job": entry.job,
-        "change_id": entry.change_id,
-        "time": entry.time,
-        "kind": entry.kind.value,
-        "source_id": entry.source_id,
-        "display": entry.display,
-        "target_id": entry.target_id,
-        "action": entry.action.value,
-        "status": entry.status.value,
-        "reason": entry.reason,
-        "detail": entry.detail,
-        "modified": encode(modified) if modified else "[]",
-        "steps": _steps_json(tuple(entry.steps)),
-    }
-
-
-@functools.lru_cache(maxsize=256)
-def _steps_json(steps: tuple[Step, ...]) -> str:
-    """Steps encoded once per distinct tuple: a cycle logs the same few for thousands of objects."""
-    return encode([{"name": s.name, "status": s.status.value, "detail": s.detail} for s in steps])
-
-
-def entry_from_row(row: sa.Row[Any]) -> ProvisioningLogEntry:
-    return ProvisioningLogEntry(
-        job=row.job,
-        run_id=row.run_id,
-        change_id=row.change_id,
-        time=row.time,
-        kind=ObjectKind(row.kind),
-        source_id=row.source_id,
-        display=row.display,
-        target_id=row.target_id,
-        action=Action(row.action),
-        status=Status(row.status),
-        reason=row.reason,
-        detail=row.detail,
-        modified=tuple(ModifiedProperty(m["name"], m["old"], m["new"]) for m in decode(row.modified)),
-        steps=tuple(Step(s["name"], Status(s["status"]), s["detail"]) for s in decode(row.steps)),
     )

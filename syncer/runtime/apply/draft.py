@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from syncer.core.changes import Change
 from syncer.core.outcomes import ChangeResult, Reason
-from syncer.types import Action, ModifiedProperty, Status, Step
+from syncer.types import Action, ModifiedProperty, ScimError, Status, Step
 
 
 class Deferred(Exception):
@@ -37,10 +37,12 @@ class Draft:
     members_removed: int = 0
     also: list[ChangeResult] = field(default_factory=list)
     """Results this change found for other objects (the owner of a contested target object)."""
+    scim_error: ScimError | None = None
 
-    def fail(self, reason: str, detail: str) -> None:
+    def fail(self, reason: str, detail: str, scim_error: ScimError | None = None) -> None:
         if self.status is not Status.FAILURE:
             self.status, self.reason, self.detail = Status.FAILURE, reason, detail
+            self.scim_error = scim_error
 
     def defer(self, detail: str) -> None:
         self.steps.append(Step("processing", Status.WARNING, detail))
@@ -65,4 +67,5 @@ class Draft:
             members_removed=self.members_removed,
             sent=sent,
             verb=c.verb,
+            scim_error=self.scim_error,
         )

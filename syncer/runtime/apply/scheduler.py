@@ -39,7 +39,7 @@ from syncer.core.outcomes import (
 )
 from syncer.core.recovery import Key, Streak, unanswered
 from syncer.errors import TargetError, TargetUnreachable, UnauthorizedError
-from syncer.types import Action, Status
+from syncer.types import Action, ScimError, Status
 
 from . import updating
 from .draft import Deferred, Draft, Refused
@@ -160,11 +160,11 @@ class Scheduler:
             draft.fail(Reason.TARGET_OBJECT_LINKED, f"not linked: {exc}")
         except UnauthorizedError as exc:
             self.stopped = self.refused = f"the target refused the credentials ({exc})"
-            draft.fail(exc.code, str(exc))
+            draft.fail(exc.code, str(exc), _scim_error(exc))
             log.error("cycle_stopped", reason=self.stopped)
         except TargetError as exc:
             error = exc
-            draft.fail(exc.code, str(exc))
+            draft.fail(exc.code, str(exc), _scim_error(exc))
             log.warning("change_failed", kind=change.kind.value, source_id=change.source_id, error=str(exc))
         except (ValueError, TypeError, KeyError) as exc:
             # a bug or a value the target format cannot carry: this object fails, the cycle goes on
@@ -253,3 +253,10 @@ def _waves(changes: Sequence[Change]) -> list[list[Change]]:
         [c for c in changes if (c.wave if isinstance(c, CreateObject) else waves[0]) == wave]
         for wave in waves
     ]
+
+
+def _scim_error(exc: TargetError) -> ScimError | None:
+    """The target's answer, when it sent one: the provisioning log shows its status and detail."""
+    if exc.status is None:
+        return None
+    return ScimError(status=exc.status, scim_type=exc.scim_type, detail=exc.detail)
