@@ -87,7 +87,8 @@ class DeclaredNames:
     checked. ``aliases`` maps a casefolded alternative name (an LDAP schema alias such as
     ``surname``) to the name the objects carry (``sn``). ``strict``: the admin declared the names
     (``source.attributes``), so any other name is an error. ``origin`` says where the names came
-    from, for messages.
+    from, for messages. ``multi_valued``: the casefolded names the source declares multi-valued (an
+    LDAP schema's types without ``SINGLE-VALUE``), so a scoping clause on one can be pointed out.
     """
 
     users: frozenset[str] | None = None
@@ -95,6 +96,7 @@ class DeclaredNames:
     origin: str = "the records read"
     strict: bool = False
     aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    multi_valued: frozenset[str] = frozenset()
 
     def of(self, kind: ObjectKind) -> frozenset[str] | None:
         return self.users if kind is ObjectKind.USER else self.groups

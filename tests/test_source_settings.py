@@ -127,7 +127,7 @@ def test_a_missing_password_variable_is_refused_at_its_line(
         load_config(_config(tmp_path, source))
 
 
-@pytest.mark.parametrize("example", ["openldap.yaml", "active-directory.yaml"])
+@pytest.mark.parametrize("example", ["openldap.yaml", "active-directory.yaml", "ldap-slapd.yaml"])
 def test_the_example_configs_load(example: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """examples/openldap.yaml and examples/active-directory.yaml are valid configs with ldap.yaml."""
     for name in ("LDAP_PASSWORD", "AD_PASSWORD", "SCIM_TOKEN"):

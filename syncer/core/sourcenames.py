@@ -10,7 +10,11 @@ looked up in the source's :class:`~syncer.types.DeclaredNames`:
 - unknown and close to nothing: a warning for a mapped attribute (a source may simply not fill an
   optional one; the Asana preset reads ``costCenter``) but an error for a scoping attribute, whose
   clauses would then see no value on anyone and scope people out;
-- when the admin declared the names (``source.attributes``), every unknown name is an error.
+- when the admin declared the names (``source.attributes``), every unknown name is an error;
+- a known scoping name the source declares multi-valued (inetOrgPerson's ``departmentNumber``): a
+  warning that says how the operators read several values (``core.scoping``: a positive operator
+  passes when any value does, a negated one only when none matches), since a clause written for
+  one value reads differently on a list and the admin should know which rule decides.
 
 Names are compared as the cycle looks them up: an ``[attribute]`` in an expression case-
 insensitively (``expressions._lookup``), ``source:`` and a scoping clause exactly, so a
@@ -35,6 +39,13 @@ CUTOFF = 0.8
 class Severity(enum.Enum):
     ERROR = "error"
     WARNING = "warning"
+
+
+class Problem(enum.Enum):
+    """What a finding is about: a name the source lacks, or a scoping name with several values."""
+
+    MISSING = "missing"
+    MULTI_VALUED = "multi_valued"
 
 
 class Use(enum.Enum):
@@ -66,6 +77,7 @@ class NameFinding:
     reference: NameReference
     message: str
     suggestion: str | None = None
+    problem: Problem = Problem.MISSING
 
     def __str__(self) -> str:
         where = self.reference.where
@@ -104,7 +116,7 @@ def check_names(references: Iterable[NameReference], declared: DeclaredNames) ->
             continue
         seen.add(reference)
         known = names | _COMPUTED[reference.kind]
-        finding = _check(reference, known, declared)
+        finding = _check(reference, known, declared) or _multi_valued(reference, declared)
         if finding is not None:
             findings.append(finding)
     return tuple(findings)
@@ -136,6 +148,21 @@ def _check(reference: NameReference, known: frozenset[str], declared: DeclaredNa
         return NameFinding(Severity.ERROR, reference, message)
     message = f"{what} {name!r} is not in the source ({declared.origin}): it flows no value"
     return NameFinding(Severity.WARNING, reference, message)
+
+
+MULTI_VALUED_RULE = (
+    "EQUALS, Includes, REGEX MATCH and the other positive operators pass when any value does; "
+    "NOT EQUALS, NOT REGEX MATCH and !& pass only when no value matches"
+)
+"""How ``core.scoping`` reads a list of values, said where a clause meets one."""
+
+
+def _multi_valued(reference: NameReference, declared: DeclaredNames) -> NameFinding | None:
+    if reference.use is not Use.SCOPING or reference.name.casefold() not in declared.multi_valued:
+        return None
+    origin = declared.origin.removesuffix(" and the entries read")
+    message = f"scoping attribute {reference.name!r} is multi-valued in {origin}: {MULTI_VALUED_RULE}"
+    return NameFinding(Severity.WARNING, reference, message, problem=Problem.MULTI_VALUED)
 
 
 def _base(name: str) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime
 import structlog
 
 from syncer.adapters.state.store import StateStore
-from syncer.core.sourcenames import NameFinding, check_names, errors, mapping_references, warnings
+from syncer.core.sourcenames import NameFinding, Problem, check_names, errors, mapping_references, warnings
 from syncer.errors import SourceNamesError
 from syncer.runtime.jobcontext import JobContext
 from syncer.settings import JobSettings
@@ -68,7 +68,12 @@ def check(context: JobContext, snapshot: SourceSnapshot, *, quiet: bool = False)
         key = (context.name, str(finding))
         if key not in _warned:
             _warned.add(key)
-            log.warning("source_attribute_missing", job=context.name, finding=str(finding))
+            event = (
+                "scoping_attribute_multi_valued"
+                if finding.problem is Problem.MULTI_VALUED
+                else "source_attribute_missing"
+            )
+            log.warning(event, job=context.name, finding=str(finding))
 
 
 def record_refused(

@@ -164,3 +164,27 @@ def test_a_scim_path_is_known_by_the_attribute_it_reads_into() -> None:
     ]
     finding = one(check_names(references(mapped), scim))
     assert finding.reference.name == f"{enterprise}:department"
+
+
+LDAP = DeclaredNames(
+    users=frozenset({"uid", "mail", "departmentNumber", "employeeNumber", "userPrincipalName"}),
+    origin="the directory schema and the entries read",
+    multi_valued=frozenset({"uid", "mail", "departmentnumber"}),
+)
+
+
+def test_a_scoping_clause_on_a_multi_valued_attribute_is_a_warning_saying_how_it_reads() -> None:
+    """The clause is fine, but "department equals Sales" on a list needs its rule said once."""
+    scoping = [{"attribute": "departmentNumber", "operator": "EQUALS", "value": "Sales"}]
+    finding = one(check_names(references([], scoping), LDAP))
+    assert finding.severity is Severity.WARNING
+    assert str(finding).startswith(
+        "config.yaml:40: scoping attribute 'departmentNumber' is multi-valued in the directory schema: "
+    )
+    assert "pass when any value does" in str(finding) and "only when no value matches" in str(finding)
+
+
+def test_a_mapped_multi_valued_attribute_and_a_single_valued_clause_are_not_pointed_out() -> None:
+    """Mappings take Item([mail], 1) on purpose; only a scoping clause reads the list as a whole."""
+    scoping = [{"attribute": "employeeNumber", "operator": "EQUALS", "value": "E1"}]
+    assert check_names(references([{"target": "title", "source": "mail"}], scoping), LDAP) == ()

@@ -54,3 +54,26 @@ def test_a_misspelt_ldap_scoping_attribute_is_refused_with_the_schema_spelling(
     ) in result.stderr.splitlines()
     ldap_ws.sync("sync", expect=1)
     assert ldap_ws.server.writes() == 0 and ldap_ws.users() == {}
+
+
+def test_a_scoping_clause_on_a_multi_valued_attribute_is_pointed_out(
+    ldap_ws: LdapWorkspace, slapd: Slapd
+) -> None:
+    """``validate`` and the cycle name the clause and say how the operators read several values."""
+    line = _scoped(ldap_ws, slapd.url, "departmentNumber")
+    result = ldap_ws.sync("validate")
+    assert (
+        f"warning: {ldap_ws.config}:{line}: scoping attribute 'departmentNumber' is multi-valued in the "
+        "directory schema: EQUALS, Includes, REGEX MATCH and the other positive operators pass when any "
+        "value does; NOT EQUALS, NOT REGEX MATCH and !& pass only when no value matches"
+    ) in result.stderr.splitlines()
+    synced = ldap_ws.sync("sync")
+    assert "scoping_attribute_multi_valued" in synced.stdout + synced.stderr
+
+
+def test_a_scoping_clause_on_a_single_valued_attribute_is_not_pointed_out(
+    ldap_ws: LdapWorkspace, slapd: Slapd
+) -> None:
+    _scoped(ldap_ws, slapd.url, "employeeNumber")  # SINGLE-VALUE in inetOrgPerson
+    result = ldap_ws.sync("validate")
+    assert "multi-valued" not in result.stderr

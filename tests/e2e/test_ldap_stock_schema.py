@@ -52,3 +52,29 @@ def test_an_anchor_the_schema_lacks_fails_the_read_naming_it(stock_ws: LdapWorks
     result = stock_ws.sync("sync", expect=1)
     assert "the anchor attribute 'pwdAccountLockedTime' is not in the directory's schema" in result.stderr
     assert stock_ws.users() == {}
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ldap-slapd.yaml"
+
+
+def test_the_plain_slapd_example_validates_and_plans_against_a_stock_slapd(
+    tmp_path: Path, scim: ScimTestServer, stock_slapd: Slapd
+) -> None:
+    """examples/ldap-slapd.yaml, with only its host, port and target changed, fits a stock slapd."""
+    ws = LdapWorkspace(root=tmp_path, server=scim)
+    text = EXAMPLE.read_text("utf-8")
+    for old, new in (
+        ("ldap://localhost", stock_slapd.url),
+        ("https://app.example.com/scim/v2", scim.base_url),
+        ("${SCIM_TOKEN}", "${E2E_TOKEN}"),
+    ):
+        assert old in text
+        text = text.replace(old, new)
+    ws.config.write_text(text, "utf-8")
+    validated = ws.sync("validate")
+    assert "error:" not in validated.stderr
+    planned = ws.sync("plan")
+    output = planned.stdout + planned.stderr
+    assert "ldap_attributes_not_in_schema" not in output  # the disabled marker is in the stock schema
+    assert f"Plan: {USERS + 5} to create," in output  # every user and the 5 groups
+    assert " 0 failing." in output

@@ -284,6 +284,7 @@ def declared_names(
         groups=known[ObjectKind.GROUP],
         origin="the directory schema and the entries read",
         aliases=aliases,
+        multi_valued=frozenset(key for key, rule in schema.rules.items() if not rule.single),
     )
 
 
