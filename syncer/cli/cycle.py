@@ -28,7 +28,7 @@ from syncer.cli.app import (
     options,
     out,
 )
-from syncer.cli.outcome import cycle_report, quarantine_lines
+from syncer.cli.outcome import cycle_document, cycle_report, quarantine_lines
 from syncer.cli.targets import check_source_names, check_target, refuse_names, refuse_on
 from syncer.cli.views import coloured_plan
 from syncer.core.rendering import render_json, render_text, verify_saved
@@ -175,8 +175,12 @@ def _progress_runner(label: str) -> tuple[ProgressTracker | None, Progress | Non
     return ProgressTracker(update), progress
 
 
-def _report(result: CycleResult, told: list[str]) -> int:
+def _report(result: CycleResult, told: list[str], fmt: str = "text") -> int:
     """Print the cycle's summary and what it did to the quarantine; returns the exit code it calls for."""
+    if fmt == "json":
+        document = cycle_document(result, told)
+        out.print(json.dumps(document, indent=2, default=str), markup=False, soft_wrap=True)
+        return int(str(document["exit_code"]))
     report = cycle_report(result)
     for line in report.err:
         err.print(line, markup=False)
@@ -229,8 +233,10 @@ def sync(
     ] = None,
     wait: Wait = False,
     wait_timeout: WaitTimeout = DEFAULT_WAIT,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """Run one cycle now (the initial cycle when the job has no state yet)."""
+    check_format(fmt)
     with errors_to_exit():
         config = load()
         clock = shifted_clock(_fixed_clock(as_of)()) if as_of else None
@@ -240,7 +246,7 @@ def sync(
         name = job_name(config, job)
         with job_lease(config, name, "sync", wait, wait_timeout):
             result, told = _told_sync(config, name, None, clock)
-        code = _report(result, told)
+        code = _report(result, told, fmt)
     if code:
         raise typer.Exit(code)
 
@@ -250,8 +256,10 @@ def apply(
     plan_file: Annotated[Path, typer.Argument(help="A plan saved with `syncer plan --out FILE`.")],
     wait: Wait = False,
     wait_timeout: WaitTimeout = DEFAULT_WAIT,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """Apply a saved plan exactly as reviewed; refuse it if anything it was made from moved."""
+    check_format(fmt)
     with errors_to_exit():
         try:
             data = json.loads(plan_file.read_text(encoding="utf-8"))
@@ -262,6 +270,6 @@ def apply(
         name = job_name(config, str(data["job"]))
         with job_lease(config, name, "apply", wait, wait_timeout):
             result, told = _told_sync(config, name, data)
-        code = _report(result, told)
+        code = _report(result, told, fmt)
     if code:
         raise typer.Exit(code)
