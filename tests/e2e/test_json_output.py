@@ -49,3 +49,30 @@ def test_bad_format_is_refused(workspace: Workspace) -> None:
     """An unknown format fails before anything is sent."""
     workspace.run("sync", "--format", "yaml", expect=1)
     assert workspace.users() == {}
+
+
+def test_validate_json_says_valid_and_names_the_jobs(workspace: Workspace) -> None:
+    """A good config: ok, and the job list."""
+    doc = json.loads(workspace.run("validate", "--no-source", "--format", "json").stdout)
+    assert doc == {"ok": True, "config": str(workspace.config), "jobs": ["e2e"]}
+
+
+def test_validate_json_cites_file_and_line(workspace: Workspace) -> None:
+    """A broken config: ok false, exit 1, and the error names the config file and its line."""
+    workspace.config.write_text(workspace.config.read_text() + "  - name: [\n", encoding="utf-8")
+    result = workspace.run("validate", "--no-source", "--format", "json", expect=1)
+    doc = json.loads(result.stdout)
+    assert doc["ok"] is False
+    assert any(f"{workspace.config.name}:" in e for e in doc["errors"])
+
+
+def test_test_connection_json_reports_auth_and_capabilities(workspace: Workspace) -> None:
+    """Against scim2-server: ok, bearer auth, capabilities listed, and no token in the document."""
+    result = workspace.run("test-connection", "--format", "json")
+    doc = json.loads(result.stdout)
+    assert doc["ok"] is True
+    assert doc["job"] == "e2e"
+    assert doc["auth"] == "bearer token"
+    assert doc["capabilities"]
+    assert all(f["severity"] != "error" for f in doc["findings"])
+    assert TOKEN not in result.stdout
