@@ -28,16 +28,27 @@ from syncer.cli.app import (
     options,
     out,
 )
-from syncer.cli.outcome import cycle_report, quarantine_lines
-from syncer.cli.targets import check_source_names, check_target, refuse_names, refuse_on
+from syncer.cli.outcome import cycle_document, cycle_report, quarantine_lines
+from syncer.cli.targets import (
+    check_source_names,
+    check_target,
+    connection_document,
+    refuse_names,
+    refuse_on,
+)
 from syncer.cli.views import coloured_plan
 from syncer.core.rendering import render_json, render_text, verify_saved
-from syncer.errors import SyncerError
+from syncer.errors import ConfigError, SyncerError
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.engine import CycleResult, check_job, run_cycle, shifted_clock
 from syncer.runtime.private import write_private
 from syncer.runtime.progress import ProgressTracker, ProgressView
 from syncer.runtime.standing import explain_scope, job_overview
+
+
+def _print_json(document: dict[str, object]) -> None:
+    """``--format json``: one document on stdout, never wrapped or marked up by rich."""
+    out.print(json.dumps(document, indent=2, default=str), markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -54,10 +65,19 @@ def validate(
             "--no-source validates offline.",
         ),
     ] = True,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """Load the config and every mapping; exit 1 with errors that cite file and line."""
+    check_format(fmt)
     with errors_to_exit():
-        config = load()
+        try:
+            config = load()
+        except ConfigError as exc:
+            if fmt == "json":  # the error cites file:line; the document carries it for scripts
+                out.print(
+                    json.dumps({"ok": False, "errors": [str(exc)]}, indent=2), markup=False, soft_wrap=True
+                )
+            raise
         for job in config.settings.jobs:
             check_job(config, job)
         if source:
@@ -69,17 +89,32 @@ def validate(
         ]
         refuse_on(errors)
         names = ", ".join(job.name for job in config.settings.jobs)
+        if fmt == "json":
+            document = {
+                "ok": True,
+                "config": str(options.config),
+                "jobs": [j.name for j in config.settings.jobs],
+            }
+            out.print(json.dumps(document, indent=2), markup=False, soft_wrap=True)
+            return
         out.print(f"{options.config}: valid ({len(config.settings.jobs)} job(s): {names})", markup=False)
 
 
 @app.command("test-connection")
 def test_connection_command(
     job: JobOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """Entra's Test Connection, then the target's capabilities held against the job's mapping."""
+    check_format(fmt)
     with errors_to_exit():
         config = load()
-        report = check_target(config, config.settings.job(job))
+        settings = config.settings.job(job)
+        report = check_target(config, settings, show=fmt == "text")
+        if fmt == "json":
+            out.print(
+                json.dumps(connection_document(settings, report), indent=2), markup=False, soft_wrap=True
+            )
         refuse_on(report.errors)
 
 
@@ -175,8 +210,12 @@ def _progress_runner(label: str) -> tuple[ProgressTracker | None, Progress | Non
     return ProgressTracker(update), progress
 
 
-def _report(result: CycleResult, told: list[str]) -> int:
+def _report(result: CycleResult, told: list[str], fmt: str = "text") -> int:
     """Print the cycle's summary and what it did to the quarantine; returns the exit code it calls for."""
+    if fmt == "json":
+        document = cycle_document(result, told)
+        out.print(json.dumps(document, indent=2, default=str), markup=False, soft_wrap=True)
+        return int(str(document["exit_code"]))
     report = cycle_report(result)
     for line in report.err:
         err.print(line, markup=False)
@@ -229,8 +268,10 @@ def sync(
     ] = None,
     wait: Wait = False,
     wait_timeout: WaitTimeout = DEFAULT_WAIT,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """Run one cycle now (the initial cycle when the job has no state yet)."""
+    check_format(fmt)
     with errors_to_exit():
         config = load()
         clock = shifted_clock(_fixed_clock(as_of)()) if as_of else None
@@ -240,7 +281,7 @@ def sync(
         name = job_name(config, job)
         with job_lease(config, name, "sync", wait, wait_timeout):
             result, told = _told_sync(config, name, None, clock)
-        code = _report(result, told)
+        code = _report(result, told, fmt)
     if code:
         raise typer.Exit(code)
 
@@ -250,8 +291,10 @@ def apply(
     plan_file: Annotated[Path, typer.Argument(help="A plan saved with `syncer plan --out FILE`.")],
     wait: Wait = False,
     wait_timeout: WaitTimeout = DEFAULT_WAIT,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """Apply a saved plan exactly as reviewed; refuse it if anything it was made from moved."""
+    check_format(fmt)
     with errors_to_exit():
         try:
             data = json.loads(plan_file.read_text(encoding="utf-8"))
@@ -262,6 +305,6 @@ def apply(
         name = job_name(config, str(data["job"]))
         with job_lease(config, name, "apply", wait, wait_timeout):
             result, told = _told_sync(config, name, data)
-        code = _report(result, told)
+        code = _report(result, told, fmt)
     if code:
         raise typer.Exit(code)

@@ -96,6 +96,34 @@ def cycle_report(result: CycleResult) -> CycleReport:
     return CycleReport(tuple(out), tuple(err), exit_code(result))
 
 
+EXIT_MEANING = {0: "ok", 1: "objects failed or the cycle stopped", HELD_REMOVALS: "removals or changes held"}
+"""What each exit code of ``sync`` and ``apply`` says, for ``--format json``."""
+
+
+def cycle_document(result: CycleResult, told: list[str]) -> dict[str, object]:
+    """The same facts as :func:`cycle_report`, as one JSON document for scripts (nothing secret in it)."""
+    report = cycle_report(result)
+    failures = result.report.failures if result.report else 0
+    return {
+        "job": result.plan.job,
+        "cycle_id": result.run_id,
+        "kind": "initial" if result.plan.initial else "incremental",
+        "counts": _counts(result),
+        "failed": failures,
+        "held_removals": len(result.plan.held),
+        "held_reason": result.plan.held_reason if result.plan.held else None,
+        "held_changes": len(result.plan.held_updates),
+        "requests": {
+            "by_method": dict(sorted(result.requests.by_method.items())),
+            "writes": result.requests.writes,
+        },
+        "stopped": result.report.stopped if result.report else None,
+        "notes": [*report.out[1:], *told],
+        "exit_code": report.exit_code,
+        "exit_meaning": EXIT_MEANING.get(report.exit_code, "error"),
+    }
+
+
 def _retry(after: JobStanding) -> str:
     if after.next_run is None:
         return "the daemon does not run it"

@@ -23,7 +23,9 @@ from syncer.runtime.targetcheck import Check, Finding, describe
 from syncer.settings import JobSettings
 
 
-def check_target(config: LoadedConfig, job: JobSettings, *, save: bool = True) -> TargetReport:
+def check_target(
+    config: LoadedConfig, job: JobSettings, *, save: bool = True, show: bool = True
+) -> TargetReport:
     """Test the connection, print the capabilities and every finding; exit 1 on a typed failure.
 
     ``save``: the capabilities replace the state's cached ones (``test-connection``; ``validate``
@@ -44,6 +46,8 @@ def check_target(config: LoadedConfig, job: JobSettings, *, save: bool = True) -
         fail(f"cannot reach {target}: {exc}")
     except PermanentTargetError as exc:
         fail(f"test connection failed: {exc}")
+    if not show:  # --format json: the caller prints the report as one document
+        return report
     out.print(f"Test connection to {target} succeeded.", markup=False)
     out.print(f"  auth: {report.auth}", markup=False)
     out.print(f"Target capabilities (job {job.name}):", markup=False)
@@ -94,3 +98,17 @@ def refuse_names(errors: int) -> None:
     """Exit 1 when a mapped or scoping name is not in the source: the cycle would refuse it too."""
     if errors:
         fail(f"{errors} source attribute name(s) not in the source; see above (each cycle would stop)")
+
+
+def connection_document(job: JobSettings, report: TargetReport) -> dict[str, object]:
+    """``test-connection --format json``: the same facts as the text, the URL without credentials."""
+    return {
+        "job": job.name,
+        "target": redact_url(job.target.url, keep_path=True),
+        "ok": not report.errors,
+        "auth": report.auth,
+        "capabilities": list(describe(report.capabilities)),
+        "findings": [
+            {"severity": f.severity.value, "where": f.where, "message": f.message} for f in report.findings
+        ],
+    }
