@@ -128,11 +128,11 @@ def _fixed_clock(text: str) -> Callable[[], datetime]:
     return lambda: moment
 
 
-def _show_plan(result: CycleResult, fmt: str) -> None:
+def _show_plan(result: CycleResult, fmt: str, *, show_skipped: bool = False) -> None:
     if fmt == "json":
         out.print(render_json(result.plan), end="", markup=False)
     else:
-        out.print(coloured_plan(render_text(result.plan)), end="")
+        out.print(coloured_plan(render_text(result.plan, show_skipped=show_skipped)), end="")
 
 
 @app.command()
@@ -158,6 +158,12 @@ def plan(
             "--as-of", help="Plan as if it were this time (ISO 8601): which leavers would be deleted then."
         ),
     ] = None,
+    show_skipped: Annotated[
+        bool,
+        typer.Option(
+            "--show-skipped", help="List every object out of scope with its clause (JSON always has them)."
+        ),
+    ] = False,
 ) -> None:
     """The dry-run diff: what a sync would send. Writes nothing to the target or the state."""
     check_format(fmt)
@@ -175,7 +181,7 @@ def plan(
     with errors_to_exit():
         clock = _fixed_clock(as_of) if as_of else None  # None: the cycle's clock ($SYNCER_NOW or now)
         result = run_cycle(load(), job, mode="plan", clock=clock)
-        _show_plan(result, fmt)
+        _show_plan(result, fmt, show_skipped=show_skipped)
         if out_file is not None:
             try:
                 write_private(out_file, render_json(result.plan))

@@ -25,8 +25,8 @@ from syncer.core.planrequest import NOT_ENTITLED, REDUNDANT
 from syncer.types import Reference, Status, Value, thaw
 
 PLAN_FORMAT = 1
-OUT_OF_SCOPE_SHOWN = 50
-"""Out-of-scope objects listed in a text plan, with the clause that put each out; JSON has all."""
+MEMBERS_SHOWN = 10
+"""Members named on a member-change line; the rest are counted (``… and N more``), JSON has all."""
 SKIPS_SHOWN = 50
 """Lines of skips (one per kind and reason) in a text plan; JSON has every skip."""
 ROUTINE_SKIPS = frozenset({REDUNDANT, NOT_ENTITLED})
@@ -47,6 +47,13 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _members(source_ids: tuple[str, ...], plan: Plan) -> str:
+    """Who joins or leaves, by name: a reviewer checks people, not a count (issue 14)."""
+    shown = ", ".join(plan.names.get(i, f"source:{i}") for i in source_ids[:MEMBERS_SHOWN])
+    rest = len(source_ids) - MEMBERS_SHOWN
+    return f"{shown} … and {rest} more" if rest > 0 else shown
+
+
 def change_line(change: object, plan: Plan) -> str:
     """One line per change, in the form the README documents."""
     if isinstance(change, CreateObject):
@@ -59,8 +66,12 @@ def change_line(change: object, plan: Plan) -> str:
         return f"~ update {change.kind.value} {change.display} {details}"
     if isinstance(change, ChangeMembers):
         if change.add:
-            return f"+ add {_plural(len(change.add), 'member')} to group {change.display}"
-        return f"- remove {_plural(len(change.remove), 'member')} from group {change.display}"
+            members = _members(change.add, plan)
+            return f"+ add {_plural(len(change.add), 'member')} to group {change.display}: {members}"
+        return (
+            f"- remove {_plural(len(change.remove), 'member')} from group {change.display}: "
+            f"{_members(change.remove, plan)}"
+        )
     if isinstance(change, DisableUser):
         return f"- disable user {change.display} ({change.reason})"
     if isinstance(change, DeleteObject):
@@ -136,7 +147,23 @@ def skipped_lines(plan: Plan) -> list[str]:
     return lines
 
 
-def render_text(plan: Plan, *, show_failures: bool = True) -> str:
+def out_of_scope_lines(plan: Plan, *, show_skipped: bool) -> list[str]:
+    """Objects left out by scope: one counting line, or with ``show_skipped`` each with its clause.
+
+    A tenant of thousands with a scope of dozens would otherwise bury the changes under a line
+    per outsider; the count says they exist and the flag (or JSON) lists them.
+    """
+    outside = [s for s in plan.skips if s.reason == NOT_ENTITLED]
+    if not outside:
+        return []
+    if not show_skipped:
+        return [f"# {len(outside):,} not in scope: --show-skipped to list them"]
+    return [
+        f"# not in scope: {s.kind.value} {s.display}" + (f": {s.detail}" if s.detail else "") for s in outside
+    ]
+
+
+def render_text(plan: Plan, *, show_failures: bool = True, show_skipped: bool = False) -> str:
     lines = [change_line(change, plan) for change in plan.changes]
     if show_failures:
         lines.extend(
@@ -145,14 +172,7 @@ def render_text(plan: Plan, *, show_failures: bool = True) -> str:
             if s.status is Status.FAILURE
         )
     lines.extend(skipped_lines(plan))
-    outside = [s for s in plan.skips if s.reason == NOT_ENTITLED and s.detail]
-    lines.extend(
-        f"# not in scope: {s.kind.value} {s.display}: {s.detail}" for s in outside[:OUT_OF_SCOPE_SHOWN]
-    )
-    if len(outside) > OUT_OF_SCOPE_SHOWN:
-        lines.append(
-            f"# ... and {len(outside) - OUT_OF_SCOPE_SHOWN} more not in scope (`--format json` lists all)"
-        )
+    lines.extend(out_of_scope_lines(plan, show_skipped=show_skipped))
     if plan.held:
         lines.extend(f"# held: {change_line(change, plan)}" for change in plan.held)
         lines.append(

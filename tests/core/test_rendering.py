@@ -123,12 +123,16 @@ def make_plan(*changes: Any, skips: tuple[Skip, ...] = (), names: dict[str, str]
             {},
             "- delete group Sales (gone from the source)",
         ),
-        (ADD_SALES, {}, "+ add 3 members to group Sales"),
-        (ChangeMembers("g1", "Sales", "t-g1", add=("a1",)), {}, "+ add 1 member to group Sales"),
+        (ADD_SALES, {"a1": "alice", "b1": "bob"}, "+ add 3 members to group Sales: alice, bob, source:d1"),
+        (
+            ChangeMembers("g1", "Sales", "t-g1", add=("a1",)),
+            {"a1": "alice"},
+            "+ add 1 member to group Sales: alice",
+        ),
         (
             ChangeMembers("g1", "Sales", "t-g1", remove=("a1", "b1")),
             {},
-            "- remove 2 members from group Sales",
+            "- remove 2 members from group Sales: source:a1, source:b1",
         ),
     ],
 )
@@ -149,7 +153,7 @@ def test_render_text_lists_changes_failures_and_summary() -> None:
     assert render_text(plan) == (
         "+ create user alice@contoso.com\n"
         '~ update user bob@contoso.com title: "Engineer" -> "Lead"\n'
-        "+ add 3 members to group Sales\n"
+        "+ add 3 members to group Sales: source:a1, source:b1, source:d1\n"
         "- disable user carol@contoso.com (disabled in the source)\n"
         "! DuplicateTargetEntries user dan@contoso.com: userName matches t1, t2\n"
         "Plan: 1 to create, 1 to update, 0 to link, 1 to disable, 0 to delete, "
@@ -357,9 +361,8 @@ def test_held_changes_are_part_of_the_fingerprint() -> None:
         verify_saved(data)
 
 
-def test_out_of_scope_objects_are_listed_with_their_clause() -> None:
-    """Each object left out by scope is listed with the clause that failed, up to a bound, then counted."""
-    skips = tuple(
+def _out_of_scope(n: int) -> tuple[Skip, ...]:
+    return tuple(
         Skip(
             ObjectKind.USER,
             f"u{i}",
@@ -367,15 +370,52 @@ def test_out_of_scope_objects_are_listed_with_their_clause() -> None:
             "NotEffectivelyEntitled",
             detail="users scoping filter: group 1: department EQUALS 'Sales' (value 'Legal'): false",
         )
-        for i in range(52)
+        for i in range(n)
     )
-    text = render_text(Plan(job="asana", initial=False, changes=(), skips=skips, inputs=INPUTS))
+
+
+def test_out_of_scope_objects_are_one_line_by_default() -> None:
+    """Thousands of users out of scope make one line after the changes, not a line each (issue 14)."""
+    plan = Plan(job="asana", initial=False, changes=(CREATE_ALICE,), skips=_out_of_scope(3352), inputs=INPUTS)
+    lines = render_text(plan).splitlines()
+    assert lines[0] == "+ create user alice@contoso.com"
+    assert lines[1] == "# 3,352 not in scope: --show-skipped to list them"
+    assert not any(line.startswith("# not in scope:") for line in lines)
+
+
+def test_show_skipped_lists_every_out_of_scope_object_with_its_clause() -> None:
+    """With ``show_skipped`` each object left out by scope is listed with the clause that failed."""
+    plan = Plan(job="asana", initial=False, changes=(), skips=_out_of_scope(52), inputs=INPUTS)
+    text = render_text(plan, show_skipped=True)
     assert (
         "# not in scope: user user0@contoso.com: users scoping filter: group 1: department EQUALS 'Sales' "
         "(value 'Legal'): false"
     ) in text
-    assert text.count("# not in scope:") == 50
-    assert "# ... and 2 more not in scope (`--format json` lists all)" in text
+    assert text.count("# not in scope:") == 52
+    assert "--show-skipped" not in text
+
+
+def test_json_keeps_every_out_of_scope_skip() -> None:
+    """The JSON plan carries every skip whatever the text shows."""
+    plan = Plan(job="asana", initial=False, changes=(), skips=_out_of_scope(60), inputs=INPUTS)
+    data = json.loads(render_json(plan))
+    assert len(data["skips"]) == 60
+
+
+def test_member_changes_name_the_members_up_to_a_bound() -> None:
+    """A member change names its members (display names where known), the rest as a count."""
+    names = {f"m{i}": f"user{i}@contoso.com" for i in range(12)}
+    few = ChangeMembers("g1", "Sales", "t-g1", remove=("m0", "zz"))
+    assert change_line(few, make_plan(few, names=names)) == (
+        "- remove 2 members from group Sales: user0@contoso.com, source:zz"
+    )
+    many = ChangeMembers("g1", "Sales", "t-g1", add=tuple(f"m{i}" for i in range(12)))
+    line = change_line(many, make_plan(many, names=names))
+    assert line == (
+        "+ add 12 members to group Sales: "
+        + ", ".join(f"user{i}@contoso.com" for i in range(10))
+        + " … and 2 more"
+    )
 
 
 def test_skips_that_are_not_routine_are_summarised_with_their_reason() -> None:
@@ -392,4 +432,4 @@ def test_skips_that_are_not_routine_are_summarised_with_their_reason() -> None:
         f"# 12 users skipped: {missing}",
         "# skipped user fay: users.csv:7: row has 3 cells, header has 4",
     ]
-    assert "erin" not in text and "# not in scope: user olga: not assigned" in text
+    assert "erin" not in text and "# 1 not in scope: --show-skipped to list them" in text
