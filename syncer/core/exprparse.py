@@ -6,11 +6,12 @@ read on its own; the grammar itself is documented there.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final, NoReturn, TypeAlias
 
-from syncer.core.functions import CONSTANTS, FUNCTIONS, FunctionSpec
+from syncer.core.functions import CONSTANTS, FUNCTIONS, FunctionSpec, function_named
 from syncer.errors import ExpressionError
 
 MAX_DEPTH: Final = 64
@@ -268,16 +269,19 @@ class _Parser:
                 return self.call(token)
             if token.text in CONSTANTS:
                 return NamedConstant(token.text, CONSTANTS[token.text], token.column)
-            if token.text in FUNCTIONS:
+            if function_named(token.text) is not None:
                 self.fail(f"expected '(' after {token.text}, found {self.peek.describe()}", self.peek)
             self.fail(f"unknown name {token.text!r}", token)
         where = f" after '{after}'" if after else ""
         self.fail(f"expected {_OPERAND}{where}, found {token.describe()}", token)
 
     def call(self, name: _Token) -> Call:
-        spec = FUNCTIONS.get(name.text)
+        spec = function_named(name.text)
         if spec is None:
-            self.fail(f'unknown function "{name.text}"', name)
+            folded = {n.casefold(): n for n in FUNCTIONS}
+            near = difflib.get_close_matches(name.text.casefold(), list(folded), n=1)
+            hint = f"; did you mean {folded[near[0]]}?" if near else ""
+            self.fail(f'unknown function "{name.text}"{hint}', name)
         self.depth += 1
         if self.depth > MAX_DEPTH:
             self.fail(f"expression nested more than {MAX_DEPTH} calls deep", name)
@@ -304,7 +308,7 @@ class _Parser:
             arg = args[index] if index < len(args) else None
             if isinstance(arg, StringLiteral) and (problem := check(arg.value)) is not None:
                 raise ExpressionError(f"{spec.name}: {problem}", arg.column, self.text)
-        return Call(name.text, tuple(args), name.column, spec)
+        return Call(spec.name, tuple(args), name.column, spec)  # the documented spelling
 
 
 def parse(text: str) -> Node:

@@ -398,14 +398,14 @@ def test_list_attribute_is_multi_valued() -> None:
     ("text", "message", "column"),
     [
         ('Join(" ", [givenName] [surname])', "expected ',' or ')', found '[surname]'", 23),
-        ("Joinn([a], [b])", 'unknown function "Joinn"', 1),
+        ("Joinn([a], [b])", 'unknown function "Joinn"; did you mean Join?', 1),
         ("Join([a])", "Join expects at least 2 arguments, got 1", 1),
         ('ToLower(Join(" "))', "Join expects at least 2 arguments, got 1", 9),
         ("Not([a], [b])", "Not expects 1 argument, got 2", 1),
         ("ToLower([a], [b], [c])", "ToLower expects 1 to 2 arguments, got 3", 1),
         ("Switch([a], [b], [c], [d], [e])", "Switch expects an even number of arguments, got 5", 1),
         ("Replace([a], [b], [c])", "Replace expects 7 arguments, got 3", 1),
-        ("join([a], [b])", 'unknown function "join"', 1),
+        ("swich([a], [b], 1, 2)", 'unknown function "swich"; did you mean Switch?', 1),
         ("SelectUniqueValue([a], [b])", 'unknown function "SelectUniqueValue"', 1),
         ("", "empty expression", 1),
         ("   ", "empty expression", 1),
@@ -438,6 +438,30 @@ def test_parse_errors(text: str, message: str, column: int) -> None:
     assert caught.value.column == column
     assert caught.value.expression == text
     assert str(caught.value).endswith(f"at column {column}")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Microsoft's own examples write these in lower case; Entra accepts any case
+        ('switch([state], "Unknown", "NY", "New York", "WA", "Washington")', "Washington"),
+        ('join(" ", [givenName], [surname])', "Ada Lovelace"),
+        ("TOUPPER(left([givenName], 1))", "A"),
+        ('iif([state] = "WA", "west", "east")', "west"),
+    ],
+)
+def test_function_names_are_case_insensitive(text: str, expected: str) -> None:
+    value = compile_expression(text).evaluate({"givenName": "Ada", "surname": "Lovelace", "state": "WA"})
+    assert value == expected
+
+
+def test_a_call_keeps_the_documented_spelling() -> None:
+    """Whatever the case written, the tree names the function as documented (so Redact is found)."""
+    assert [c.name for c in compile_expression('switch([a], "x", "k", toLower([b]))').calls] == [
+        "Switch",
+        "ToLower",
+    ]
+    assert compile_expression("redact([password])").redacted
 
 
 def test_parse_error_is_a_config_error() -> None:

@@ -91,7 +91,16 @@ class FunctionSpec:
 
 _REGISTRY: dict[str, FunctionSpec] = {}
 FUNCTIONS: Final[Mapping[str, FunctionSpec]] = MappingProxyType(_REGISTRY)
-"""Every function the language knows, by its case-sensitive name."""
+"""Every function the language knows, by its documented name (``Switch``, ``NormalizeDiacritics``)."""
+
+
+def function_named(name: str) -> FunctionSpec | None:
+    """The function ``name`` calls, whatever its case: Entra accepts ``switch(...)`` and
+    Microsoft's own examples write it so; the documented spelling is :attr:`FunctionSpec.name`."""
+    return _BY_FOLDED.get(name.casefold())
+
+
+_BY_FOLDED: dict[str, FunctionSpec] = {}
 
 CONSTANTS: Final[Mapping[str, object]] = MappingProxyType({"vbBinaryCompare": 0, "vbTextCompare": 1})
 """Bare names an argument may be (InStr's compare type), with VBA's values."""
@@ -108,8 +117,9 @@ def function(
     """Register the decorated implementation under ``name``; a name registered twice is a bug."""
 
     def register(impl: Impl) -> Impl:
-        assert name not in _REGISTRY, f"function {name} registered twice"
-        _REGISTRY[name] = FunctionSpec(name, min_args, max_args, impl, even, dict(literal_checks or {}))
+        assert name.casefold() not in _BY_FOLDED, f"function {name} registered twice"
+        spec = FunctionSpec(name, min_args, max_args, impl, even, dict(literal_checks or {}))
+        _REGISTRY[name] = _BY_FOLDED[name.casefold()] = spec
         return impl
 
     return register
