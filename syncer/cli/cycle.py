@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -247,6 +248,40 @@ def _told_sync(
     return result, quarantine_lines(before, job_overview(config, job))
 
 
+class _StopOnSignal:
+    """Ctrl-C or SIGTERM during a manual run: stop sending, let requests in flight end, record the run.
+
+    The first signal asks the cycle to stop (the daemon's hook: what is in flight is answered and
+    logged, nothing more is sent, the run ends ``stopped`` and the summary says what was left);
+    a second one interrupts at once, as a user pressing Ctrl-C twice expects.
+    """
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+        self._before: dict[int, Any] = {}
+
+    def __call__(self) -> str | None:
+        return self.reason
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.reason is not None:
+            raise KeyboardInterrupt
+        name = signal.Signals(signum).name
+        self.reason = f"{name} received: stopping after the requests in flight (again to interrupt at once)"
+        err.print(
+            f"{name}: stopping after the requests in flight; press Ctrl-C again to interrupt.", markup=False
+        )
+
+    def __enter__(self) -> _StopOnSignal:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._before[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._before.items():
+            signal.signal(signum, handler)
+
+
 def _sync(
     config: LoadedConfig,
     job: str | None,
@@ -254,12 +289,19 @@ def _sync(
     clock: Callable[[], datetime] | None = None,
 ) -> CycleResult:
     tracker, progress = _progress_runner("syncing")
-    if progress is None or tracker is None:
-        return run_cycle(config, job, mode="sync", saved_plan=saved, clock=clock)
-    with progress, tracker.observing():
-        return run_cycle(
-            config, job, mode="sync", saved_plan=saved, clock=clock, on_progress=tracker.on_progress
-        )
+    with _StopOnSignal() as stop:
+        if progress is None or tracker is None:
+            return run_cycle(config, job, mode="sync", saved_plan=saved, clock=clock, stop=stop)
+        with progress, tracker.observing():
+            return run_cycle(
+                config,
+                job,
+                mode="sync",
+                saved_plan=saved,
+                clock=clock,
+                on_progress=tracker.on_progress,
+                stop=stop,
+            )
 
 
 @app.command()
