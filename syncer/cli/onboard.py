@@ -53,10 +53,6 @@ def discover_command(
             out.print(line, markup=False)
 
 
-def _source(account: TargetAccount) -> str:
-    return ", ".join(account.source_ids)
-
-
 def _row(account: TargetAccount) -> dict[str, str | list[str] | None]:
     return {
         "kind": account.kind.value,
@@ -83,21 +79,23 @@ def _document(job: str, inventory: Inventory, shown: list[TargetAccount]) -> dic
     }
 
 
+def _cells(account: TargetAccount, separator: str) -> tuple[str, ...]:
+    """One row, as the table and the CSV show it (``separator`` joins several source ids)."""
+    return (
+        account.kind.value,
+        account.standing.value,
+        account.name,
+        account.target_id,
+        separator.join(account.source_ids),
+        account.matched_by or "",
+    )
+
+
 def _csv(shown: list[TargetAccount]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for account in shown:
-        writer.writerow(
-            [
-                account.kind.value,
-                account.standing.value,
-                account.name,
-                account.target_id,
-                " ".join(account.source_ids),
-                account.matched_by or "",
-            ]
-        )
+    writer.writerows(_cells(account, " ") for account in shown)
     return buffer.getvalue()
 
 
@@ -108,9 +106,7 @@ def _table(shown: list[TargetAccount]) -> None:
     """One line per object, columns aligned, never wrapped: greppable, and names stay whole."""
     if not shown:
         return
-    rows = [HEADERS] + [
-        (a.kind.value, a.standing.value, a.name, a.target_id, _source(a), a.matched_by or "") for a in shown
-    ]
+    rows = [HEADERS, *(_cells(account, ", ") for account in shown)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADERS))]
     for row in rows:
         out.print(

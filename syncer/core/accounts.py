@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,16 +87,19 @@ def classify(
         matcher.add(resource)
         listed.append((str(resource["id"]), str(resource.get(NAME_ATTRIBUTE[kind]) or "")))
     claims: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+    shared: set[str] = set()  # target objects one source object matches together with others
     to_create = 0
     for (_, source_id), match in matcher.matches().items():
         if not match.hits:
             to_create += 1
         for hit in match.hits:
             claims[hit.id].append((source_id, match.path))
-        if len(match.hits) > 1:  # one source object, several target objects: ambiguous for each
-            for hit in match.hits:
-                claims[hit.id].append((source_id, match.path))
-    accounts = [_account(kind, target_id, name, linked, claims, duplicated) for target_id, name in listed]
+        if len(match.hits) > 1:
+            shared.update(hit.id for hit in match.hits)
+    accounts = [
+        _account(kind, target_id, name, linked, claims, duplicated.keys() | shared)
+        for target_id, name in listed
+    ]
     seen = {target_id for target_id, _ in listed}
     return accounts, to_create, sum(1 for target_id in linked if target_id not in seen)
 
@@ -107,8 +110,9 @@ def _account(
     name: str,
     linked: Mapping[str, str],
     claims: Mapping[str, list[tuple[str, str | None]]],
-    duplicated: Mapping[str, str],
+    contested: Set[str],
 ) -> TargetAccount:
+    """``contested``: source ids shared with another source object, and target ids shared by one."""
     if target_id in linked:
         return TargetAccount(kind, target_id, name, Standing.LINKED, (linked[target_id],))
     claimed = claims.get(target_id, [])
@@ -116,6 +120,6 @@ def _account(
         return TargetAccount(kind, target_id, name, Standing.UNMANAGED)
     sources = tuple(sorted({source_id for source_id, _ in claimed}))
     path = claimed[0][1]
-    ambiguous = len(claimed) > 1 or any(source_id in duplicated for source_id in sources)
+    ambiguous = len(claimed) > 1 or target_id in contested or any(s in contested for s in sources)
     standing = Standing.AMBIGUOUS if ambiguous else Standing.WOULD_MATCH
     return TargetAccount(kind, target_id, name, standing, sources, path)
