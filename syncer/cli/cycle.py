@@ -81,6 +81,8 @@ def validate(
             raise
         for job in config.settings.jobs:
             check_job(config, job)
+            for override in job.target.profile_overrides():
+                err.print(f"warning: job {job.name}: {override}", markup=False)
         if source:
             refuse_names(sum(check_source_names(config, job) for job in config.settings.jobs))
         errors = [

@@ -20,7 +20,7 @@ from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.connection import TargetReport, test_connection
 from syncer.runtime.jobcontext import JobContext
 from syncer.runtime.targetcheck import Check, Finding, describe
-from syncer.settings import JobSettings
+from syncer.settings import JobSettings, TargetSettings
 
 
 def check_target(
@@ -50,12 +50,22 @@ def check_target(
         return report
     out.print(f"Test connection to {target} succeeded.", markup=False)
     out.print(f"  auth: {report.auth}", markup=False)
+    for line in profile_lines(job.target):
+        out.print(f"  {line}", markup=False)
     out.print(f"Target capabilities (job {job.name}):", markup=False)
     for line in describe(report.capabilities):
         out.print(f"  {line}", markup=False)
     for finding in report.findings:
         err.print(str(finding), markup=False)
     return report
+
+
+def profile_lines(target: TargetSettings) -> list[str]:
+    """The job's target profile and what syncer does for each of its documented quirks."""
+    quirks = target.quirks
+    lines = [f"profile: {quirks.profile.value} ({quirks.title})"]
+    lines += [f"  {q.behaviour}: {q.handling}" for q in quirks.quirks]
+    return lines
 
 
 def refuse_on(errors: Sequence[Finding]) -> None:
@@ -107,6 +117,7 @@ def connection_document(job: JobSettings, report: TargetReport) -> dict[str, obj
         "target": redact_url(job.target.url, keep_path=True),
         "ok": not report.errors,
         "auth": report.auth,
+        "profile": job.target.profile.value,
         "capabilities": list(describe(report.capabilities)),
         "findings": [
             {"severity": f.severity.value, "where": f.where, "message": f.message} for f in report.findings

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
 
 from syncer.settings.auth import ServiceAuth, one_credential
+from syncer.settings.profiles import ProfileOverride, TargetProfile, TargetQuirks, quirks_of
 from syncer.settings.values import Duration, Strict, http_url, one_secret, parse_rate, require_tls
 
 
@@ -16,6 +17,8 @@ class TargetSettings(Strict):
     """The SCIM 2.0 endpoint of the app, and how hard syncer may push it."""
 
     url: str
+    profile: TargetProfile = TargetProfile.GENERIC
+    """Which target this is (``slack``, ``aws-identity-center`` ...): its documented quirks, as defaults."""
     token: SecretStr | None = None
     token_file: Path | None = None
     auth: ServiceAuth | None = None
@@ -45,3 +48,38 @@ class TargetSettings(Strict):
         one_credential(self.token, self.token_file, self.auth)
         require_tls(self.url, self.allow_insecure_http)
         return self
+
+    @model_validator(mode="after")
+    def _profile_defaults(self) -> TargetSettings:
+        """The profile's limits as the defaults of the keys the config leaves out."""
+        quirks = self.quirks
+        defaults: dict[str, object] = {}
+        if quirks.max_concurrency is not None:
+            defaults["concurrency"] = min(self.concurrency, quirks.max_concurrency)
+        if quirks.max_member_changes is not None:
+            defaults["member_batch_size"] = min(self.member_batch_size, quirks.max_member_changes)
+        if quirks.rate_limit is not None:
+            defaults["rate_limit"] = quirks.rate_limit
+        for key, value in defaults.items():
+            if key not in self.model_fields_set:
+                self.__dict__[key] = value  # frozen: set once, while validating
+        return self
+
+    @property
+    def quirks(self) -> TargetQuirks:
+        return quirks_of(self.profile)
+
+    def profile_overrides(self) -> tuple[ProfileOverride, ...]:
+        """The settings written past the profile's documented limits (``validate`` warns of each)."""
+        quirks = self.quirks
+        limits = {
+            "concurrency": quirks.max_concurrency,
+            "member_batch_size": quirks.max_member_changes,
+            "rate_limit": quirks.rate_limit,
+        }
+        found: list[ProfileOverride] = []
+        for key, limit in limits.items():
+            value = getattr(self, key)
+            if limit is not None and value is not None and key in self.model_fields_set and value > limit:
+                found.append(ProfileOverride(key, value, limit, self.profile))
+        return tuple(found)

@@ -44,8 +44,13 @@ class Workspace:
         return self.root / "state.db"
 
     def write_config(
-        self, extra_job: str = "", url: str | None = None, token_line: str | None = None
+        self,
+        extra_job: str = "",
+        url: str | None = None,
+        token_line: str | None = None,
+        target_lines: str = "concurrency: 4",
     ) -> None:
+        """``target_lines``: more keys of the ``target`` block, each line indented as ``url:`` is."""
         canary.declare_input(self.config)  # an input: it may hold a webhook URL or a literal token
         token = token_line if token_line is not None else "token: ${E2E_TOKEN}"
         self.config.write_text(
@@ -56,7 +61,7 @@ jobs:
     target:
       url: {url or self.server.base_url}
       {token}
-      concurrency: 4
+      {target_lines}
       timeout: 10s
       retries: 2
     mapping: {self.mapping}
