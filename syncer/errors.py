@@ -216,6 +216,12 @@ class PermanentTargetError(TargetError):
     code = "Permanent"
 
 
+class FilterNotSent(PermanentTargetError):
+    """A filter the target's profile says it refuses (more nodes than it takes): never sent."""
+
+    code = "FilterTooLarge"
+
+
 class TlsError(PermanentTargetError):
     """The target's certificate did not verify: an endpoint error that quarantines the job."""
 

@@ -39,12 +39,16 @@ from syncer.cli.targets import (
 )
 from syncer.cli.views import coloured_plan
 from syncer.core.rendering import render_json, render_text, verify_saved
+from syncer.core.targetfit import unmapped_required
 from syncer.errors import ConfigError, SyncerError
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.engine import CycleResult, check_job, run_cycle, shifted_clock
+from syncer.runtime.jobcontext import compiled_mapping
 from syncer.runtime.private import write_private
 from syncer.runtime.progress import ProgressTracker, ProgressView
 from syncer.runtime.standing import explain_scope, job_overview
+from syncer.settings import JobSettings
+from syncer.types import ObjectKind
 
 
 def _print_json(document: dict[str, object]) -> None:
@@ -83,6 +87,8 @@ def validate(
             check_job(config, job)
             for override in job.target.profile_overrides():
                 err.print(f"warning: job {job.name}: {override}", markup=False)
+            for warning in required_unmapped(config, job):
+                err.print(f"warning: job {job.name}: {warning}", markup=False)
         if source:
             refuse_names(sum(check_source_names(config, job) for job in config.settings.jobs))
         errors = [
@@ -358,3 +364,19 @@ def apply(
         code = _report(result, told, fmt)
     if code:
         raise typer.Exit(code)
+
+
+def required_unmapped(config: LoadedConfig, job: JobSettings) -> list[str]:
+    """What the target's profile requires of every user that the job's mapping never maps."""
+    quirks = job.target.quirks
+    if not quirks.required_user_attributes:
+        return []
+    mapping = compiled_mapping(config, job).of(ObjectKind.USER)
+    if not mapping.enabled:
+        return []
+    paths = [a.path for a in mapping.attributes]
+    return [
+        f"{quirks.title} requires {path} on every user and the mapping maps no users.{path}: "
+        "every user will be skipped"
+        for path in unmapped_required(paths, quirks)
+    ]

@@ -17,6 +17,8 @@ from syncer.core.expressions import EvaluationContext
 from syncer.core.mapping import CompiledMapping, MappingEvaluationError, map_object, source_view
 from syncer.core.planning import IMPORT_SKIPPED, OutOfScope
 from syncer.core.scoping import AssignedScope, JobScope, ScopeUndecided
+from syncer.core.targetfit import TARGET_REQUIRES, fit_user
+from syncer.settings.profiles import PROFILES, TargetProfile, TargetQuirks
 from syncer.types import Desired, ObjectKind, SourceObject, SourceSnapshot, Status
 
 MAPPING_FAILURE = "AttributeMappingFailure"
@@ -90,6 +92,7 @@ class _Sorting:
         scope: JobScope,
         assigned: AssignedScope,
         context: EvaluationContext,
+        target: TargetQuirks,
     ) -> None:
         kind = obj.kind
         if unsafe_text(obj.id):
@@ -112,6 +115,10 @@ class _Sorting:
         if unsafe is not None:
             self.protect(kind, obj.id, IMPORT_SKIPPED, Status.SKIPPED, unsafe)
             return
+        desired, refusal = fit_user(desired, target)
+        if refusal is not None:  # the target would refuse it: neither sent nor deprovisioned
+            self.protect(kind, obj.id, TARGET_REQUIRES, Status.SKIPPED, refusal)
+            return
         self.desired[kind].append(desired)
 
 
@@ -123,8 +130,9 @@ def take_in(
     context: EvaluationContext,
     *,
     provision_groups: bool = True,
+    target: TargetQuirks = PROFILES[TargetProfile.GENERIC],
 ) -> Intake:
-    """Scope and map every object of the snapshot."""
+    """Scope and map every object of the snapshot, as the ``target``'s profile takes it."""
     sorting = _Sorting()
     for record in snapshot.skipped:
         if record.id is not None:
@@ -136,7 +144,7 @@ def take_in(
             sorting.protected.update((kind, obj.id) for obj in objects)
             continue
         for obj in objects:
-            sorting.sort(obj, mapping, scope, assigned, context)
+            sorting.sort(obj, mapping, scope, assigned, context, target)
     users, groups = sorting.desired[ObjectKind.USER], sorting.desired[ObjectKind.GROUP]
     skips, protected, outside = sorting.skips, sorting.protected, sorting.outside
     return Intake(

@@ -36,7 +36,7 @@ from syncer.runtime.changehold import hold_mass_changes, record_held_changes
 from syncer.runtime.executor import ApplyReport
 from syncer.runtime.jobcontext import JobContext, Key
 from syncer.runtime.jobflags import JobFlags
-from syncer.runtime.lookups import match_unlinked, query_each
+from syncer.runtime.lookups import match_unlinked, must_list, query_each
 from syncer.runtime.notify import notification_events, send_notification
 from syncer.types import Desired, EscrowEntry, JobState, RunStatus, SkipReason, SourceSnapshot, Status
 
@@ -142,6 +142,7 @@ def import_(
         context.assigned(snapshot),
         context.evaluation(now),
         provision_groups=job.provision_groups,
+        target=job.target.quirks,
     )
     for skip in () if quiet else intake.skips:
         log.warning(
@@ -235,9 +236,14 @@ async def match(
     unlinked = needs_lookup([*intake.users, *intake.groups], state, failed)
     job = context.job
     lookups = tuple(unlinked if only is None else (d for d in unlinked if (d.kind, d.source_id) in only))
-    if only is None or (capabilities is not None and capabilities.filter.supported is False):
+    quirks = job.target.quirks
+    unfilterable = must_list(context.mapping, quirks) & {d.kind for d in lookups}
+    if only is None or unfilterable or (capabilities is not None and capabilities.filter.supported is False):
+        settings = job.matching
+        if only is not None and unfilterable:  # one object's lookup, where a filter cannot ask
+            settings = settings.model_copy(update={"strategy": "query"})
         matches, failures = await match_unlinked(
-            client, context.mapping, lookups, job.matching, job.target.concurrency, capabilities
+            client, context.mapping, lookups, settings, job.target.concurrency, capabilities, quirks
         )
     else:
         matches, failures = await query_each(client, context.mapping, lookups, job.target.concurrency)

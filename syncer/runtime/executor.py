@@ -20,7 +20,7 @@ from syncer.core.planning import values_hash
 from syncer.runtime.apply.journal import FLUSH_EVERY, FLUSH_SECONDS, Journal, JournalSettings
 from syncer.runtime.apply.scheduler import Scheduler
 from syncer.runtime.apply.sender import CREATE_ATTEMPTS, Sender, Wire
-from syncer.types import Desired, JobState, Link, ObjectKey
+from syncer.types import Desired, JobState, Link, ObjectKey, ObjectKind
 
 __all__ = [
     "CREATE_ATTEMPTS",
@@ -67,6 +67,8 @@ class Executor:
         should_stop: Callable[[], str | None] | None = None,
         update_method: str = "patch",
         page_size: int = 1000,
+        listed: frozenset[ObjectKind] = frozenset(),
+        members_in_get: bool = True,
     ) -> None:
         self.job = job
         self.run_id = run_id
@@ -78,6 +80,8 @@ class Executor:
             dialect=dialect if update_method == "patch" else "rfc",
             update_method=update_method,
             page_size=page_size,
+            listed=listed,
+            members_in_get=members_in_get,
         )
         self.sender = Sender(client, self.journal, mapping, wire)
         self.scheduler = Scheduler(

@@ -43,6 +43,7 @@ from syncer.core.scoping import (
 from syncer.errors import SourceError
 from syncer.runtime.configfile import LoadedConfig, read_secret, read_token
 from syncer.runtime.executor import Executor
+from syncer.runtime.lookups import must_list
 from syncer.settings import JobSettings, LdapSourceSettings, ScimSourceSettings, ServiceAuth
 from syncer.types import Desired, JobState, ObjectKey, ObjectKind, SourceSnapshot
 
@@ -184,6 +185,7 @@ def open_client(
         rate_limit=target.rate_limit,
         transport=transport,
         auth=ClientCredentialsAuth(credentials) if credentials else None,
+        max_filter_nodes=target.quirks.max_filter_nodes,
     )
 
 
@@ -332,6 +334,8 @@ class JobContext:
             should_stop=stop,
             update_method=update_method or self.job.target.update_method,
             page_size=self.job.matching.page_size,
+            listed=must_list(self.mapping, self.job.target.quirks),
+            members_in_get=self.job.target.quirks.group_members_in_get,
         )
 
 

@@ -8,7 +8,9 @@ all (the usual initial cycle), and the target is listed when it holds at most ``
 objects per unlinked object; otherwise each object is queried. Linked objects need none of this.
 
 A target whose ``/ServiceProviderConfig`` says ``filter.supported: false`` is listed whatever the
-strategy (:func:`fit_to_target`): its queries would answer the first users for every lookup.
+strategy (:func:`fit_to_target`): its queries would answer the first users for every lookup. So
+is a kind whose matching attributes the target's profile cannot all filter on
+(:func:`must_list`: Asana's groups, AWS users matched on an email): its queries would be 400s.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from syncer.adapters.scim.discovery import TargetCapabilities
 from syncer.core.mapping import CompiledMapping
 from syncer.core.matching import ListingMatcher, Match, nothing_to_match, should_list
 from syncer.core.scimpath import flatten
+from syncer.core.targetfilters import listed_kinds
 from syncer.errors import NotFoundError, TargetError, TlsError, UnauthorizedError
 from syncer.settings import MatchingSettings
+from syncer.settings.profiles import PROFILES, TargetProfile, TargetQuirks
 from syncer.types import Desired, ObjectKind, TargetObject
 
 log = structlog.get_logger("syncer.matching")
@@ -109,6 +113,15 @@ def fit_to_target(settings: MatchingSettings, capabilities: TargetCapabilities |
     return settings.model_copy(update=update) if update else settings
 
 
+def must_list(mapping: CompiledMapping, quirks: TargetQuirks) -> frozenset[ObjectKind]:
+    """The kinds the target's profile cannot filter on by every matching attribute: matched by listing."""
+    matching = {kind: [a.path for a in mapping.of(kind).matching] for kind in ObjectKind}
+    return listed_kinds(matching, quirks)
+
+
+GENERIC = PROFILES[TargetProfile.GENERIC]
+
+
 async def match_unlinked(
     client: ScimClient,
     mapping: CompiledMapping,
@@ -116,12 +129,16 @@ async def match_unlinked(
     settings: MatchingSettings,
     concurrency: int,
     capabilities: TargetCapabilities | None = None,
+    quirks: TargetQuirks = GENERIC,
 ) -> tuple[Answers, Failures]:
     """Every unlinked object's match answer (and the objects whose lookup failed), by the strategy.
 
-    ``capabilities`` (from discovery) may force listing: see :func:`fit_to_target`.
+    ``capabilities`` (from discovery) may force listing: see :func:`fit_to_target`; so may the
+    target's profile, per kind (:func:`must_list`). A kind that must be listed never falls back
+    to queries when the listing fails: its objects fail this cycle instead.
     """
     settings = fit_to_target(settings, capabilities)
+    listed = must_list(mapping, quirks)
     results: Answers = {}
     failures: Failures = {}
     for kind in (ObjectKind.USER, ObjectKind.GROUP):
@@ -129,6 +146,14 @@ async def match_unlinked(
         if not of_kind:
             continue
         strategy = settings.strategy
+        if kind in listed and strategy == "query":
+            log.info(
+                "matching_by_listing",
+                kind=kind.value,
+                reason=f"{quirks.title} does not filter on every matching attribute",
+                configured=strategy,
+            )
+            strategy = "list"
         try:
             if strategy == "auto":
                 total = await client.count(kind)
@@ -136,7 +161,8 @@ async def match_unlinked(
                     log.info("matching", kind=kind.value, strategy="none", unlinked=len(of_kind), target=0)
                     results.update(nothing_to_match(of_kind))
                     continue
-                strategy = "list" if should_list(len(of_kind), total, settings.list_ratio) else "query"
+                listing = kind in listed or should_list(len(of_kind), total, settings.list_ratio)
+                strategy = "list" if listing else "query"
                 log.info("matching", kind=kind.value, strategy=strategy, unlinked=len(of_kind), target=total)
             if strategy == "list":
                 results.update(await list_matches(client, mapping, kind, of_kind, settings.page_size))
@@ -144,6 +170,10 @@ async def match_unlinked(
         except FATAL:
             raise
         except TargetError as exc:
+            if kind in listed:  # its queries would be refused: the objects wait for the next cycle
+                log.warning("matching_list_failed", kind=kind.value, error=str(exc), fallback="none")
+                failures.update({(o.kind, o.source_id): exc for o in of_kind})
+                continue
             # a listing that fails after its retries costs the fast path, not the cycle
             log.warning("matching_list_failed", kind=kind.value, error=str(exc), fallback="query")
         found, failed = await query_each(client, mapping, of_kind, concurrency)

@@ -9,7 +9,8 @@ answer means is decided in :mod:`syncer.core.recovery`; this module only acts on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -59,6 +60,10 @@ class Wire:
     dialect: str = "rfc"
     update_method: str = "patch"
     page_size: int = 1000
+    listed: frozenset[ObjectKind] = frozenset()
+    """Kinds the target cannot filter on by every matching attribute: looked up by listing."""
+    members_in_get: bool = True
+    """A group's GET shows its members; ``False`` (AWS): membership is asked member by member."""
 
 
 class Sender:
@@ -71,6 +76,7 @@ class Sender:
         self.wire = wire
         self.listings = Listings(client, mapping, self._unlinked, wire.page_size)
         self._present: dict[str, frozenset[str]] = {}
+        self._asked: dict[str, dict[str, bool]] = {}
 
     def _unlinked(self, kind: ObjectKind) -> list[Desired]:
         return [d for k, d in self.journal.desired.items() if k[0] is kind and self.journal.link(*k) is None]
@@ -101,18 +107,28 @@ class Sender:
         else:
             await self.client.patch(kind, target_id, patch_body(ops))
 
-    async def present_members(self, group_source_id: str, target_id: str) -> frozenset[str]:
-        """The member ids a newly matched group holds on the target (read once a cycle); else none.
+    async def present_members(
+        self, group_source_id: str, target_id: str, candidates: Collection[str]
+    ) -> frozenset[str]:
+        """Which of ``candidates`` (member target ids) a newly matched group holds; else none.
 
         An ``add`` of a member a group holds SHOULD change nothing (RFC 7644 §3.5.2.1), but some
         targets list it twice. A group syncer created or has added members to holds nothing
-        syncer did not record, so only a newly matched one is read.
+        syncer did not record, so only a newly matched one is read: its members in one GET,
+        once a cycle, or where the target's answers leave ``members`` empty (AWS), each candidate
+        asked with ``id eq "G" and members eq "U"``, since that empty list is not the truth.
         """
         if not self.journal.newly_matched(ObjectKind.GROUP, group_source_id):
             return frozenset()
-        if target_id not in self._present:
-            self._present[target_id] = await self.client.member_ids(target_id)
-        return self._present[target_id]
+        if self.wire.members_in_get:
+            if target_id not in self._present:
+                self._present[target_id] = await self.client.member_ids(target_id)
+            return self._present[target_id] & frozenset(candidates)
+        asked = self._asked.setdefault(target_id, {})
+        unknown = [c for c in candidates if c not in asked]
+        answers = await asyncio.gather(*(self.client.has_member(target_id, c) for c in unknown))
+        asked.update(zip(unknown, answers, strict=True))
+        return frozenset(c for c in candidates if asked[c])
 
     async def gone(self, kind: ObjectKind, target_id: str, error: NotFoundError, draft: Draft) -> None:
         """After a 404 on a write: return if the object is proven gone, else refuse the change.
@@ -157,6 +173,18 @@ class Sender:
         the filter cannot hand a 409'd object someone else's account.
         """
         paths = self.mapping.of(desired.kind).paths
+        if desired.kind in self.wire.listed:  # the target cannot filter on these: a listing answers
+            match = await self.listings.match(desired)
+            if len(match.hits) > 1:
+                found = f"{match.path} matches {len(match.hits)} target objects"
+                draft.fail(Reason.DUPLICATE_TARGET_ENTRIES, found)
+                return True
+            if match.hits:
+                hit = match.hits[0]
+                self.claim_found(desired, hit.id, draft)
+                await self.converge(desired, hit.id, hit.values, draft, matched_on=f"{match.path} (listing)")
+                return True
+            return False
         for path, value in desired.matching:
             hits = await self.client.lookup(desired.kind, path, value)
             if len(hits) > 1:

@@ -112,7 +112,7 @@ async def members(s: Sender, change: ChangeMembers, draft: Draft) -> None:
             resolved[member] = link.target_id
     sent = dict(resolved)
     if resolved and change.add:
-        present = await s.present_members(change.group_source_id, target_id)
+        present = await s.present_members(change.group_source_id, target_id, list(resolved.values()))
         sent = {m: tid for m, tid in resolved.items() if tid not in present}
         if len(sent) < len(resolved):
             draft.steps.append(

@@ -12,10 +12,14 @@ from types import MappingProxyType
 
 from syncer.settings.profiles import TargetProfile
 from tests.support.quirk_target import Behaviour
-from tests.support.quirks import zoom
+from tests.support.quirks import asana, aws, databricks, entra, zoom
 
 EMULATIONS: Mapping[TargetProfile, Callable[[], Sequence[Behaviour]]] = MappingProxyType(
     {
+        TargetProfile.AWS_IDENTITY_CENTER: aws.emulation,
+        TargetProfile.ASANA: asana.emulation,
+        TargetProfile.ENTRA: entra.emulation,
         TargetProfile.ZOOM: zoom.emulation,
+        TargetProfile.DATABRICKS: databricks.emulation,
     }
 )
