@@ -6,9 +6,11 @@ target refuses what a careless client sends (so the test can fail), then syncs w
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -75,3 +77,347 @@ def test_an_unknown_profile_is_refused_naming_the_choices(tmp_path: Path, scim: 
     ws = _workspace(tmp_path, scim, scim.base_url, "profile: slak")
     result = ws.run("validate", "--no-source", expect=1)
     assert "profile" in result.stderr and "slack" in result.stderr and "config.yaml" in result.stderr
+
+
+# --- AWS IAM Identity Center, Entra ID, Asana, Databricks -------------------------------------------
+
+AWS, ASANA, ENTRA = TargetProfile.AWS_IDENTITY_CENTER, TargetProfile.ASANA, TargetProfile.ENTRA
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+AWS_MAPPING = """\
+description: Entra ID users and groups to AWS IAM Identity Center, two emails and phones mapped.
+users:
+  - target: userName
+    source: userPrincipalName
+    match: 1
+  - target: emails[type eq "work"].value
+    source: mail
+    match: 2
+  - target: emails[type eq "work"].primary
+    constant: true
+  - target: emails[type eq "other"].value
+    expression: Join("", [mailNickname], "@home.example")
+  - target: phoneNumbers[type eq "work"].value
+    source: telephoneNumber
+  - target: phoneNumbers[type eq "mobile"].value
+    source: mobile
+  - target: addresses[type eq "work"].locality
+    source: city
+  - target: addresses[type eq "other"].streetAddress
+    source: streetAddress
+  - target: active
+    expression: Not([IsSoftDeleted])
+  - target: displayName
+    source: displayName
+  - target: name.givenName
+    source: givenName
+  - target: name.familyName
+    source: surname
+groups:
+  - target: displayName
+    source: displayName
+    match: 1
+  - target: members
+    source: members
+"""
+QUERY = "    matching: {strategy: query}\n"
+
+
+@contextlib.contextmanager
+def emulated(scim: ScimTestServer, profile: TargetProfile) -> Iterator[QuirkTarget]:
+    with QuirkTarget(scim.base_url, EMULATIONS[profile]()) as target:
+        yield target
+
+
+def _aws_workspace(
+    tmp_path: Path, scim: ScimTestServer, url: str, extra_job: str = "", mapping: str = AWS_MAPPING
+) -> Workspace:
+    (tmp_path / "directory.json").write_text((ROOT / "examples" / "directory.json").read_text())
+    (tmp_path / "aws.yaml").write_text(mapping)
+    ws = Workspace(root=tmp_path, server=scim, mapping=tmp_path / "aws.yaml")
+    ws.write_config(url=url, target_lines="profile: aws-identity-center", extra_job=extra_job)
+    return ws
+
+
+def _get(target: QuirkTarget, path: str, **params: str) -> httpx.Response:
+    return httpx.get(f"{target.base_url}{path}", params=params, headers={"Accept": "application/scim+json"})
+
+
+def _send(target: QuirkTarget, method: str, path: str, body: Any) -> httpx.Response:
+    headers = {"Accept": "application/scim+json", "Content-Type": "application/scim+json"}
+    return httpx.request(method, f"{target.base_url}{path}", json=body, headers=headers)
+
+
+def _user(name: str, **more: Any) -> dict[str, Any]:
+    return {
+        "schemas": [USER_SCHEMA],
+        "userName": name,
+        "displayName": name,
+        "name": {"givenName": "A", "familyName": "B"},
+        **more,
+    }
+
+
+def _patches(target: QuirkTarget, resource: str) -> list[dict[str, Any]]:
+    return [r.json() for r in target.seen() if r.method == "PATCH" and r.resource == resource]
+
+
+def _filters(target: QuirkTarget, resource: str) -> list[str]:
+    return [f for r in target.seen() if r.resource == resource and (f := r.param("filter")) is not None]
+
+
+@pytest.mark.parametrize(
+    ("profile", "resource", "text", "status"),
+    [
+        (AWS, "/Users", 'userName eq "a"', 200),
+        (AWS, "/Users", 'externalId eq "a"', 200),
+        (AWS, "/Users", 'emails[type eq "work" and value eq "a"]', 400),
+        (AWS, "/Users", 'displayName eq "a"', 400),
+        (AWS, "/Users", 'userName co "a"', 400),
+        (AWS, "/Users", 'userName eq "a" or userName eq "b"', 400),
+        (AWS, "/Groups", 'displayName eq "a"', 200),
+        (ENTRA, "/Users", 'externalId eq "a"', 200),
+        (ENTRA, "/Users", 'title eq "a"', 400),
+        (ASANA, "/Users", 'userName eq "a"', 200),
+        (ASANA, "/Groups", 'displayName eq "a"', 400),
+        (ASANA, "/Users", 'externalId eq "a"', 400),
+    ],
+)
+def test_the_emulations_refuse_a_filter_their_target_does_not_take(
+    scim: ScimTestServer, profile: TargetProfile, resource: str, text: str, status: int
+) -> None:
+    with emulated(scim, profile) as target:
+        answer = _get(target, resource, filter=text)
+    assert answer.status_code == status
+    if status == 400:
+        assert answer.json()["scimType"] == "invalidFilter"
+
+
+def test_asana_groups_are_matched_by_listing_and_users_by_query(tmp_path: Path, scim: ScimTestServer) -> None:
+    """Asana filters groups on nothing: a filter on displayName would be a 400 per group, every cycle."""
+    held = scim.seed_group(schemas=[GROUP_SCHEMA], displayName="Engineering")
+    scim.seed_user(schemas=[USER_SCHEMA], userName="ben.holt@contoso.com")
+    with emulated(scim, ASANA) as asana:
+        ws = _workspace(tmp_path, scim, asana.base_url, "profile: asana")
+        ws.write_config(url=asana.base_url, target_lines="profile: asana", extra_job=QUERY)
+        ws.run("sync")
+        assert asana.refused() == []
+        assert _filters(asana, "Groups") == []
+        assert 'userName eq "ben.holt@contoso.com"' in _filters(asana, "Users")
+    engineering = [g for g in scim.resources("Groups") if g["displayName"] == "Engineering"]
+    assert [g["id"] for g in engineering] == [held["id"]]  # matched, not created a second time
+    assert len(ws.users()) == len([u for u in ws.load()["users"] if u["accountEnabled"]])
+
+
+def test_aws_users_matched_on_an_email_are_matched_by_listing(tmp_path: Path, scim: ScimTestServer) -> None:
+    """AWS filters users on userName and externalId only: an email match goes by a listing."""
+    held = scim.seed_user(
+        **_user("bholt@contoso.com", emails=[{"type": "work", "value": "ben.holt@contoso.com"}])
+    )
+    with emulated(scim, AWS) as aws:
+        ws = _aws_workspace(tmp_path, scim, aws.base_url, QUERY)
+        ws.run("sync")
+        assert aws.refused() == []
+        assert not any("emails" in f for f in _filters(aws, "Users"))
+    assert ws.users()["ben.holt@contoso.com"]["id"] == held["id"]  # matched on the email, renamed
+
+
+def test_aws_answers_an_empty_members_and_the_membership_filter(scim: ScimTestServer) -> None:
+    user = scim.seed_user(**_user("a@x"))
+    group = scim.seed_group(schemas=[GROUP_SCHEMA], displayName="G", members=[{"value": user["id"]}])
+    with emulated(scim, AWS) as aws:
+        assert _get(aws, f"/Groups/{group['id']}").json()["members"] == []
+        assert all(g["members"] == [] for g in _get(aws, "/Groups").json()["Resources"])
+        member = f'id eq "{group["id"]}" and members eq "{user["id"]}"'
+        stranger = f'id eq "{group["id"]}" and members eq "nobody"'
+        assert _get(aws, "/Groups", filter=member).json()["totalResults"] == 1
+        assert _get(aws, "/Groups", filter=stranger).json()["totalResults"] == 0
+
+
+def test_a_matched_aws_group_gets_only_its_missing_members_and_loses_none(
+    tmp_path: Path, scim: ScimTestServer
+) -> None:
+    """AWS's GET says a group has no members; taking that as the truth would add everyone again."""
+    (tmp_path / "directory.json").write_text((ROOT / "examples" / "directory.json").read_text())
+    directory = json.loads((tmp_path / "directory.json").read_text())
+    people = {u["id"]: u for u in directory["users"]}
+    source = next(g for g in directory["groups"] if g["displayName"] == "Engineering")
+    present = [scim.seed_user(**_user(people[m]["userPrincipalName"]))["id"] for m in source["members"][:3]]
+    stranger = scim.seed_user(**_user("not.in.the.source@contoso.com"))["id"]
+    held = scim.seed_group(
+        schemas=[GROUP_SCHEMA],
+        displayName="Engineering",
+        members=[{"value": i} for i in [*present, stranger]],
+    )
+    with emulated(scim, AWS) as aws:
+        ws = _aws_workspace(tmp_path, scim, aws.base_url)
+        ws.run("sync")
+        assert aws.refused() == []
+        added = [
+            m["value"]
+            for r in aws.seen()
+            if r.method == "PATCH" and r.path == f"/Groups/{held['id']}"
+            for op in r.json()["Operations"]
+            if op["op"] == "add" and op["path"] == "members"
+            for m in op["value"]
+        ]
+        assert any("members eq" in f for f in _filters(aws, "Groups"))
+    members = [m["value"] for m in ws.groups()["Engineering"]["members"]]
+    assert ws.groups()["Engineering"]["id"] == held["id"]
+    assert not set(present) & set(added)  # the three it held are not added again
+    assert len(added) == len(source["members"]) - 3
+    assert len(members) == len(set(members)) == len(source["members"]) + 1  # the stranger stays
+
+
+def test_aws_refuses_more_than_100_member_changes_and_a_replace_of_members(scim: ScimTestServer) -> None:
+    group = scim.seed_group(schemas=[GROUP_SCHEMA], displayName="G")
+    many = [{"value": f"u{i}"} for i in range(101)]
+    with emulated(scim, AWS) as aws:
+        patch = {"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": many}]}
+        replace = {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "members", "value": []}]}
+        ok = {"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": many[:100]}]}
+        assert _send(aws, "PATCH", f"/Groups/{group['id']}", patch).status_code == 400
+        assert _send(aws, "PATCH", f"/Groups/{group['id']}", replace).status_code == 400
+        assert _send(aws, "PATCH", f"/Groups/{group['id']}", ok).status_code in (200, 204)
+        body = {"schemas": [GROUP_SCHEMA], "displayName": "H", "members": many}
+        assert _send(aws, "POST", "/Groups", body).status_code == 400
+
+
+def test_a_group_of_150_goes_to_aws_in_patches_of_at_most_100(tmp_path: Path, scim: ScimTestServer) -> None:
+    with emulated(scim, AWS) as aws:
+        ws = _aws_workspace(tmp_path, scim, aws.base_url)
+
+        def grow(data: dict[str, Any]) -> None:
+            template = data["users"][0]
+            for i in range(150):
+                data["users"].append(
+                    {
+                        **template,
+                        "id": f"extra-{i}",
+                        "userPrincipalName": f"extra.{i}@contoso.com",
+                        "mail": f"extra.{i}@contoso.com",
+                        "mailNickname": f"extra.{i}",
+                    }
+                )
+            data["groups"].append(
+                {"id": "big", "displayName": "Big", "members": [f"extra-{i}" for i in range(150)]}
+            )
+
+        ws.edit(grow)
+        ws.run("sync")
+        assert aws.refused() == []
+        sizes = [
+            len(op["value"])
+            for body in _patches(aws, "Groups")
+            for op in body["Operations"]
+            if op["path"] == "members"
+        ]
+        assert all(op["op"] != "replace" for body in _patches(aws, "Groups") for op in body["Operations"])
+    assert max(sizes) <= 100 and sum(sizes) >= 150
+    assert len(ws.groups()["Big"]["members"]) == 150
+
+
+def test_aws_refuses_a_second_email_or_phone(scim: ScimTestServer) -> None:
+    two = [{"type": "work", "value": "a@x"}, {"type": "other", "value": "a@y"}]
+    with emulated(scim, AWS) as aws:
+        assert _send(aws, "POST", "/Users", _user("a@x", emails=two)).status_code == 400
+        phones = [{"type": "work", "value": "1"}, {"type": "mobile", "value": "2"}]
+        assert _send(aws, "POST", "/Users", _user("a@x", phoneNumbers=phones)).status_code == 400
+        created = _send(aws, "POST", "/Users", _user("a@x", emails=two[:1]))
+        assert created.status_code == 201
+        second = {"op": "add", "path": "emails", "value": [two[1]]}
+        patch = {"schemas": [PATCH_OP], "Operations": [second]}
+        assert _send(aws, "PATCH", f"/Users/{created.json()['id']}", patch).status_code == 400
+
+
+def test_aws_users_carry_only_their_primary_email_phone_and_address(
+    tmp_path: Path, scim: ScimTestServer
+) -> None:
+    """The mapping maps two emails, two phones, two addresses; AWS takes one of each."""
+    with emulated(scim, AWS) as aws:
+        ws = _aws_workspace(tmp_path, scim, aws.base_url)
+        ws.edit(lambda d: d["users"][0].update(mail=None))  # Ben has no work email: the other one goes
+        ws.run("sync")
+        assert aws.refused() == []
+        ben = ws.users()["ben.holt@contoso.com"]
+        assert [e["value"] for e in ben["emails"]] == ["ben.holt@home.example"]
+        for user in ws.users().values():
+            assert all(len(user.get(a) or []) <= 1 for a in ("emails", "phoneNumbers", "addresses")), user
+        other = next(u for n, u in ws.users().items() if n != "ben.holt@contoso.com")
+        assert [e["type"] for e in other["emails"]] == ["work"]
+        assert [p["type"] for p in other["phoneNumbers"]] == ["work"]
+        ws.edit(lambda d: d["users"][0].update(mail="ben.holt@contoso.com"))  # back: work replaces other
+        ws.run("sync")
+        assert aws.refused() == []
+    assert [e["value"] for e in ws.users()["ben.holt@contoso.com"]["emails"]] == ["ben.holt@contoso.com"]
+
+
+def test_aws_refuses_a_user_without_a_family_name(scim: ScimTestServer) -> None:
+    with emulated(scim, AWS) as aws:
+        lacking = {**_user("a@x"), "name": {"givenName": "A"}}
+        assert _send(aws, "POST", "/Users", lacking).status_code == 400
+        assert _send(aws, "POST", "/Users", _user("a@x")).status_code == 201
+
+
+def test_an_aws_user_without_a_family_name_is_skipped_with_the_reason(
+    tmp_path: Path, scim: ScimTestServer
+) -> None:
+    with emulated(scim, AWS) as aws:
+        ws = _aws_workspace(tmp_path, scim, aws.base_url)
+        ws.edit(lambda d: d["users"][0].update(surname=None))
+        plan = ws.run("plan").stdout
+        assert "AWS IAM Identity Center requires name.familyName; the source has none" in plan
+        ws.run("sync")
+        assert aws.refused() == []
+    assert "ben.holt@contoso.com" not in ws.users()
+    assert len(ws.users()) == len([u for u in ws.load()["users"] if u["accountEnabled"]]) - 1
+    logged = ws.sql(
+        "SELECT detail FROM provisioning_log WHERE source_id = 'f1cfcaee-0e9b-5fd0-a47d-4cb3354bfaf6'"
+    )
+    assert any("requires name.familyName" in str(row[0]) for row in logged)
+
+
+def test_validate_warns_when_the_mapping_maps_no_family_name_for_aws(
+    tmp_path: Path, scim: ScimTestServer
+) -> None:
+    mapping = AWS_MAPPING.replace("  - target: name.familyName\n    source: surname\n", "")
+    ws = _aws_workspace(tmp_path, scim, scim.base_url, mapping=mapping)
+    warned = ws.run("validate", "--no-source").stderr
+    assert "AWS IAM Identity Center requires name.familyName on every user" in warned
+    assert "givenName" not in warned
+
+
+def test_databricks_refuses_a_filter_of_more_than_200_nodes(scim: ScimTestServer) -> None:
+    big = " or ".join(f'userName eq "u{i}"' for i in range(101))  # 201 nodes
+    with emulated(scim, TargetProfile.DATABRICKS) as databricks:
+        assert _get(databricks, "/Users", filter=big).status_code == 400
+        assert _get(databricks, "/Users", filter='userName eq "u"').status_code == 200
+
+
+@pytest.mark.parametrize("profile", sorted(EMULATIONS, key=str))
+def test_a_full_sync_through_each_emulated_target_is_never_refused(
+    tmp_path: Path, scim: ScimTestServer, profile: TargetProfile
+) -> None:
+    """Every behaviour of the profile's emulation at once (AWS and Entra without cursor pagination).
+
+    A user and a group exist on the target before, and matching queries each object, so the
+    target's filters are asked; a second cycle then updates and removes.
+    """
+    scim.seed_user(**_user("ben.holt@contoso.com"))
+    scim.seed_group(schemas=[GROUP_SCHEMA], displayName="Engineering")
+    with emulated(scim, profile) as target:
+        if profile is AWS:
+            ws = _aws_workspace(tmp_path, scim, target.base_url, QUERY)
+        else:
+            ws = _workspace(tmp_path, scim, target.base_url, f"profile: {profile.value}")
+            ws.write_config(url=target.base_url, target_lines=f"profile: {profile.value}", extra_job=QUERY)
+        ws.run("sync")
+        data = ws.load()
+        leaver = next(u for u in data["users"][1:] if u["accountEnabled"])
+        ws.edit(lambda d: (d["users"][2].update(displayName="Renamed Person"), d["users"].remove(leaver)))
+        ws.run("sync")
+        assert target.refused() == []
+    source = {u["userPrincipalName"] for u in ws.load()["users"] if u["accountEnabled"]}
+    assert source <= set(ws.users())
+    assert {g["displayName"] for g in data["groups"]} == set(ws.groups())

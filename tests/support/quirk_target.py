@@ -156,7 +156,12 @@ class QuirkTarget:
             return list(self._seen)
 
     def refused(self) -> list[tuple[Request, Response]]:
-        """Every request a behaviour answered instead of the server, with the answer."""
+        """Every request a behaviour refused (answered with an error) instead of the server."""
+        with self.lock:
+            return [(q, a) for q, a in self._refused if a.status >= 400]
+
+    def answered(self) -> list[tuple[Request, Response]]:
+        """Every request a behaviour answered itself, refusals and answers (AWS's membership filter)."""
         with self.lock:
             return list(self._refused)
 

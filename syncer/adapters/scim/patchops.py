@@ -94,7 +94,8 @@ def build_patch_operations(
         else:
             ops.append(_single_op(path, change))
     _entry_ops(entries, siblings, ops)
-    ops.sort(key=lambda o: (o["path"], o["op"]))
+    # removes first: a target that holds one email only (AWS) takes the new one once the old is gone
+    ops.sort(key=lambda o: (o["op"] != "remove", o["path"], o["op"]))
     for o in ops:
         o["op"] = op_name(o["op"])
         if "value" in o:
