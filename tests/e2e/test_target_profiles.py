@@ -17,7 +17,7 @@ import pytest
 
 from syncer.settings.profiles import PROFILES, TargetProfile
 from tests.e2e.conftest import ROOT, TOKEN, Workspace
-from tests.support.quirk_target import QuirkTarget
+from tests.support.quirk_target import Behaviour, QuirkTarget, Request, Response
 from tests.support.quirks import EMULATIONS
 from tests.support.scim_server import ScimTestServer
 
@@ -131,12 +131,18 @@ def emulated(scim: ScimTestServer, profile: TargetProfile) -> Iterator[QuirkTarg
 
 
 def _aws_workspace(
-    tmp_path: Path, scim: ScimTestServer, url: str, extra_job: str = "", mapping: str = AWS_MAPPING
+    tmp_path: Path,
+    scim: ScimTestServer,
+    url: str,
+    extra_job: str = "",
+    mapping: str = AWS_MAPPING,
+    target_lines: str = "",
 ) -> Workspace:
     (tmp_path / "directory.json").write_text((ROOT / "examples" / "directory.json").read_text())
     (tmp_path / "aws.yaml").write_text(mapping)
     ws = Workspace(root=tmp_path, server=scim, mapping=tmp_path / "aws.yaml")
-    ws.write_config(url=url, target_lines="profile: aws-identity-center", extra_job=extra_job)
+    lines = "profile: aws-identity-center" + (f"\n      {target_lines}" if target_lines else "")
+    ws.write_config(url=url, target_lines=lines, extra_job=extra_job)
     return ws
 
 
@@ -221,6 +227,47 @@ def test_aws_users_matched_on_an_email_are_matched_by_listing(tmp_path: Path, sc
         assert aws.refused() == []
         assert not any("emails" in f for f in _filters(aws, "Users"))
     assert ws.users()["ben.holt@contoso.com"]["id"] == held["id"]  # matched on the email, renamed
+
+
+class HiddenUntilConflict(Behaviour):
+    """Listings leave out one user until a create of it is refused 409: a listing that was stale."""
+
+    def __init__(self, user_name: str) -> None:
+        self.user_name, self.conflicted = user_name, False
+
+    def bend(self, request: Request, response: Response, target: QuirkTarget) -> Response:
+        if request.resource != "Users":
+            return response
+        if request.method == "POST" and response.status == 409:
+            self.conflicted = True
+        if request.method != "GET" or request.id or self.conflicted or response.status != 200:
+            return response
+        data = response.json()
+        kept = [r for r in data.get("Resources", []) if r.get("userName") != self.user_name]
+        data["totalResults"] -= len(data.get("Resources", [])) - len(kept)
+        data["Resources"] = kept
+        return response.with_json(data)
+
+
+def test_a_conflict_on_aws_is_matched_by_listing_when_the_matching_attribute_cannot_be_filtered(
+    tmp_path: Path, scim: ScimTestServer
+) -> None:
+    """Matched on the work email only: after a 409 the holder is found by a listing, not a refused filter."""
+    held = scim.seed_user(
+        **_user("ben.holt@contoso.com", emails=[{"type": "work", "value": "ben.holt@contoso.com"}])
+    )
+    mapping = AWS_MAPPING.replace(
+        "    source: userPrincipalName\n    match: 1\n", "    source: userPrincipalName\n"
+    )
+    mapping = mapping.replace("    match: 2\n", "    match: 1\n")
+    hidden = HiddenUntilConflict("ben.holt@contoso.com")
+    with QuirkTarget(scim.base_url, [*EMULATIONS[AWS](), hidden]) as aws:
+        # one change at a time: creates beside the listing would change its totalResults
+        ws = _aws_workspace(tmp_path, scim, aws.base_url, mapping=mapping, target_lines="concurrency: 1")
+        ws.run("sync")
+        assert hidden.conflicted
+        assert aws.refused() == []
+    assert ws.users()["ben.holt@contoso.com"]["id"] == held["id"]
 
 
 def test_aws_answers_an_empty_members_and_the_membership_filter(scim: ScimTestServer) -> None:
