@@ -112,7 +112,8 @@ PROFILES: Mapping[TargetProfile, TargetQuirks] = MappingProxyType(
                     "filters: `eq` and `and` only; users on `userName`/`externalId`, groups on "
                     "`displayName`/`externalId`/`id`",
                     f"{AWS_DOCS}/limitations.html, listusers.html, listgroups.html",
-                    "matching on any other attribute lists the target instead of filtering",
+                    "a kind matched on any other attribute (an email, say) is matched by listing the "
+                    "target, after a 409 too; every other filter syncer sends is on `userName`",
                 ),
                 Quirk(
                     "ListUsers/ListGroups page by cursor, 100 a page; no `startIndex`",
@@ -122,24 +123,29 @@ PROFILES: Mapping[TargetProfile, TargetQuirks] = MappingProxyType(
                 Quirk(
                     "GetGroup/ListGroups answer an empty `members`",
                     f"{AWS_DOCS}/listgroups.html",
-                    "a group's members are never read from a GET: membership is checked with a "
-                    "`members eq` filter",
+                    "a matched group's members are not read from a GET: each source member is "
+                    'checked with `id eq "G" and members eq "U"`, so only missing ones are added and '
+                    "none removed",
                 ),
                 Quirk(
                     "at most 100 membership changes per PatchGroup and per CreateGroup; no "
                     "`replace` of all members",
                     f"{AWS_DOCS}/patchgroup.html, creategroup.html",
-                    "member changes go out 100 per PATCH, always as `add`/`remove`",
+                    "member changes go out at most 100 per PATCH (`member_batch_size` 100) and a "
+                    "group is created without members, always as `add`/`remove`, never `replace`",
                 ),
                 Quirk(
                     "one email per user (no multi-valued emails, addresses or phone numbers)",
                     f"{AWS_DOCS}/limitations.html",
-                    "a user body carries only the primary email",
+                    "each user keeps one email, phone number and address: the `primary` one, else "
+                    "the first mapped with a value; the others are cleared (removes go first in a "
+                    "PATCH)",
                 ),
                 Quirk(
                     "`givenName`, `familyName` and `displayName` are required on CreateUser",
                     f"{AWS_DOCS}/createuser.html",
-                    "a user without them is skipped with the reason instead of sent for a 400",
+                    "a user without one is skipped with the reason (neither sent nor deprovisioned); "
+                    "`validate` warns when the mapping maps none of them",
                 ),
             ),
             max_member_changes=100,
@@ -208,7 +214,8 @@ PROFILES: Mapping[TargetProfile, TargetQuirks] = MappingProxyType(
                 Quirk(
                     "`GET /Users` filters on `userName` only",
                     "developers.asana.com/docs/scim",
-                    "matching on any other attribute, and groups, lists the target",
+                    "groups, and users matched on any other attribute, are matched by listing the "
+                    "target (after a 409 too)",
                 ),
                 Quirk(
                     "`DELETE` and `active: false` both deprovision the user",
@@ -227,7 +234,8 @@ PROFILES: Mapping[TargetProfile, TargetQuirks] = MappingProxyType(
                     "filters: `eq` on `userName`, `externalId`, `id`, `mailNickname` (users) and "
                     "`displayName`, `externalId`, `id` (groups); `and` only",
                     f"{ENTRA_DOCS}/entra-id-scim-api-reference",
-                    "matching on any other attribute lists the target instead of filtering",
+                    "a kind matched on any other attribute is matched by listing the target, after a "
+                    "409 too",
                 ),
                 Quirk(
                     "listings page by cursor (draft-ietf-scim-cursor-pagination), at most 100 a page",
@@ -259,7 +267,8 @@ PROFILES: Mapping[TargetProfile, TargetQuirks] = MappingProxyType(
                 Quirk(
                     "a filter expression has at most 200 nodes",
                     "docs.databricks.com/api/workspace/users/list",
-                    "no filter syncer sends has more than 200 nodes",
+                    "every filter is counted before it is sent and one past 200 nodes is refused "
+                    "unsent; syncer's own have at most 3",
                 ),
             ),
             max_filter_nodes=200,
