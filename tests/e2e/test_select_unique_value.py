@@ -46,7 +46,7 @@ def _person(sid: str, given: str, surname: str, employee_id: str) -> dict[str, A
 
 @pytest.fixture
 def smiths(workspace: Workspace) -> Workspace:
-    """John and Jane Smith (both ``jsmith`` first), Ada Lovelace whose candidates are all taken, Bob."""
+    """John and Jane Smith (both ``jsmith`` first), Ada whose candidates are all taken, Bob, Eve."""
     workspace.mapping = workspace.root / "mapping.yaml"
     workspace.mapping.write_text(MAPPING, "utf-8")
     workspace.write_config()
@@ -57,6 +57,7 @@ def smiths(workspace: Workspace) -> Workspace:
                 _person("s-jane", "Jane", "Smith", "E2"),
                 _person("s-ada", "Ada", "Lovelace", "E3"),
                 _person("s-bob", "Bob", "Jones", "E4"),
+                _person("s-eve", "Eve", "Smith", "E5"),
             ],
             "groups": [],
         }
@@ -65,17 +66,30 @@ def smiths(workspace: Workspace) -> Workspace:
         workspace.server.seed_user(
             schemas=["urn:ietf:params:scim:schemas:core:2.0:User"], userName=taken, externalId=f"x-{taken}"
         )
+    workspace.server.seed_user(  # Eve is on the target already: found by matching, never renamed
+        schemas=["urn:ietf:params:scim:schemas:core:2.0:User"], userName="eve.smith", externalId="E5"
+    )
     return workspace
 
 
 def test_plan_shows_the_candidates_without_asking_the_target(smiths: Workspace) -> None:
-    """A dry run does not choose: the plan line lists the candidates in the order they are tried."""
-    plan = smiths.run("plan")
+    """A dry run does not choose: the plan lists the candidates in the order they are tried.
+
+    The saved plan carries them too, and its apply chooses as a sync does.
+    """
+    plan = smiths.run("plan", "--out", "plan.json")
     assert (
         "+ create user E1 (userName: SelectUniqueValue → first free of [jsmith, j.smith, jsmith1])"
         in plan.stdout
     ), plan.stdout
     assert smiths.server.writes() == 0
+    saved = json.loads((smiths.root / "plan.json").read_text("utf-8"))
+    john = next(c for c in saved["changes"] if c["source_id"] == "s-john")
+    assert john["attributes"]["userName"] == {"$firstFree": ["jsmith", "j.smith", "jsmith1"]}
+
+    smiths.run("apply", "plan.json", expect=1)  # Ada fails, as in a sync
+    by_external = {u.get("externalId"): name for name, u in smiths.users().items()}
+    assert (by_external["E1"], by_external["E2"]) == ("j.smith", "jsmith1")
 
 
 def test_each_new_user_gets_the_first_free_candidate_and_a_hopeless_one_fails_alone(
@@ -87,10 +101,12 @@ def test_each_new_user_gets_the_first_free_candidate_and_a_hopeless_one_fails_al
     assert by_external["E1"] == "j.smith"  # jsmith is held: the next candidate
     assert by_external["E2"] == "jsmith1"  # j.smith went to John in this very cycle
     assert by_external["E4"] == "bjones"
+    assert by_external["E5"] == "eve.smith"  # matched, linked, and its userName left as it is
     assert "E3" not in by_external
     assert sorted(users) == sorted(
-        ["jsmith", "j.smith", "jsmith1", "bjones", "alovelace", "a.lovelace", "alovelace1"]
+        ["jsmith", "j.smith", "jsmith1", "bjones", "alovelace", "a.lovelace", "alovelace1", "eve.smith"]
     )
+    assert "3 created" in result.stdout and "1 linked" in result.stdout, result.stdout
     assert "1 failed" in result.stdout, result.stdout
 
     failures = [
