@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Workspace
+from tests.support.fault_proxy import FaultProxy, Rule
+from tests.support.scim_server import ScimTestServer
 
 RULES = (
     'SelectUniqueValue(ToLower(Join("", Left([givenName], 1), [surname])), '
@@ -132,7 +134,36 @@ def test_each_new_user_gets_the_first_free_candidate_and_a_hopeless_one_fails_al
     assert chose.endswith(", j.smith (given to another object in this cycle))")
     # the chosen value is what the state remembers: the next cycle sends nothing to the Smiths
     smiths.server.reset_counts()
-    again = smiths.run("sync", expect=1)  # Ada is retried (escrow) and still fails; nobody else moves
+    smiths.run("sync", expect=None)  # Ada waits for her escrow retry; nobody else moves
     assert sorted(smiths.users()) == sorted(users)
-    counts = smiths.server.counts()
-    assert counts.get("PATCH", 0) == 0 and counts.get("PUT", 0) == 0, (counts, again.stdout)
+    assert smiths.server.writes() == 0, smiths.server.counts()
+
+
+def test_a_create_whose_answer_is_lost_links_the_created_user_with_the_chosen_value(
+    smiths: Workspace, scim: ScimTestServer
+) -> None:
+    """The first POST happens but its answer never comes: the user is found by its externalId and
+    linked; the chosen userName stays, and the next cycle sends nothing more to it."""
+    with FaultProxy(scim.base_url, seed=7) as proxy:
+        smiths.write_config(url=proxy.base_url)
+        proxy.set_rules(Rule("lost_response", first=1, methods={"POST"}))
+        result = smiths.run("sync", expect=1)  # Ada still fails
+        assert proxy.stats().injected == {"lost_response": 1}
+    assert "3 created" in result.stdout and "1 linked" in result.stdout and "1 failed" in result.stdout, (
+        result.stdout
+    )
+    logged = smiths.run("logs", "--id", "s-john", "--format", "json").stdout.splitlines()
+    (john,) = [json.loads(line) for line in logged if line.strip()]
+    assert john["provisioningStatusInfo"]["status"] == "success"
+    steps = [s["description"] for s in john["provisioningSteps"]]
+    assert steps[:3] == [
+        steps[0],
+        "create not confirmed (Transient); matching",
+        "matched on externalId",
+    ] and steps[0].startswith("userName: SelectUniqueValue chose j.smith"), steps
+    by_external = {u.get("externalId"): name for name, u in smiths.users().items()}
+    assert (by_external["E1"], by_external["E2"]) == ("j.smith", "jsmith1")
+    smiths.write_config()
+    smiths.server.reset_counts()
+    smiths.run("sync", expect=None)  # Ada waits for her escrow retry
+    assert smiths.server.writes() == 0, smiths.server.counts()
