@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
-Value: TypeAlias = "str | int | float | bool | datetime.datetime | Reference | tuple[Value, ...] | Mapping[str, Value] | None"  # noqa: E501
+Value: TypeAlias = "str | int | float | bool | datetime.datetime | Reference | Candidates | tuple[Value, ...] | Mapping[str, Value] | None"  # noqa: E501
 """A JSON-like attribute value (see the module docstring): recursive, frozen (tuples, read-only maps)."""
 
 
@@ -129,6 +129,20 @@ class Reference:
 
     def __str__(self) -> str:
         return f"ref:{self.source_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """SelectUniqueValue's value: the values to try, in order, the first one unused on the target wins.
+
+    Which one is free is known only by asking the target, so the pure core plans this and the
+    runtime picks the value just before the create is sent (and records the one it sent).
+    """
+
+    values: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"first free of [{', '.join(self.values)}]"
 
 
 @dataclass(frozen=True, slots=True)

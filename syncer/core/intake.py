@@ -17,7 +17,7 @@ from syncer.core.expressions import EvaluationContext
 from syncer.core.mapping import CompiledMapping, MappingEvaluationError, map_object, source_view
 from syncer.core.planning import IMPORT_SKIPPED, OutOfScope
 from syncer.core.scoping import AssignedScope, JobScope, ScopeUndecided
-from syncer.types import Desired, ObjectKind, SourceObject, SourceSnapshot, Status
+from syncer.types import Candidates, Desired, ObjectKind, SourceObject, SourceSnapshot, Status
 
 MAPPING_FAILURE = "AttributeMappingFailure"
 SCOPING_FAILURE = "ScopingFailure"
@@ -46,7 +46,8 @@ def identity_problem(desired: Desired) -> str | None:
     """
     named = [*desired.matching, *((p, desired.attributes.get(p)) for p in IDENTITY_PATHS)]
     for path, value in named:
-        if unsafe_text(value):
+        offered = value.values if isinstance(value, Candidates) else (value,)  # SelectUniqueValue's
+        if any(unsafe_text(v) for v in offered):
             return f"{path} {_CONTROL_DETAIL}"
     return None
 

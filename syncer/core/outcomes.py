@@ -30,6 +30,8 @@ class Reason(enum.StrEnum):
     CONFLICT_NOT_MATCHED = "ConflictNotMatched"
     """A 409 on create whose holder neither a filter nor a listing finds: failed, not resent."""
     GONE_NOT_CONFIRMED = "NotFoundNotConfirmed"
+    NO_UNIQUE_VALUE = "NoUniqueValue"
+    """Every SelectUniqueValue candidate is held on the target (or given out this cycle): not created."""
     INTERNAL_ERROR = "InternalError"
     STAGED_DELETE = "StagedDelete"
 
