@@ -69,8 +69,25 @@ def test_a_cursor_only_target_is_listed_whole_by_cursor(
 
 
 def test_index_paging_against_it_gets_the_400_aws_answers(cursor_only: HostileTarget) -> None:
-    with pytest.raises(PermanentTargetError, match="400 invalidValue"):
+    with pytest.raises(PermanentTargetError, match=r"400 invalidValue.*set `pagination: cursor`"):
         _list(cursor_only.base_url, Pagination.INDEX)
+
+
+def test_a_refused_cursor_says_the_next_cycle_lists_again() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params["cursor"] == "":
+            body: dict[str, Any] = {"schemas": [LIST_RESPONSE], "Resources": [{"id": "a"}], "nextCursor": "n"}
+            return httpx.Response(200, content=json.dumps(body).encode())
+        error = {"schemas": [protocol.ERROR], "status": "400", "scimType": "expiredCursor", "detail": "late"}
+        return httpx.Response(400, content=json.dumps(error).encode())
+
+    async def run() -> None:
+        transport = httpx.MockTransport(handler)
+        async with ScimClient("http://t.example/v2", None, transport=transport) as client:
+            [r async for r in client.list(ObjectKind.USER, pagination=Pagination.CURSOR)]
+
+    with pytest.raises(PermanentTargetError, match=r"400 expiredCursor: late; .*next cycle lists again"):
+        asyncio.run(run())
 
 
 def test_the_page_size_is_held_within_the_target_max_page_size(

@@ -162,6 +162,7 @@ def test_index_paging_against_a_cursor_only_source_fails_the_read(
     _seed_source(source_server)
     result = _migration(tmp_path, scim, cursor_source.base_url, pagination="index").run("sync", expect=None)
     assert result.returncode != 0 and "400 invalidValue" in result.stderr
+    assert "set `pagination: cursor`" in result.stderr
     assert scim.resources("Users") == []
 
 

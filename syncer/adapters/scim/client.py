@@ -33,6 +33,7 @@ from syncer.core.matching import verified_hits
 from syncer.core.scimpath import equality_filter
 from syncer.errors import (
     MalformedResponseError,
+    PermanentTargetError,
     TargetError,
     TransientTargetError,
     UnauthorizedError,
@@ -367,7 +368,7 @@ class ScimClient:
         check = ListingCheck(str(protocol.prepare_list(kind, start, page_size)))
         while True:
             request = protocol.prepare_list(kind, start, page_size, attributes, excluded_attributes)
-            resources, total, _, _ = protocol.parse_list(await self.send(request))
+            resources, total, _, _ = protocol.parse_list(await self._page(request, Pagination.INDEX))
             check.page(start, resources, total)
             for resource in resources:
                 yield resource
@@ -378,6 +379,15 @@ class ScimClient:
             request = protocol.prepare_list(kind, start, 1, attributes=["id"])
             resources, total, _, _ = protocol.parse_list(await self.send(request))
             check.end(start, resources, total)
+
+    async def _page(self, request: ScimRequest, pagination: Pagination) -> Any:
+        """One page of a listing; a 400 says which pagination setting would help."""
+        try:
+            return await self.send(request)
+        except PermanentTargetError as exc:
+            if exc.status != 400:
+                raise
+            raise _listing_hint(exc, pagination) from None
 
     async def _cursor_list(
         self,
@@ -394,13 +404,39 @@ class ScimClient:
         check = ListingCheck(str(protocol.prepare_cursor_page(kind, cursor, page_size)))
         while True:
             request = protocol.prepare_cursor_page(kind, cursor, page_size, attributes, excluded_attributes)
-            page = protocol.parse_cursor_page(await self.send(request))
+            page = protocol.parse_cursor_page(await self._page(request, Pagination.CURSOR))
             check.cursor_page(page.resources, page.total, page.next_cursor)
             for resource in page.resources:
                 yield resource
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+
+CURSOR_REFUSED = frozenset({"invalidCursor", "expiredCursor"})
+"""RFC 9865 §2.1: the target no longer takes the cursor it handed out (too slow, or restarted)."""
+
+
+def _listing_hint(exc: PermanentTargetError, pagination: Pagination) -> PermanentTargetError:
+    """A 400 to a page, with what to change: most such 400s are the wrong pagination method."""
+    if exc.scim_type in CURSOR_REFUSED:
+        hint = (
+            "the target no longer takes the cursor it answered (a listing slower than its "
+            "cursorTimeout loses it); the next cycle lists again from the start"
+        )
+    elif pagination is Pagination.INDEX:
+        hint = (
+            "if it pages only by cursor (RFC 9865), as AWS IAM Identity Center does, set `pagination: cursor`"
+        )
+    else:
+        hint = "if it does not page by cursor (RFC 9865), set `pagination: index`"
+    return PermanentTargetError(
+        f"{exc}; {hint}",
+        status=exc.status,
+        scim_type=exc.scim_type,
+        detail=exc.detail,
+        scim_error=exc.scim_error,
+    )
 
 
 def _http_client(base_url: str, headers: dict[str, str], **options: Any) -> httpx.AsyncClient:
