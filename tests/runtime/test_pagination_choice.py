@@ -7,6 +7,7 @@ import pytest
 from syncer.adapters.scim.discovery import FilterFeature, PaginationFeature, TargetCapabilities
 from syncer.runtime.capabilities import pagination
 from syncer.runtime.lookups import fit_to_target
+from syncer.runtime.targetcheck import describe
 from syncer.settings import MatchingSettings, TargetSettings
 from syncer.types import Pagination
 
@@ -59,3 +60,11 @@ def test_max_page_size_caps_the_matching_page_size_as_filter_max_results_does() 
     assert fit_to_target(configured, TargetCapabilities(pagination=CURSOR_ONLY)).page_size == 100
     both = TargetCapabilities(filter=FilterFeature(True, max_results=50), pagination=CURSOR_ONLY)
     assert fit_to_target(configured, both).page_size == 50
+
+
+def test_test_connection_prints_the_pagination_section_when_there_is_one() -> None:
+    assert not [line for line in describe(TargetCapabilities()) if line.startswith("pagination")]
+    offered = PaginationFeature(cursor=True, index=False, default_method=Pagination.CURSOR, max_page_size=100)
+    assert "pagination: cursor: yes; index: no; default: cursor; maxPageSize: 100" in describe(
+        TargetCapabilities(pagination=offered)
+    )
