@@ -133,9 +133,13 @@ async def for_cycle(
     then pages as :func:`pagination` says, so every listing after discovery pages the same way.
     """
     found = await _for_cycle(store, job, target, client, save=save, clock=clock)
-    capabilities = found.capabilities
-    client.page_like(pagination(target, capabilities), capabilities.pagination.max_page_size)
+    page_as_announced(client, target, found.capabilities)
     return found
+
+
+def page_as_announced(client: ScimClient, target: TargetSettings, capabilities: TargetCapabilities) -> None:
+    """Have every later listing of ``client`` page as :func:`pagination` says, within ``maxPageSize``."""
+    client.page_like(pagination(target, capabilities), capabilities.pagination.max_page_size)
 
 
 async def _for_cycle(

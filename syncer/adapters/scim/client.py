@@ -81,6 +81,7 @@ class ScimClient:
     attempts a request gets in all. ``timeout`` bounds each network step and ``deadline``
     (``timeout`` unless given) the whole of one attempt, connect to last byte; an answer larger
     than ``max_response_bytes`` is refused. ``transport`` is the test seam (``httpx.MockTransport``).
+    ``pagination`` and ``max_page_size`` say how listings page (:meth:`page_like` changes them).
     """
 
     def __init__(
