@@ -79,6 +79,20 @@ def test_a_cursor_only_target_is_matched_by_listing_every_page(
     assert not [p for m, p in cursor_target.seen() if m == "GET" and "filter=" in p]
 
 
+def test_auto_matching_counts_by_cursor_then_lists(
+    workspace: Workspace, cursor_target: HostileTarget
+) -> None:
+    """``matching.strategy: auto`` asks for a one-item cursor page for the count, then lists."""
+    _many_people(workspace, 120)
+    workspace.write_config(url=cursor_target.base_url)
+    workspace.run("sync")
+    assert workspace.sql("select count(*) from links where origin = 'matched'") == [(120,)]
+    pages = _listings(cursor_target)
+    assert pages[0] == {"cursor": "", "count": "1", "attributes": "id"}
+    assert all("startIndex" not in p for p in pages)
+    assert not [p for m, p in cursor_target.seen() if m == "GET" and "filter=" in p]
+
+
 def test_discover_lists_a_cursor_only_target(workspace: Workspace, cursor_target: HostileTarget) -> None:
     _many_people(workspace, 120)
     workspace.write_config(url=cursor_target.base_url)
