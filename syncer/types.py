@@ -47,6 +47,14 @@ class ObjectKind(enum.StrEnum):
         return "/Users" if self is ObjectKind.USER else "/Groups"
 
 
+# here, below settings and adapters, because the settings name it and the client pages by it
+class Pagination(enum.StrEnum):
+    """How a SCIM listing pages: by ``startIndex`` (RFC 7644 §3.4.2.4) or by ``cursor`` (RFC 9865)."""
+
+    INDEX = "index"
+    CURSOR = "cursor"
+
+
 ObjectKey = tuple[ObjectKind, str]
 """An object of a job: its kind and its source id (the key of links, escrow and plans)."""
 

@@ -41,6 +41,7 @@ from syncer.core.scoping import (
     resolve_assignment,
 )
 from syncer.errors import SourceError
+from syncer.runtime.capabilities import pagination
 from syncer.runtime.configfile import LoadedConfig, read_secret, read_token
 from syncer.runtime.executor import Executor
 from syncer.settings import JobSettings, LdapSourceSettings, ScimSourceSettings, ServiceAuth
@@ -163,6 +164,7 @@ def _scim_source(config: LoadedConfig, job: JobSettings, source: ScimSourceSetti
             retries=source.retries,
             user_agent=f"syncer/{__version__} (source)",
             auth=ClientCredentialsAuth(credentials) if credentials else None,
+            pagination=source.pagination,
         )
 
     return ScimSource(reader, url=source.url, page_size=source.page_size, groups=source.groups)
@@ -184,6 +186,7 @@ def open_client(
         rate_limit=target.rate_limit,
         transport=transport,
         auth=ClientCredentialsAuth(credentials) if credentials else None,
+        pagination=pagination(target, None),  # until discovery answers (capabilities.for_cycle)
     )
 
 

@@ -89,7 +89,9 @@ async def query_each(
 
 
 def fit_to_target(settings: MatchingSettings, capabilities: TargetCapabilities | None) -> MatchingSettings:
-    """The matching settings as the target allows: listing when it cannot filter, pages within its limit.
+    """The matching settings as the target allows: listing when it cannot filter, pages within its limits.
+
+    The limits are ``filter.maxResults`` and (RFC 9865) ``pagination.maxPageSize``.
 
     ``None`` (nothing discovered) and unknown features leave the settings as configured.
     """
@@ -103,9 +105,9 @@ def fit_to_target(settings: MatchingSettings, capabilities: TargetCapabilities |
             configured=settings.strategy,
         )
         update["strategy"] = "list"
-    limit = capabilities.filter.max_results
-    if limit and limit < settings.page_size:
-        update["page_size"] = limit
+    limits = [n for n in (capabilities.filter.max_results, capabilities.pagination.max_page_size) if n]
+    if limits and min(limits) < settings.page_size:
+        update["page_size"] = min(limits)
     return settings.model_copy(update=update) if update else settings
 
 
@@ -132,12 +134,21 @@ async def match_unlinked(
         try:
             if strategy == "auto":
                 total = await client.count(kind)
-                if total == 0:
+                if total is None:
+                    # a cursor page may not say how many there are: one query each is always right
+                    log.info(
+                        "matching", kind=kind.value, strategy="query", unlinked=len(of_kind), target=None
+                    )
+                    strategy = "query"
+                elif total == 0:
                     log.info("matching", kind=kind.value, strategy="none", unlinked=len(of_kind), target=0)
                     results.update(nothing_to_match(of_kind))
                     continue
-                strategy = "list" if should_list(len(of_kind), total, settings.list_ratio) else "query"
-                log.info("matching", kind=kind.value, strategy=strategy, unlinked=len(of_kind), target=total)
+                else:
+                    strategy = "list" if should_list(len(of_kind), total, settings.list_ratio) else "query"
+                    log.info(
+                        "matching", kind=kind.value, strategy=strategy, unlinked=len(of_kind), target=total
+                    )
             if strategy == "list":
                 results.update(await list_matches(client, mapping, kind, of_kind, settings.page_size))
                 continue

@@ -168,6 +168,7 @@ async def _provision(
         known = discovery.cached(store, context.name, context.job.target)
         capabilities = known.capabilities if known is not None else UNKNOWN
         async with context.open_client() as client:
+            discovery.page_as_announced(client, context.job.target, capabilities)
             matched = await _match_step(context, client, imported, state, obj, chosen, page, capabilities)
             planned = cycle.plan(context, imported, matched, state)
             held = cycle.hold(context, store, planned, state, approved_shrink=False, release_changes=force)
