@@ -139,7 +139,8 @@ async def for_cycle(
 
 def page_as_announced(client: ScimClient, target: TargetSettings, capabilities: TargetCapabilities) -> None:
     """Have every later listing of ``client`` page as :func:`pagination` says, within ``maxPageSize``."""
-    client.page_like(pagination(target, capabilities), capabilities.pagination.max_page_size)
+    limits = [n for n in (capabilities.pagination.max_page_size, target.quirks.max_page_size) if n]
+    client.page_like(pagination(target, capabilities), min(limits) if limits else None)
 
 
 async def _for_cycle(
@@ -180,10 +181,13 @@ def pagination(target: TargetSettings, capabilities: TargetCapabilities | None) 
     ``auto`` keeps ``startIndex`` (every RFC 7644 target takes it) unless ``/ServiceProviderConfig``
     says ``pagination.index: false`` and offers cursors (``cursor: true`` or
     ``defaultPaginationMethod: cursor``), as AWS IAM Identity Center does: asking it for an index
-    page only gets a 400. The one place the choice is made, so a profile's default can join it.
+    page only gets a 400. A profile whose target documents cursor pages (``aws-identity-center``,
+    ``entra``) pages by cursor under ``auto`` whatever discovery says: not every such target says so.
     """
     if target.pagination is not TargetPagination.AUTO:
         return Pagination(target.pagination.value)
+    if target.quirks.cursor_pagination:
+        return Pagination.CURSOR
     if capabilities is None:
         return Pagination.INDEX
     offered = capabilities.pagination

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from syncer.adapters.scim.client import ScimClient
 from syncer.adapters.scim.discovery import FilterFeature, PaginationFeature, TargetCapabilities
-from syncer.runtime.capabilities import pagination
+from syncer.runtime.capabilities import page_as_announced, pagination
 from syncer.runtime.lookups import fit_to_target
 from syncer.runtime.targetcheck import describe
 from syncer.settings import MatchingSettings, TargetSettings
@@ -68,3 +69,20 @@ def test_test_connection_prints_the_pagination_section_when_there_is_one() -> No
     assert "pagination: cursor: yes; index: no; default: cursor; maxPageSize: 100" in describe(
         TargetCapabilities(pagination=offered)
     )
+
+
+@pytest.mark.parametrize("profile", ["aws-identity-center", "entra"])
+def test_a_cursor_profile_pages_by_cursor_even_when_discovery_is_silent(profile: str) -> None:
+    """AWS and Entra document cursor pages; not every one of them announces it in discovery."""
+    assert pagination(_target(profile=profile), None) is Pagination.CURSOR
+    assert pagination(_target(profile=profile), TargetCapabilities()) is Pagination.CURSOR
+    assert pagination(_target(profile=profile, pagination="index"), None) is Pagination.INDEX
+    assert pagination(_target(profile="slack"), None) is Pagination.INDEX
+
+
+def test_a_profiles_page_size_caps_the_client_pages() -> None:
+    client = ScimClient("https://t.example/scim/v2", "t")
+    page_as_announced(client, _target(profile="aws-identity-center"), TargetCapabilities())
+    assert (client.pagination, client.max_page_size) == (Pagination.CURSOR, 100)
+    page_as_announced(client, _target(), TargetCapabilities())
+    assert client.max_page_size is None
