@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.text import Text
 
+from syncer.core.outcomes import NOT_SENT
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.standing import JobStanding, Standing, duration, job_overview, job_status
 from syncer.types import Action, EscrowEntry, RunRecord, Status
@@ -78,6 +79,7 @@ _READABLE_COUNTS = {
     "members.removed": "members removed",
     "source.objects": "source objects",
     "escrowed": "escrowed",
+    NOT_SENT: "not sent (the cycle stopped)",
 }
 
 

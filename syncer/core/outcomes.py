@@ -191,6 +191,10 @@ def held_entry(c: Change, held_reason: str | None, stamp: Stamp) -> Provisioning
     )
 
 
+NOT_SENT = "notSent"
+"""The run record's count of objects a stopped cycle never sent."""
+
+
 @dataclass(frozen=True, slots=True)
 class RunCounts:
     """The run's counts, typed: what the run record stores and the CLI reports."""
@@ -217,6 +221,8 @@ class RunCounts:
             counts["StagedDelete.Skipped"] = self.staged_deletes
         counts["members.added"] = self.members_added
         counts["members.removed"] = self.members_removed
+        if self.not_sent:
+            counts[NOT_SENT] = self.not_sent
         return counts
 
 
@@ -234,9 +240,11 @@ def count(
     tally: Counter[tuple[Action, Status]] = Counter()
     failures = not_sent = 0
     for action, status, sent in outcomes:
+        if not sent:  # a stopped cycle's remainder: neither done nor failed nor out of scope
+            not_sent += 1
+            continue
         tally[(action, status)] += 1
         failures += status is Status.FAILURE
-        not_sent += not sent
     for skip in skips:
         tally[(Action.OTHER, skip.status)] += 1
         failures += skip.status is Status.FAILURE

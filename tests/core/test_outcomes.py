@@ -65,3 +65,14 @@ def test_counts_are_typed_and_keep_the_run_records_keys() -> None:
         "members.added": 3,
         "members.removed": 0,
     }
+
+
+def test_what_a_stopped_cycle_never_sent_is_counted_apart() -> None:
+    """Not sent is neither a failure nor a skip: the run record counts it as ``notSent``."""
+    counts = count(
+        [(Action.CREATE, Status.SUCCESS, True), (Action.OTHER, Status.SKIPPED, False)],
+        [],
+        applied={"create": 1},
+    )
+    assert counts.failures == 0 and counts.not_sent == 1
+    assert counts.as_record() == {"Create.Success": 1, "members.added": 0, "members.removed": 0, "notSent": 1}
