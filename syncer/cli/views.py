@@ -141,7 +141,8 @@ def _last_run_lines(run: RunRecord | None) -> list[str]:
             f"  last cycle: {run.id} ({kind}) {run.status}, started {run.started_at:%Y-%m-%d %H:%M:%S} UTC"
             f"{took}, finished {finished}"
         )
-        counts = readable_counts(run.counts)
+        # the escrow line below says what is escrowed now, object by object: not twice
+        counts = readable_counts({k: n for k, n in run.counts.items() if k != "escrowed"})
         if counts:
             lines.append(f"    {counts}")
     return lines
