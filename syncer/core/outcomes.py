@@ -101,8 +101,11 @@ def fold_object(results: Sequence[ChangeResult]) -> ObjectOutcome:
     """The first action that is not ``Other`` names the record; the worst status wins.
 
     The reason and detail are the first ones of that worst status: an object whose create
-    failed does not report the warning of a later reference it never got to.
+    failed does not report the warning of a later reference it never got to. When a stop came
+    between an object's changes, the record is what was sent; the rest is planned again.
     """
+    sent = any(r.sent for r in results)
+    results = [r for r in results if r.sent] if sent else results
     first = results[0]
     action = next((r.action for r in results if r.action is not Action.OTHER), Action.OTHER)
     worst = max(results, key=lambda r: _RANK[r.status]).status
@@ -119,7 +122,7 @@ def fold_object(results: Sequence[ChangeResult]) -> ObjectOutcome:
         target_id=target_id,
         modified=tuple(m for r in results for m in r.modified),
         steps=tuple(s for r in results for s in r.steps),
-        sent=any(r.sent for r in results),
+        sent=sent,
         scim_error=telling.scim_error if telling else None,
     )
 
