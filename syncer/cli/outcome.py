@@ -60,18 +60,30 @@ def exit_code(result: CycleResult) -> int:
     return HELD_REMOVALS if result.plan.held or result.plan.held_updates else 0
 
 
+def not_sent(result: CycleResult) -> int:
+    """Objects the stopped cycle never sent: neither failed nor done, planned again next cycle."""
+    applied = result.report.run_counts if result.report else None
+    return applied.not_sent if applied is not None else 0
+
+
 def _headline(result: CycleResult, counts: dict[str, int], failures: int) -> str:
-    """ "Synced job ..." with the counts, or "Cycle failed ..." when objects failed and nothing landed."""
+    """ "Synced job ..." with the counts, or "Cycle failed ..." when objects failed and nothing landed.
+
+    A stopped cycle says so first and counts what it never sent apart from what failed.
+    """
     kind = "initial" if result.plan.initial else "incremental"
     held = len(result.plan.held)
-    tail = f"; {held} disables/deletes held." if held else "."
+    left = not_sent(result)
+    tail = f", {left} not sent (stopped)" if left else ""
+    tail += f"; {held} disables/deletes held." if held else "."
     if failures and not any(counts[key] for key in APPLIED):
         return (
             f"Cycle failed for job {result.plan.job} ({kind} cycle {result.run_id}): {failures} object(s) "
             f"failed and nothing was changed on the target{tail}"
         )
+    head = "Stopped syncing job" if result.report and result.report.stopped else "Synced job"
     return (
-        f"Synced job {result.plan.job} ({kind} cycle {result.run_id}): {counts['create']} created, "
+        f"{head} {result.plan.job} ({kind} cycle {result.run_id}): {counts['create']} created, "
         f"{counts['update']} updated, {counts['link']} linked, {counts['disable']} disabled, "
         f"{counts['delete']} deleted, {counts['members_added']} members added, "
         f"{counts['members_removed']} removed; {failures} failed{tail}"
@@ -110,6 +122,7 @@ def cycle_document(result: CycleResult, told: list[str]) -> dict[str, object]:
         "kind": "initial" if result.plan.initial else "incremental",
         "counts": _counts(result),
         "failed": failures,
+        "not_sent": not_sent(result),
         "held_removals": len(result.plan.held),
         "held_reason": result.plan.held_reason if result.plan.held else None,
         "held_changes": len(result.plan.held_updates),

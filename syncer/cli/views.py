@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.text import Text
 
+from syncer.core.outcomes import NOT_SENT
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.standing import JobStanding, Standing, duration, job_overview, job_status
 from syncer.types import Action, EscrowEntry, RunRecord, Status
@@ -78,6 +79,7 @@ _READABLE_COUNTS = {
     "members.removed": "members removed",
     "source.objects": "source objects",
     "escrowed": "escrowed",
+    NOT_SENT: "not sent (the cycle stopped)",
 }
 
 
@@ -139,7 +141,8 @@ def _last_run_lines(run: RunRecord | None) -> list[str]:
             f"  last cycle: {run.id} ({kind}) {run.status}, started {run.started_at:%Y-%m-%d %H:%M:%S} UTC"
             f"{took}, finished {finished}"
         )
-        counts = readable_counts(run.counts)
+        # the escrow line below says what is escrowed now, object by object: not twice
+        counts = readable_counts({k: n for k, n in run.counts.items() if k != "escrowed"})
         if counts:
             lines.append(f"    {counts}")
     return lines

@@ -206,47 +206,47 @@ async def _apply(
     record_clock(store, context.name, imported.now, imported.clock_distrusted)  # trustsrc hook
     status, counts = RunStatus.CRASHED, {}
     unreachable: TargetUnreachable | None = None
-    structlog.contextvars.bind_contextvars(job=context.name, cycle=run_id)
-    log.info("cycle_started", initial=imported.initial)  # here: the first moment the run has its id
-    try:
-        if request.stop is not None and request.stop():
-            # a daemon stopping before anything was sent: nothing sent, the run says why
-            status, counts = RunStatus.STOPPED, {cycle.SOURCE_OBJECTS: imported.objects}
-            return CycleResult(plan=plan, requests=client.stats, run_id=run_id)
-        executor, report = await _execute(
-            context, request, store, client, state, imported, plan, run_id, escrowed, update_method
+    # every event of the run names it, the policy's and cycle_finished included
+    with structlog.contextvars.bound_contextvars(job=context.name, cycle=run_id):
+        log.info("cycle_started", initial=imported.initial)  # here: the first moment the run has its id
+        try:
+            if request.stop is not None and request.stop():
+                # a daemon stopping before anything was sent: nothing sent, the run says why
+                status, counts = RunStatus.STOPPED, {cycle.SOURCE_OBJECTS: imported.objects}
+                return CycleResult(plan=plan, requests=client.stats, run_id=run_id)
+            executor, report = await _execute(
+                context, request, store, client, state, imported, plan, run_id, escrowed, update_method
+            )
+            executor.forget_returned_leavers(set(imported.desired) | set(imported.intake.out_of_scope))
+            executor.fill_missing_hashes()
+            cycle.record_safety(context, store, held, imported.now)
+            status = cycle.run_status(report)
+            counts = cycle.run_counts(report, client.stats, imported.objects, executor.escrow_failures)
+        except asyncio.CancelledError:
+            status = RunStatus.STOPPED  # cancelled at the daemon's deadline
+            raise
+        except TargetUnreachable as exc:
+            # the target died mid-apply: what landed is committed; the run fails and the policy moves
+            status, counts = RunStatus.FAILED, {cycle.SOURCE_OBJECTS: imported.objects}
+            unreachable = exc
+        finally:
+            finished = clock()
+            store.finish_run(run_id, finished_at=finished, status=status, counts=counts)
+        if unreachable is not None:
+            cycle.after_cycle(
+                context, store, health, cycle.fatal_outcome(unreachable, finished, imported.objects), 0
+            )
+            raise unreachable
+        _after_run(context, store, health, held, report, finished, len(imported.desired), imported.aging)
+        log.info(
+            "cycle_finished",
+            status=status.value,
+            changes=len(plan.changes),
+            failures=report.failures,
+            requests=client.stats.total,
+            writes=client.stats.writes,
         )
-        executor.forget_returned_leavers(set(imported.desired) | set(imported.intake.out_of_scope))
-        executor.fill_missing_hashes()
-        cycle.record_safety(context, store, held, imported.now)
-        status = cycle.run_status(report)
-        counts = cycle.run_counts(report, client.stats, imported.objects, executor.escrow_failures)
-    except asyncio.CancelledError:
-        status = RunStatus.STOPPED  # cancelled at the daemon's deadline
-        raise
-    except TargetUnreachable as exc:
-        # the target died mid-apply: what landed is committed; the run fails and the policy moves
-        status, counts = RunStatus.FAILED, {cycle.SOURCE_OBJECTS: imported.objects}
-        unreachable = exc
-    finally:
-        finished = clock()
-        store.finish_run(run_id, finished_at=finished, status=status, counts=counts)
-        structlog.contextvars.unbind_contextvars("job", "cycle")
-    if unreachable is not None:
-        cycle.after_cycle(
-            context, store, health, cycle.fatal_outcome(unreachable, finished, imported.objects), 0
-        )
-        raise unreachable
-    _after_run(context, store, health, held, report, finished, len(imported.desired), imported.aging)
-    log.info(
-        "cycle_finished",
-        status=status.value,
-        changes=len(plan.changes),
-        failures=report.failures,
-        requests=client.stats.total,
-        writes=client.stats.writes,
-    )
-    return CycleResult(plan=plan, requests=client.stats, run_id=run_id, report=report)
+        return CycleResult(plan=plan, requests=client.stats, run_id=run_id, report=report)
 
 
 async def _execute(

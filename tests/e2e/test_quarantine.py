@@ -278,6 +278,8 @@ def test_a_refused_user_is_escrowed_retried_with_backoff_and_cleared_on_success(
     first = status(ws)
     assert first.line("quarantine:") == "quarantine: no"
     assert first.escrow_summary == "escrow: 1 object(s)"
+    # said once: the last cycle's counts do not repeat it ("escrowed 1")
+    assert [line for line in first.lines if "escrow" in line] == ["  escrow: 1 object(s)"], first.text
     assert first.escrow() == [
         f"user {REFUSED}: 1 attempt(s), retried next cycle; last Permanent: POST /Users: 400 invalidValue: no"
     ]

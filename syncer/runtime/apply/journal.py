@@ -161,7 +161,8 @@ class Journal:
                 attempts=attempts,
                 error=outcome.detail,
             )
-        elif outcome.status is not Status.FAILURE and key in self.settings.escrowed:
+        elif outcome.sent and outcome.status is not Status.FAILURE and key in self.settings.escrowed:
+            # an escrowed object this cycle never sent stays escrowed: nothing proved it fixed
             self.store.escrow_clear(self.settings.job, outcome.kind, outcome.source_id)
         self.maybe_flush()
 
