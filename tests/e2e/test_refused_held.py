@@ -17,11 +17,13 @@ import pytest
 
 from tests.e2e.conftest import ROOT, Workspace
 from tests.support.fault_proxy import FaultProxy, Rule
+from tests.support.hostile import HostileTarget
 from tests.support.scim_server import ScimTestServer
 
 DETAIL = "title is longer than this tenant allows (64 characters)"
 HELD = f"held: the target refused this exact change (400 invalidValue: {DETAIL})"
 MEGAN = 3  # megan.young@contoso.com, the fourth user of the sample directory
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 
 @pytest.fixture
@@ -154,3 +156,31 @@ def test_a_transient_500_is_still_retried_by_escrow(synced: Workspace, proxy: Fa
     proxy.set_rules()
     _cycle(synced, proxy)
     assert synced.users()["megan.young@contoso.com"]["title"] == "VP of Marketing and Brand"
+
+
+def test_a_change_of_the_targets_schemas_sends_a_held_object_again(
+    workspace: Workspace, proxy: FaultProxy
+) -> None:
+    """The target gains the enterprise extension (its /ResourceTypes and /Schemas say so, read
+    again by ``test-connection``): what it refused may now be taken, so it is sent again."""
+    mapping = workspace.root / "core-only.yaml"
+    kept, skip = [], False
+    for line in (ROOT / "mappings" / "asana.yaml").read_text().splitlines():
+        if line.startswith("  - target:") or not line.startswith(" "):
+            skip = ENTERPRISE in line
+        if not skip:
+            kept.append(line)
+    mapping.write_text("\n".join(kept) + "\n")
+    workspace.mapping = mapping
+    with HostileTarget(proxy.base_url, mode="no_enterprise") as hostile:
+        workspace.write_config(url=hostile.base_url)
+        workspace.run("sync")
+        _retitle(workspace, "Vice President of Marketing, Communications and Brand for the Americas")
+        _refuse_patches(proxy)
+        _cycle(workspace, proxy, expect=1)
+        _, sent = _cycle(workspace, proxy)
+        assert sent.get("PATCH", 0) == 0
+        hostile.set_mode("honest")
+        workspace.run("test-connection")  # what an admin runs after changing the target
+        _, sent = _cycle(workspace, proxy, expect=1)
+        assert sent.get("PATCH") == 1
