@@ -275,6 +275,8 @@ class SkipReason(enum.StrEnum):
     """Reasons the runtime itself gives a skipped object (the core's own live beside its rules)."""
 
     ESCROWED = "Escrowed"
+    HELD_REFUSED = "HeldRefused"
+    """Escrowed after a permanent refusal, and what it would send is what was refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,8 +356,21 @@ class RunRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """What the target refused for good (:mod:`syncer.core.refusals`): the fingerprint of what was
+    sent, and the target's answer in one line (``400 invalidValue: ...``)."""
+
+    fingerprint: str
+    answer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class EscrowEntry:
-    """An object whose change kept failing: retried by later cycles after ``skip_cycles`` more."""
+    """An object whose change kept failing: retried by later cycles after ``skip_cycles`` more.
+
+    ``refused`` is set when the last failure was a permanent refusal: the object is then held
+    while what it would send is unchanged, whatever ``skip_cycles`` says.
+    """
 
     kind: ObjectKind
     source_id: str
@@ -366,3 +381,4 @@ class EscrowEntry:
     error: str
     first_failed_at: datetime.datetime
     last_failed_at: datetime.datetime
+    refused: Refusal | None = None

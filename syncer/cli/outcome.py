@@ -16,6 +16,7 @@ from syncer.core.policy import TOO_MANY_DELETES, JobHealth
 from syncer.core.rendering import held_update_summary, summary
 from syncer.runtime.cycle import CycleResult
 from syncer.runtime.standing import JobStanding
+from syncer.types import SkipReason
 
 APPLIED = ("create", "update", "link", "disable", "delete", "members_added", "members_removed")
 """The counts of what a cycle changed on the target."""
@@ -51,6 +52,11 @@ def held_line(result: CycleResult) -> str | None:
         f"HELD: {result.plan.held_reason}. Review them with `syncer plan --job {job}`, then release "
         f"exactly these with `syncer approve-deletions --job {job}`."
     )
+
+
+def held_refused(result: CycleResult) -> int:
+    """Objects not sent because the target refused exactly what they would send (``core.refusals``)."""
+    return sum(1 for s in result.plan.skips if s.reason == SkipReason.HELD_REFUSED)
 
 
 def exit_code(result: CycleResult) -> int:
@@ -102,6 +108,13 @@ def cycle_report(result: CycleResult) -> CycleReport:
     if line is not None:
         out.append(line)
     out.extend(visible(line) for line in held_update_summary(result.plan))  # pending work too
+    refused = held_refused(result)
+    if refused:
+        out.append(
+            f"{refused} object(s) held: the target refused exactly what they would send; `syncer status "
+            f"--job {result.plan.job}` says why, and they are sent again when the change, the mapping or "
+            f"the target's schemas change (`syncer provision --id SOURCE_ID` sends one now)."
+        )
     out.append(f"Requests: {requests} ({result.requests.writes} writes).")
     if result.report and result.report.stopped:
         err.append(f"cycle stopped: {result.report.stopped}")
@@ -126,6 +139,7 @@ def cycle_document(result: CycleResult, told: list[str]) -> dict[str, object]:
         "held_removals": len(result.plan.held),
         "held_reason": result.plan.held_reason if result.plan.held else None,
         "held_changes": len(result.plan.held_updates),
+        "held_refused": held_refused(result),
         "requests": {
             "by_method": dict(sorted(result.requests.by_method.items())),
             "writes": result.requests.writes,

@@ -9,6 +9,7 @@ from typing import Any
 from rich.text import Text
 
 from syncer.core.outcomes import NOT_SENT
+from syncer.core.refusals import held_detail
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.standing import JobStanding, Standing, duration, job_overview, job_status
 from syncer.types import Action, EscrowEntry, RunRecord, Status
@@ -153,6 +154,12 @@ def _escrow_lines(escrowed: Sequence[EscrowEntry]) -> list[str]:
     if escrowed:
         lines.append(f"  escrow: {len(escrowed)} object(s)")
         for entry in escrowed[:20]:
+            if entry.refused is not None:
+                lines.append(
+                    f"    {entry.kind.value} {entry.display}: {entry.attempts} attempt(s), "
+                    f"{held_detail(entry)}"
+                )
+                continue
             wait = f"retried in {entry.skip_cycles} cycle(s)" if entry.skip_cycles else "retried next cycle"
             lines.append(
                 f"    {entry.kind.value} {entry.display}: {entry.attempts} attempt(s), {wait}; "

@@ -23,6 +23,8 @@ and :func:`syncer.runtime.lookups.fit_to_target` (listing when it cannot filter,
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -63,7 +65,20 @@ class Discovered:
     failed: str | None = None
     """Why discovery failed (RFC defaults assumed), or ``None``."""
     answers: DiscoveryAnswers | None = None
-    """What the target answered, when it was just asked (what :func:`remember` caches)."""
+    """What the target answered (what :func:`remember` caches), just asked or read from the cache."""
+
+    @property
+    def schemas_digest(self) -> str:
+        """A digest of the target's ``/ResourceTypes`` and ``/Schemas`` (``""`` when not known).
+
+        Part of a refusal's fingerprint (:mod:`syncer.core.refusals`): an extension or attribute
+        the target gained may be what lets a refused change through, so a change there resends.
+        """
+        if self.answers is None:
+            return ""
+        body = {"ResourceTypes": self.answers.resource_types, "Schemas": self.answers.schemas}
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def cache_key(target: TargetSettings) -> str:
@@ -79,8 +94,8 @@ def cached(store: StateStore, job: str, target: TargetSettings) -> Discovered | 
     failed = stored.answers.get(FAILED) if isinstance(stored.answers, dict) else None
     if isinstance(failed, str):
         return Discovered(UNKNOWN, stored.fetched_at, from_cache=True, failed=failed)
-    capabilities = DiscoveryAnswers.from_json(stored.answers).capabilities
-    return Discovered(capabilities, stored.fetched_at, from_cache=True)
+    answers = DiscoveryAnswers.from_json(stored.answers)
+    return Discovered(answers.capabilities, stored.fetched_at, from_cache=True, answers=answers)
 
 
 def is_fresh(discovered: Discovered, now: datetime) -> bool:
