@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
-Value: TypeAlias = "str | int | float | bool | datetime.datetime | Reference | tuple[Value, ...] | Mapping[str, Value] | None"  # noqa: E501
+Value: TypeAlias = "str | int | float | bool | datetime.datetime | Reference | Candidates | tuple[Value, ...] | Mapping[str, Value] | None"  # noqa: E501
 """A JSON-like attribute value (see the module docstring): recursive, frozen (tuples, read-only maps)."""
 
 
@@ -45,6 +45,14 @@ class ObjectKind(enum.StrEnum):
     @property
     def endpoint(self) -> str:
         return "/Users" if self is ObjectKind.USER else "/Groups"
+
+
+# here, below settings and adapters, because the settings name it and the client pages by it
+class Pagination(enum.StrEnum):
+    """How a SCIM listing pages: by ``startIndex`` (RFC 7644 §3.4.2.4) or by ``cursor`` (RFC 9865)."""
+
+    INDEX = "index"
+    CURSOR = "cursor"
 
 
 ObjectKey = tuple[ObjectKind, str]
@@ -129,6 +137,20 @@ class Reference:
 
     def __str__(self) -> str:
         return f"ref:{self.source_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """SelectUniqueValue's value: the values to try, in order, the first one unused on the target wins.
+
+    Which one is free is known only by asking the target, so the pure core plans this and the
+    runtime picks the value just before the create is sent (and records the one it sent).
+    """
+
+    values: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"first free of [{', '.join(self.values)}]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +275,8 @@ class SkipReason(enum.StrEnum):
     """Reasons the runtime itself gives a skipped object (the core's own live beside its rules)."""
 
     ESCROWED = "Escrowed"
+    HELD_REFUSED = "HeldRefused"
+    """Escrowed after a permanent refusal, and what it would send is what was refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,8 +356,21 @@ class RunRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """What the target refused for good (:mod:`syncer.core.refusals`): the fingerprint of what was
+    sent, and the target's answer in one line (``400 invalidValue: ...``)."""
+
+    fingerprint: str
+    answer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class EscrowEntry:
-    """An object whose change kept failing: retried by later cycles after ``skip_cycles`` more."""
+    """An object whose change kept failing: retried by later cycles after ``skip_cycles`` more.
+
+    ``refused`` is set when the last failure was a permanent refusal: the object is then held
+    while what it would send is unchanged, whatever ``skip_cycles`` says.
+    """
 
     kind: ObjectKind
     source_id: str
@@ -344,3 +381,4 @@ class EscrowEntry:
     error: str
     first_failed_at: datetime.datetime
     last_failed_at: datetime.datetime
+    refused: Refusal | None = None

@@ -16,6 +16,7 @@ from syncer.core.policy import TOO_MANY_DELETES, JobHealth
 from syncer.core.rendering import held_update_summary, summary
 from syncer.runtime.cycle import CycleResult
 from syncer.runtime.standing import JobStanding
+from syncer.types import SkipReason
 
 APPLIED = ("create", "update", "link", "disable", "delete", "members_added", "members_removed")
 """The counts of what a cycle changed on the target."""
@@ -53,6 +54,11 @@ def held_line(result: CycleResult) -> str | None:
     )
 
 
+def held_refused(result: CycleResult) -> int:
+    """Objects not sent because the target refused exactly what they would send (``core.refusals``)."""
+    return sum(1 for s in result.plan.skips if s.reason == SkipReason.HELD_REFUSED)
+
+
 def exit_code(result: CycleResult) -> int:
     """1 when objects failed or the cycle stopped; 3 when removals or attribute changes were held; else 0."""
     if result.report and (result.report.failures or result.report.stopped):
@@ -60,18 +66,30 @@ def exit_code(result: CycleResult) -> int:
     return HELD_REMOVALS if result.plan.held or result.plan.held_updates else 0
 
 
+def not_sent(result: CycleResult) -> int:
+    """Objects the stopped cycle never sent: neither failed nor done, planned again next cycle."""
+    applied = result.report.run_counts if result.report else None
+    return applied.not_sent if applied is not None else 0
+
+
 def _headline(result: CycleResult, counts: dict[str, int], failures: int) -> str:
-    """ "Synced job ..." with the counts, or "Cycle failed ..." when objects failed and nothing landed."""
+    """ "Synced job ..." with the counts, or "Cycle failed ..." when objects failed and nothing landed.
+
+    A stopped cycle says so first and counts what it never sent apart from what failed.
+    """
     kind = "initial" if result.plan.initial else "incremental"
     held = len(result.plan.held)
-    tail = f"; {held} disables/deletes held." if held else "."
+    left = not_sent(result)
+    tail = f", {left} not sent (stopped)" if left else ""
+    tail += f"; {held} disables/deletes held." if held else "."
     if failures and not any(counts[key] for key in APPLIED):
         return (
             f"Cycle failed for job {result.plan.job} ({kind} cycle {result.run_id}): {failures} object(s) "
             f"failed and nothing was changed on the target{tail}"
         )
+    head = "Stopped syncing job" if result.report and result.report.stopped else "Synced job"
     return (
-        f"Synced job {result.plan.job} ({kind} cycle {result.run_id}): {counts['create']} created, "
+        f"{head} {result.plan.job} ({kind} cycle {result.run_id}): {counts['create']} created, "
         f"{counts['update']} updated, {counts['link']} linked, {counts['disable']} disabled, "
         f"{counts['delete']} deleted, {counts['members_added']} members added, "
         f"{counts['members_removed']} removed; {failures} failed{tail}"
@@ -90,6 +108,13 @@ def cycle_report(result: CycleResult) -> CycleReport:
     if line is not None:
         out.append(line)
     out.extend(visible(line) for line in held_update_summary(result.plan))  # pending work too
+    refused = held_refused(result)
+    if refused:
+        out.append(
+            f"{refused} object(s) held: the target refused exactly what they would send; `syncer status "
+            f"--job {result.plan.job}` says why, and they are sent again when the change, the mapping or "
+            f"the target's schemas change (`syncer provision --id SOURCE_ID` sends one now)."
+        )
     out.append(f"Requests: {requests} ({result.requests.writes} writes).")
     if result.report and result.report.stopped:
         err.append(f"cycle stopped: {result.report.stopped}")
@@ -110,9 +135,11 @@ def cycle_document(result: CycleResult, told: list[str]) -> dict[str, object]:
         "kind": "initial" if result.plan.initial else "incremental",
         "counts": _counts(result),
         "failed": failures,
+        "not_sent": not_sent(result),
         "held_removals": len(result.plan.held),
         "held_reason": result.plan.held_reason if result.plan.held else None,
         "held_changes": len(result.plan.held_updates),
+        "held_refused": held_refused(result),
         "requests": {
             "by_method": dict(sorted(result.requests.by_method.items())),
             "writes": result.requests.writes,

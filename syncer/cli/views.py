@@ -8,6 +8,8 @@ from typing import Any
 
 from rich.text import Text
 
+from syncer.core.outcomes import NOT_SENT
+from syncer.core.refusals import held_detail
 from syncer.runtime.configfile import LoadedConfig
 from syncer.runtime.standing import JobStanding, Standing, duration, job_overview, job_status
 from syncer.types import Action, EscrowEntry, RunRecord, Status
@@ -78,6 +80,7 @@ _READABLE_COUNTS = {
     "members.removed": "members removed",
     "source.objects": "source objects",
     "escrowed": "escrowed",
+    NOT_SENT: "not sent (the cycle stopped)",
 }
 
 
@@ -139,7 +142,8 @@ def _last_run_lines(run: RunRecord | None) -> list[str]:
             f"  last cycle: {run.id} ({kind}) {run.status}, started {run.started_at:%Y-%m-%d %H:%M:%S} UTC"
             f"{took}, finished {finished}"
         )
-        counts = readable_counts(run.counts)
+        # the escrow line below says what is escrowed now, object by object: not twice
+        counts = readable_counts({k: n for k, n in run.counts.items() if k != "escrowed"})
         if counts:
             lines.append(f"    {counts}")
     return lines
@@ -150,6 +154,12 @@ def _escrow_lines(escrowed: Sequence[EscrowEntry]) -> list[str]:
     if escrowed:
         lines.append(f"  escrow: {len(escrowed)} object(s)")
         for entry in escrowed[:20]:
+            if entry.refused is not None:
+                lines.append(
+                    f"    {entry.kind.value} {entry.display}: {entry.attempts} attempt(s), "
+                    f"{held_detail(entry)}"
+                )
+                continue
             wait = f"retried in {entry.skip_cycles} cycle(s)" if entry.skip_cycles else "retried next cycle"
             lines.append(
                 f"    {entry.kind.value} {entry.display}: {entry.attempts} attempt(s), {wait}; "

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from syncer.types import AttributeChange, ObjectKind, Reference, Status, Value, thaw
+from syncer.types import AttributeChange, Candidates, ObjectKind, Reference, Status, Value, thaw
 
 
 class Phase(enum.IntEnum):
@@ -27,9 +27,12 @@ class Phase(enum.IntEnum):
 
 
 def json_value(value: Value) -> Any:
-    """A value as plan JSON shows it: references as ``{"$ref": source_id}``."""
+    """A value as plan JSON shows it: references as ``{"$ref": source_id}``, SelectUniqueValue's
+    candidates as ``{"$firstFree": [...]}``."""
     if isinstance(value, Reference):
         return {"$ref": value.source_id}
+    if isinstance(value, Candidates):
+        return {"$firstFree": list(value.values)}
     if isinstance(value, tuple | list):
         return [json_value(v) for v in value]
     return thaw(value)

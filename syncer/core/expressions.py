@@ -102,6 +102,11 @@ class Expression:
         return tuple(node for node in walk(self.root) if isinstance(node, Call))
 
     @property
+    def selects_unique(self) -> bool:
+        """Whether this is a SelectUniqueValue call, whose value the target decides when creating."""
+        return isinstance(self.root, Call) and self.root.name == "SelectUniqueValue"
+
+    @property
     def redacted(self) -> bool:
         """Whether Redact() appears, so the provisioning log shows ``[Redact]`` instead of the value."""
         return any(isinstance(node, Call) and node.name == "Redact" for node in walk(self.root))

@@ -311,6 +311,15 @@ class _Parser:
         return Call(spec.name, tuple(args), name.column, spec)  # the documented spelling
 
 
+TOP_LEVEL_ONLY: Final = frozenset({"SelectUniqueValue"})
+"""Functions that must be the whole expression: Entra says SelectUniqueValue "can't be nested"."""
+
+
 def parse(text: str) -> Node:
     """The tree of ``text``; raises ``ExpressionError`` with a 1-based column."""
-    return _Parser(text).parse()
+    root = _Parser(text).parse()
+    for node in walk(root):
+        if node is not root and isinstance(node, Call) and node.name in TOP_LEVEL_ONLY:
+            message = f"{node.name} must be the whole expression: it cannot be nested in another call"
+            raise ExpressionError(message, node.column, text)
+    return root

@@ -19,7 +19,7 @@ from syncer.core.planning import IMPORT_SKIPPED, OutOfScope
 from syncer.core.scoping import AssignedScope, JobScope, ScopeUndecided
 from syncer.core.targetfit import TARGET_REQUIRES, fit_user
 from syncer.settings.profiles import PROFILES, TargetProfile, TargetQuirks
-from syncer.types import Desired, ObjectKind, SourceObject, SourceSnapshot, Status
+from syncer.types import Candidates, Desired, ObjectKind, SourceObject, SourceSnapshot, Status
 
 MAPPING_FAILURE = "AttributeMappingFailure"
 SCOPING_FAILURE = "ScopingFailure"
@@ -48,7 +48,8 @@ def identity_problem(desired: Desired) -> str | None:
     """
     named = [*desired.matching, *((p, desired.attributes.get(p)) for p in IDENTITY_PATHS)]
     for path, value in named:
-        if unsafe_text(value):
+        offered = value.values if isinstance(value, Candidates) else (value,)  # SelectUniqueValue's
+        if any(unsafe_text(v) for v in offered):
             return f"{path} {_CONTROL_DETAIL}"
     return None
 

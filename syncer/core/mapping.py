@@ -17,7 +17,7 @@ from syncer.core.expressions import NO_FLOW, EvaluationContext, Expression, comp
 from syncer.core.scimpath import ScimPath, parse_path
 from syncer.errors import ExpressionError, MappingError, ScimPathError
 from syncer.settings import AttributeMappingSettings, MappingFileSettings
-from syncer.types import Desired, ObjectKind, Reference, SourceObject, Value, freeze
+from syncer.types import Candidates, Desired, ObjectKind, Reference, SourceObject, Value, freeze
 
 SOFT_DELETED = "IsSoftDeleted"
 MEMBERS = "members"
@@ -152,6 +152,8 @@ def _compile_attribute(
     )
     if target.attribute == MEMBERS and flow != "source":
         raise MappingError(label, "members must be mapped from the source's members (source: members)", where)
+    if expression is not None and expression.selects_unique:
+        _check_unique(entry, target, label, where)
     return AttributeMapping(
         target=target,
         flow=flow,
@@ -165,6 +167,23 @@ def _compile_attribute(
         path=target.text,
         reference=target.is_reference,
     )
+
+
+def _check_unique(entry: AttributeMappingSettings, target: ScimPath, label: str, where: str) -> None:
+    """Where SelectUniqueValue may go: Entra's own rules, since its value is chosen on create only.
+
+    Updating the attribute would re-pick a value each cycle; matching on it would look objects up
+    by a value the target has not given anyone yet.
+    """
+    text = entry.expression
+    if entry.apply != "on_create":
+        message = "SelectUniqueValue picks a value when the object is created: set apply: on_create"
+        raise MappingError(label, f"{text} — {message}", where)
+    if entry.match is not None:
+        message = "SelectUniqueValue cannot be a matching attribute (remove match:)"
+        raise MappingError(label, f"{text} — {message}", where)
+    if target.is_reference:
+        raise MappingError(label, f"{text} — SelectUniqueValue cannot feed a reference", where)
 
 
 def _compile_kind(
@@ -305,7 +324,9 @@ def map_object(
         if attribute.on_create_only:
             on_create.add(attribute.path)
     matching = tuple((a.path, values[a.path]) for a in mapping.matching if values.get(a.path) is not None)
-    display_value = values.get(_DISPLAY[mapping.kind]) or (matching[0][1] if matching else None)
+    display_value = values.get(_DISPLAY[mapping.kind])
+    if not display_value or isinstance(display_value, Candidates):  # the value is picked when sent
+        display_value = matching[0][1] if matching else None
     return Desired(
         kind=mapping.kind,
         source_id=obj.id,

@@ -30,6 +30,8 @@ class Reason(enum.StrEnum):
     CONFLICT_NOT_MATCHED = "ConflictNotMatched"
     """A 409 on create whose holder neither a filter nor a listing finds: failed, not resent."""
     GONE_NOT_CONFIRMED = "NotFoundNotConfirmed"
+    NO_UNIQUE_VALUE = "NoUniqueValue"
+    """Every SelectUniqueValue candidate is held on the target (or given out this cycle): not created."""
     INTERNAL_ERROR = "InternalError"
     STAGED_DELETE = "StagedDelete"
 
@@ -101,8 +103,11 @@ def fold_object(results: Sequence[ChangeResult]) -> ObjectOutcome:
     """The first action that is not ``Other`` names the record; the worst status wins.
 
     The reason and detail are the first ones of that worst status: an object whose create
-    failed does not report the warning of a later reference it never got to.
+    failed does not report the warning of a later reference it never got to. When a stop came
+    between an object's changes, the record is what was sent; the rest is planned again.
     """
+    sent = any(r.sent for r in results)
+    results = [r for r in results if r.sent] if sent else results
     first = results[0]
     action = next((r.action for r in results if r.action is not Action.OTHER), Action.OTHER)
     worst = max(results, key=lambda r: _RANK[r.status]).status
@@ -119,7 +124,7 @@ def fold_object(results: Sequence[ChangeResult]) -> ObjectOutcome:
         target_id=target_id,
         modified=tuple(m for r in results for m in r.modified),
         steps=tuple(s for r in results for s in r.steps),
-        sent=any(r.sent for r in results),
+        sent=sent,
         scim_error=telling.scim_error if telling else None,
     )
 
@@ -191,6 +196,10 @@ def held_entry(c: Change, held_reason: str | None, stamp: Stamp) -> Provisioning
     )
 
 
+NOT_SENT = "notSent"
+"""The run record's count of objects a stopped cycle never sent."""
+
+
 @dataclass(frozen=True, slots=True)
 class RunCounts:
     """The run's counts, typed: what the run record stores and the CLI reports."""
@@ -217,6 +226,8 @@ class RunCounts:
             counts["StagedDelete.Skipped"] = self.staged_deletes
         counts["members.added"] = self.members_added
         counts["members.removed"] = self.members_removed
+        if self.not_sent:
+            counts[NOT_SENT] = self.not_sent
         return counts
 
 
@@ -234,9 +245,11 @@ def count(
     tally: Counter[tuple[Action, Status]] = Counter()
     failures = not_sent = 0
     for action, status, sent in outcomes:
+        if not sent:  # a stopped cycle's remainder: neither done nor failed nor out of scope
+            not_sent += 1
+            continue
         tally[(action, status)] += 1
         failures += status is Status.FAILURE
-        not_sent += not sent
     for skip in skips:
         tally[(Action.OTHER, skip.status)] += 1
         failures += skip.status is Status.FAILURE

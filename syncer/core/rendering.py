@@ -22,7 +22,7 @@ from syncer.core.changes import (
 )
 from syncer.core.display import visible
 from syncer.core.planrequest import NOT_ENTITLED, REDUNDANT
-from syncer.types import Reference, Status, Value, thaw
+from syncer.types import Candidates, Reference, Status, Value, thaw
 
 PLAN_FORMAT = 1
 MEMBERS_SHOWN = 10
@@ -57,7 +57,11 @@ def _members(source_ids: tuple[str, ...], plan: Plan) -> str:
 def change_line(change: object, plan: Plan) -> str:
     """One line per change, in the form the README documents."""
     if isinstance(change, CreateObject):
-        return f"+ create {change.kind.value} {change.display}"
+        line = f"+ create {change.kind.value} {change.display}"
+        unique = [
+            f"{p}: SelectUniqueValue → {v}" for p, v in change.attributes.items() if isinstance(v, Candidates)
+        ]
+        return f"{line} ({'; '.join(unique)})" if unique else line
     if isinstance(change, UpdateObject):
         details = ", ".join(f"{c.path}: {_show(c.old, plan)} -> {_show(c.new, plan)}" for c in change.changes)
         if change.matched_on is not None:

@@ -15,13 +15,16 @@ more times every cycle. Credentials, TLS and an unreachable target are not swall
 would fail on them anyway, and it must say so the same way it always did.
 
 What the cycle does with the answers: :func:`update_method` (PUT when the target says
-``patch.supported: false``, unless the config says otherwise), :func:`refuse_missing_extensions`,
+``patch.supported: false``, unless the config says otherwise), :func:`pagination` (cursors when
+it says index paging is not offered, unless the config says otherwise), :func:`refuse_missing_extensions`,
 and :func:`syncer.runtime.lookups.fit_to_target` (listing when it cannot filter, pages within
-``filter.maxResults``).
+``filter.maxResults`` and ``pagination.maxPageSize``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,7 +38,8 @@ from syncer.core.display import redact_url
 from syncer.core.mapping import CompiledMapping
 from syncer.errors import ConfigError, TargetError, TargetUnreachable, TlsError, UnauthorizedError
 from syncer.runtime.targetcheck import Check, mapping_findings
-from syncer.settings import TargetSettings
+from syncer.settings import TargetPagination, TargetSettings
+from syncer.types import Pagination
 
 log = structlog.get_logger("syncer.capabilities")
 FRESH_FOR = timedelta(days=1)
@@ -61,7 +65,20 @@ class Discovered:
     failed: str | None = None
     """Why discovery failed (RFC defaults assumed), or ``None``."""
     answers: DiscoveryAnswers | None = None
-    """What the target answered, when it was just asked (what :func:`remember` caches)."""
+    """What the target answered (what :func:`remember` caches), just asked or read from the cache."""
+
+    @property
+    def schemas_digest(self) -> str:
+        """A digest of the target's ``/ResourceTypes`` and ``/Schemas`` (``""`` when not known).
+
+        Part of a refusal's fingerprint (:mod:`syncer.core.refusals`): an extension or attribute
+        the target gained may be what lets a refused change through, so a change there resends.
+        """
+        if self.answers is None:
+            return ""
+        body = {"ResourceTypes": self.answers.resource_types, "Schemas": self.answers.schemas}
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def cache_key(target: TargetSettings) -> str:
@@ -77,8 +94,8 @@ def cached(store: StateStore, job: str, target: TargetSettings) -> Discovered | 
     failed = stored.answers.get(FAILED) if isinstance(stored.answers, dict) else None
     if isinstance(failed, str):
         return Discovered(UNKNOWN, stored.fetched_at, from_cache=True, failed=failed)
-    capabilities = DiscoveryAnswers.from_json(stored.answers).capabilities
-    return Discovered(capabilities, stored.fetched_at, from_cache=True)
+    answers = DiscoveryAnswers.from_json(stored.answers)
+    return Discovered(answers.capabilities, stored.fetched_at, from_cache=True, answers=answers)
 
 
 def is_fresh(discovered: Discovered, now: datetime) -> bool:
@@ -127,8 +144,29 @@ async def for_cycle(
     """The cache while fresh, else a refresh; a discovery that fails falls back to RFC defaults.
 
     ``save`` is off for a dry run (``plan``), which writes nothing to the state: it reads a fresh
-    cache like any cycle, and otherwise asks the target without keeping the answer.
+    cache like any cycle, and otherwise asks the target without keeping the answer. The client
+    then pages as :func:`pagination` says, so every listing after discovery pages the same way.
     """
+    found = await _for_cycle(store, job, target, client, save=save, clock=clock)
+    page_as_announced(client, target, found.capabilities)
+    return found
+
+
+def page_as_announced(client: ScimClient, target: TargetSettings, capabilities: TargetCapabilities) -> None:
+    """Have every later listing of ``client`` page as :func:`pagination` says, within ``maxPageSize``."""
+    limits = [n for n in (capabilities.pagination.max_page_size, target.quirks.max_page_size) if n]
+    client.page_like(pagination(target, capabilities), min(limits) if limits else None)
+
+
+async def _for_cycle(
+    store: StateStore,
+    job: str,
+    target: TargetSettings,
+    client: ScimClient,
+    *,
+    save: bool,
+    clock: Callable[[], datetime],
+) -> Discovered:
     known = cached(store, job, target)
     if known is not None and is_fresh(known, clock()):
         return known
@@ -150,6 +188,27 @@ def update_method(target: TargetSettings, capabilities: TargetCapabilities) -> s
     if "update_method" in target.model_fields_set or capabilities.patch.supported is not False:
         return target.update_method
     return "put"
+
+
+def pagination(target: TargetSettings, capabilities: TargetCapabilities | None) -> Pagination:
+    """How the target's listings page: as configured, else by cursor only where index paging is out.
+
+    ``auto`` keeps ``startIndex`` (every RFC 7644 target takes it) unless ``/ServiceProviderConfig``
+    says ``pagination.index: false`` and offers cursors (``cursor: true`` or
+    ``defaultPaginationMethod: cursor``), as AWS IAM Identity Center does: asking it for an index
+    page only gets a 400. A profile whose target documents cursor pages (``aws-identity-center``,
+    ``entra``) pages by cursor under ``auto`` whatever discovery says: not every such target says so.
+    """
+    if target.pagination is not TargetPagination.AUTO:
+        return Pagination(target.pagination.value)
+    if target.quirks.cursor_pagination:
+        return Pagination.CURSOR
+    if capabilities is None:
+        return Pagination.INDEX
+    offered = capabilities.pagination
+    if offered.index is False and (offered.cursor or offered.default_method is Pagination.CURSOR):
+        return Pagination.CURSOR
+    return Pagination.INDEX
 
 
 def refuse_missing_extensions(job: str, mapping: CompiledMapping, capabilities: TargetCapabilities) -> None:

@@ -36,9 +36,10 @@ from syncer.runtime.changehold import hold_mass_changes, record_held_changes
 from syncer.runtime.executor import ApplyReport
 from syncer.runtime.jobcontext import JobContext, Key
 from syncer.runtime.jobflags import JobFlags
+from syncer.runtime.leftalone import escrow_skip, held_skip
 from syncer.runtime.lookups import match_unlinked, must_list, query_each
 from syncer.runtime.notify import notification_events, send_notification
-from syncer.types import Desired, EscrowEntry, JobState, RunStatus, SkipReason, SourceSnapshot, Status
+from syncer.types import Desired, EscrowEntry, JobState, RunStatus, SourceSnapshot, Status
 
 log = structlog.get_logger("syncer.engine")
 SOURCE_OBJECTS = "source.objects"
@@ -253,14 +254,6 @@ async def match(
     return Matched(lookups, matches, failures)
 
 
-def escrow_skip(entry: EscrowEntry) -> Skip:
-    detail = (
-        f"escrowed: retried in {entry.skip_cycles} cycle(s); {entry.attempts} failed attempt(s), "
-        f"last {entry.error_code}: {entry.error}"
-    )
-    return Skip(entry.kind, entry.source_id, entry.display, SkipReason.ESCROWED, Status.SKIPPED, detail)
-
-
 def lookup_skips(objects: Sequence[Desired], failures: Mapping[Key, TargetError]) -> list[Skip]:
     skips = []
     for o in objects:
@@ -278,15 +271,18 @@ def plan(
     matched: Matched,
     state: JobState,
     waiting: Sequence[EscrowEntry] = (),
+    held: Sequence[EscrowEntry] = (),
 ) -> Plan:
     """The typed changes in order, with every skip and its reason."""
     intake = imported.intake
     skips = (
         *intake.skips,
         *(escrow_skip(e) for e in waiting),
+        *(held_skip(e) for e in held),
         *lookup_skips(matched.lookups, matched.failures),
     )
-    protected = intake.protected | {(e.kind, e.source_id) for e in waiting} | frozenset(matched.failures)
+    left = {(e.kind, e.source_id) for e in (*waiting, *held)}
+    protected = intake.protected | left | frozenset(matched.failures)
     request = context.plan_request(
         initial=imported.initial,
         intake=intake,

@@ -22,6 +22,7 @@ from syncer.adapters.scim.client import ScimClient
 from syncer.adapters.state.store import StateStore
 from syncer.core.changes import Plan
 from syncer.core.policy import CycleOutcome, JobHealth
+from syncer.core.refusals import Grounds
 from syncer.errors import PlanRefused, SourceNamesError, SyncerError, TargetError, TargetUnreachable
 from syncer.runtime import capabilities as discovery
 from syncer.runtime import cycle, namecheck
@@ -42,6 +43,7 @@ from syncer.runtime.jobcontext import (
     state_url,
 )
 from syncer.runtime.jobflags import JobFlags
+from syncer.runtime.leftalone import sort_escrow
 from syncer.types import JobState, RunStatus
 
 __all__ = [
@@ -110,6 +112,16 @@ class CycleRequest:
     """``time.monotonic()`` after which the cycle is cancelled wherever it is (the daemon's backstop)."""
 
 
+@dataclass(frozen=True)
+class Sending:
+    """How this cycle sends, from discovery and escrow: the update method, the escrowed objects
+    (a success clears theirs) and what a refusal is fingerprinted against (``core.refusals``)."""
+
+    update_method: str
+    escrowed: frozenset[Key]
+    grounds: Grounds
+
+
 class CycleTimeout(SyncerError):
     """The cycle ran past its deadline and was cancelled; the next cycle repairs what was cut off."""
 
@@ -143,31 +155,32 @@ async def _run(context: JobContext, request: CycleRequest) -> CycleResult:
         # trustsrc hook: time can lie; a clock the trusted run history cannot vouch for ages nothing
         imported = replace(imported, clock_distrusted=clock_distrusted(store, context.job, imported.now))
         escrow = store.escrowed(context.name)
-        waiting = [e for e in escrow if e.skip_cycles > 0]
         async with context.open_client() as client:
             try:
                 found = await discovery.for_cycle(
                     store, context.name, context.job.target, client, save=mode is Mode.SYNC
                 )
                 discovery.refuse_missing_extensions(context.name, context.mapping, found.capabilities)
-                held_back = frozenset((e.kind, e.source_id) for e in waiting)
+                grounds = context.grounds(found.schemas_digest)
+                left = sort_escrow(escrow, lambda: imported.desired, state, grounds)
                 matched = await cycle.match(
-                    context, client, imported, state, held_back, capabilities=found.capabilities
+                    context, client, imported, state, left.keys, capabilities=found.capabilities
                 )
             except TargetError as exc:
                 if mode is Mode.SYNC:
                     cycle.record_refused(context, store, health, exc, imported, clock)
                 raise
-            planned = cycle.plan(context, imported, matched, state, waiting)
+            planned = cycle.plan(context, imported, matched, state, left.waiting, left.held)
             held = cycle.hold(context, store, planned, state, approved_shrink)
             cycle.check_saved_plan(request.saved, held.plan)
             if mode is Mode.PLAN:
                 return CycleResult(plan=held.plan, requests=client.stats)
-            escrowed = frozenset((e.kind, e.source_id) for e in escrow)
-            update_method = discovery.update_method(context.job.target, found.capabilities)
-            return await _apply(
-                context, request, store, client, state, imported, held, health, escrowed, update_method
+            sending = Sending(
+                update_method=discovery.update_method(context.job.target, found.capabilities),
+                escrowed=frozenset((e.kind, e.source_id) for e in escrow),
+                grounds=grounds,
             )
+            return await _apply(context, request, store, client, state, imported, held, health, sending)
 
 
 async def _import(
@@ -196,57 +209,56 @@ async def _apply(
     imported: Imported,
     held: Held,
     health: JobHealth,
-    escrowed: frozenset[Key],
-    update_method: str,
+    sending: Sending,
 ) -> CycleResult:
-    """Begin the run, apply (with ``update_method``, discovery's), record; one ``finally`` ends the run."""
+    """Begin the run, apply (as ``sending`` says), record; one ``finally`` ends the run."""
     clock, plan = request.clock, held.plan
     run_id = store.begin_run(context.name, initial=imported.initial, dry_run=False, started_at=clock())
     store.escrow_tick(context.name)
     record_clock(store, context.name, imported.now, imported.clock_distrusted)  # trustsrc hook
     status, counts = RunStatus.CRASHED, {}
     unreachable: TargetUnreachable | None = None
-    structlog.contextvars.bind_contextvars(job=context.name, cycle=run_id)
-    log.info("cycle_started", initial=imported.initial)  # here: the first moment the run has its id
-    try:
-        if request.stop is not None and request.stop():
-            # a daemon stopping before anything was sent: nothing sent, the run says why
-            status, counts = RunStatus.STOPPED, {cycle.SOURCE_OBJECTS: imported.objects}
-            return CycleResult(plan=plan, requests=client.stats, run_id=run_id)
-        executor, report = await _execute(
-            context, request, store, client, state, imported, plan, run_id, escrowed, update_method
+    # every event of the run names it, the policy's and cycle_finished included
+    with structlog.contextvars.bound_contextvars(job=context.name, cycle=run_id):
+        log.info("cycle_started", initial=imported.initial)  # here: the first moment the run has its id
+        try:
+            if request.stop is not None and request.stop():
+                # a daemon stopping before anything was sent: nothing sent, the run says why
+                status, counts = RunStatus.STOPPED, {cycle.SOURCE_OBJECTS: imported.objects}
+                return CycleResult(plan=plan, requests=client.stats, run_id=run_id)
+            executor, report = await _execute(
+                context, request, store, client, state, imported, plan, run_id, sending
+            )
+            executor.forget_returned_leavers(set(imported.desired) | set(imported.intake.out_of_scope))
+            executor.fill_missing_hashes()
+            cycle.record_safety(context, store, held, imported.now)
+            status = cycle.run_status(report)
+            counts = cycle.run_counts(report, client.stats, imported.objects, executor.escrow_failures)
+        except asyncio.CancelledError:
+            status = RunStatus.STOPPED  # cancelled at the daemon's deadline
+            raise
+        except TargetUnreachable as exc:
+            # the target died mid-apply: what landed is committed; the run fails and the policy moves
+            status, counts = RunStatus.FAILED, {cycle.SOURCE_OBJECTS: imported.objects}
+            unreachable = exc
+        finally:
+            finished = clock()
+            store.finish_run(run_id, finished_at=finished, status=status, counts=counts)
+        if unreachable is not None:
+            cycle.after_cycle(
+                context, store, health, cycle.fatal_outcome(unreachable, finished, imported.objects), 0
+            )
+            raise unreachable
+        _after_run(context, store, health, held, report, finished, len(imported.desired), imported.aging)
+        log.info(
+            "cycle_finished",
+            status=status.value,
+            changes=len(plan.changes),
+            failures=report.failures,
+            requests=client.stats.total,
+            writes=client.stats.writes,
         )
-        executor.forget_returned_leavers(set(imported.desired) | set(imported.intake.out_of_scope))
-        executor.fill_missing_hashes()
-        cycle.record_safety(context, store, held, imported.now)
-        status = cycle.run_status(report)
-        counts = cycle.run_counts(report, client.stats, imported.objects, executor.escrow_failures)
-    except asyncio.CancelledError:
-        status = RunStatus.STOPPED  # cancelled at the daemon's deadline
-        raise
-    except TargetUnreachable as exc:
-        # the target died mid-apply: what landed is committed; the run fails and the policy moves
-        status, counts = RunStatus.FAILED, {cycle.SOURCE_OBJECTS: imported.objects}
-        unreachable = exc
-    finally:
-        finished = clock()
-        store.finish_run(run_id, finished_at=finished, status=status, counts=counts)
-        structlog.contextvars.unbind_contextvars("job", "cycle")
-    if unreachable is not None:
-        cycle.after_cycle(
-            context, store, health, cycle.fatal_outcome(unreachable, finished, imported.objects), 0
-        )
-        raise unreachable
-    _after_run(context, store, health, held, report, finished, len(imported.desired), imported.aging)
-    log.info(
-        "cycle_finished",
-        status=status.value,
-        changes=len(plan.changes),
-        failures=report.failures,
-        requests=client.stats.total,
-        writes=client.stats.writes,
-    )
-    return CycleResult(plan=plan, requests=client.stats, run_id=run_id, report=report)
+        return CycleResult(plan=plan, requests=client.stats, run_id=run_id, report=report)
 
 
 async def _execute(
@@ -258,8 +270,7 @@ async def _execute(
     imported: Imported,
     plan: Plan,
     run_id: str,
-    escrowed: frozenset[Key],
-    update_method: str,
+    sending: Sending,
 ) -> tuple[Executor, ApplyReport]:
     """Send the held plan within the begun run ``run_id``; the executor stays for the bookkeeping after."""
     executor = context.executor(
@@ -268,11 +279,12 @@ async def _execute(
         store=store,
         state=state,
         desired=imported.desired,
-        escrowed=escrowed,
+        escrowed=sending.escrowed,
         clock=request.clock,
         on_progress=request.on_progress,
         stop=request.stop,
-        update_method=update_method,
+        update_method=sending.update_method,
+        grounds=sending.grounds,
     )
     return executor, await executor.apply(plan)
 

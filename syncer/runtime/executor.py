@@ -17,6 +17,7 @@ from syncer.core.changes import Plan, Skip
 from syncer.core.mapping import CompiledMapping
 from syncer.core.outcomes import NOT_ESCROWED, RunCounts, held_entry, skip_entry
 from syncer.core.planning import values_hash
+from syncer.core.refusals import Grounds
 from syncer.runtime.apply.journal import FLUSH_EVERY, FLUSH_SECONDS, Journal, JournalSettings
 from syncer.runtime.apply.scheduler import Scheduler
 from syncer.runtime.apply.sender import CREATE_ATTEMPTS, Sender, Wire
@@ -64,6 +65,7 @@ class Executor:
         dialect: str = "rfc",
         escrowed: frozenset[Key] = frozenset(),
         escrow_delay: Callable[[int], int] = lambda attempts: 0,
+        grounds: Grounds | None = None,
         should_stop: Callable[[], str | None] | None = None,
         update_method: str = "patch",
         page_size: int = 1000,
@@ -74,7 +76,7 @@ class Executor:
         self.run_id = run_id
         self.clock = clock
         self.journal = Journal(
-            store, state, desired, JournalSettings(job, run_id, clock, escrowed, escrow_delay)
+            store, state, desired, JournalSettings(job, run_id, clock, escrowed, escrow_delay, grounds)
         )
         wire = Wire(
             dialect=dialect if update_method == "patch" else "rfc",

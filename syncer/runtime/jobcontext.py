@@ -32,6 +32,7 @@ from syncer.core.mapping import CompiledMapping, compile_mapping
 from syncer.core.matching import Match
 from syncer.core.planning import PlanRequest
 from syncer.core.policy import escrow_delay
+from syncer.core.refusals import Grounds
 from syncer.core.scoping import (
     AssignedScope,
     Assignment,
@@ -41,6 +42,7 @@ from syncer.core.scoping import (
     resolve_assignment,
 )
 from syncer.errors import SourceError
+from syncer.runtime.capabilities import pagination
 from syncer.runtime.configfile import LoadedConfig, read_secret, read_token
 from syncer.runtime.executor import Executor
 from syncer.runtime.lookups import must_list
@@ -71,6 +73,11 @@ def compiled_mapping(config: LoadedConfig, job: JobSettings) -> CompiledMapping:
         group_attributes=declared.groups if declared else None,
         default_domain=job.default_domain is not None,
     )
+
+
+def mapping_digest(config: LoadedConfig, job: JobSettings) -> str:
+    """The job's mapping file, digested: part of a refusal's fingerprint (``core.refusals``)."""
+    return "sha256:" + hashlib.sha256(config.mappings[job.name].document.path.read_bytes()).hexdigest()
 
 
 def config_fingerprint(config: LoadedConfig, job: JobSettings) -> str:
@@ -164,6 +171,7 @@ def _scim_source(config: LoadedConfig, job: JobSettings, source: ScimSourceSetti
             retries=source.retries,
             user_agent=f"syncer/{__version__} (source)",
             auth=ClientCredentialsAuth(credentials) if credentials else None,
+            pagination=source.pagination,
         )
 
     return ScimSource(reader, url=source.url, page_size=source.page_size, groups=source.groups)
@@ -185,6 +193,7 @@ def open_client(
         rate_limit=target.rate_limit,
         transport=transport,
         auth=ClientCredentialsAuth(credentials) if credentials else None,
+        pagination=pagination(target, None),  # until discovery answers (capabilities.for_cycle)
         max_filter_nodes=target.quirks.max_filter_nodes,
     )
 
@@ -226,6 +235,8 @@ class JobContext:
     scope: JobScope
     state_url: str
     config_fingerprint: str
+    mapping_digest: str = ""
+    """The mapping file's digest: a mapping edit resends what the target refused (``core.refusals``)."""
     transport: httpx.AsyncBaseTransport | None = None
     """The test seam: an ``httpx.MockTransport`` (a fake target) instead of the network."""
 
@@ -239,6 +250,7 @@ class JobContext:
             scope=compiled_scope(config, settings),
             state_url=state_url(config),
             config_fingerprint=config_fingerprint(config, settings),
+            mapping_digest=mapping_digest(config, settings),
         )
 
     @property
@@ -260,6 +272,10 @@ class JobContext:
 
     def assigned(self, snapshot: SourceSnapshot) -> AssignedScope:
         return assigned_scope(self.job, self.scope, snapshot)
+
+    def grounds(self, schemas: str) -> Grounds:
+        """What a refusal's fingerprint holds besides the object: the mapping and the ``schemas`` digest."""
+        return Grounds(mapping=self.mapping_digest, schemas=schemas)
 
     def inputs(self, source_fingerprint: str, state: JobState) -> PlanInputs:
         return PlanInputs(config=self.config_fingerprint, source=source_fingerprint, state=state.fingerprint)
@@ -315,6 +331,7 @@ class JobContext:
         on_progress: Callable[[int, int], None] | None = None,
         stop: Callable[[], str | None] | None = None,
         update_method: str | None = None,
+        grounds: Grounds | None = None,
     ) -> Executor:
         interval = self.job.schedule.interval
         return Executor(
@@ -331,6 +348,7 @@ class JobContext:
             dialect=self.job.target.dialect,
             escrowed=escrowed,
             escrow_delay=lambda attempts: escrow_delay(attempts, interval),
+            grounds=grounds,
             should_stop=stop,
             update_method=update_method or self.job.target.update_method,
             page_size=self.job.matching.page_size,

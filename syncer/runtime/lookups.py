@@ -93,7 +93,9 @@ async def query_each(
 
 
 def fit_to_target(settings: MatchingSettings, capabilities: TargetCapabilities | None) -> MatchingSettings:
-    """The matching settings as the target allows: listing when it cannot filter, pages within its limit.
+    """The matching settings as the target allows: listing when it cannot filter, pages within its limits.
+
+    The limits are ``filter.maxResults`` and (RFC 9865) ``pagination.maxPageSize``.
 
     ``None`` (nothing discovered) and unknown features leave the settings as configured.
     """
@@ -107,9 +109,9 @@ def fit_to_target(settings: MatchingSettings, capabilities: TargetCapabilities |
             configured=settings.strategy,
         )
         update["strategy"] = "list"
-    limit = capabilities.filter.max_results
-    if limit and limit < settings.page_size:
-        update["page_size"] = limit
+    limits = [n for n in (capabilities.filter.max_results, capabilities.pagination.max_page_size) if n]
+    if limits and min(limits) < settings.page_size:
+        update["page_size"] = min(limits)
     return settings.model_copy(update=update) if update else settings
 
 
@@ -161,7 +163,11 @@ async def match_unlinked(
                     log.info("matching", kind=kind.value, strategy="none", unlinked=len(of_kind), target=0)
                     results.update(nothing_to_match(of_kind))
                     continue
-                listing = kind in listed or should_list(len(of_kind), total, settings.list_ratio)
+                # a cursor page may not say how many there are (None): one query each is always
+                # right, unless the target cannot filter on the kind's matching attributes
+                listing = kind in listed or (
+                    total is not None and should_list(len(of_kind), total, settings.list_ratio)
+                )
                 strategy = "list" if listing else "query"
                 log.info("matching", kind=kind.value, strategy=strategy, unlinked=len(of_kind), target=total)
             if strategy == "list":

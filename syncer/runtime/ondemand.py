@@ -15,8 +15,9 @@ The cycle's guards, decided here and nowhere else (:func:`refusal` and :func:`cu
   demand refuses a job in quarantine, and a pause means "send nothing" until the admin says so;
 * **scope** is respected: an object out of scope is shown with why, and only deprovisioned
   as the cycle would;
-* an **escrowed** object is sent now, whatever its backoff: asking for one object by id is the
-  admin's "retry it now", and success clears its escrow;
+* an **escrowed** object is sent now, whatever its backoff, and so is one held after the target
+  refused exactly what it sends (``core.refusals``): asking for one object by id is the admin's
+  "retry it now", success clears its escrow, and the same refusal holds it again;
 * a removal the **deletion threshold** holds stays held (shown as ``StagedDelete``, released by
   ``approve-deletions``) unless ``--force``: one object at a time must not get around the
   guard against a broken source;
@@ -44,6 +45,7 @@ from syncer.core.findsource import AmbiguousSourceName, find_source_object
 from syncer.core.mapping import source_view
 from syncer.core.matching import Match
 from syncer.core.policy import TOO_MANY_DELETES
+from syncer.core.refusals import Grounds
 from syncer.errors import SyncerError, TargetError
 from syncer.runtime import capabilities as discovery
 from syncer.runtime import cycle
@@ -168,6 +170,7 @@ async def _provision(
         known = discovery.cached(store, context.name, context.job.target)
         capabilities = known.capabilities if known is not None else UNKNOWN
         async with context.open_client() as client:
+            discovery.page_as_announced(client, context.job.target, capabilities)
             matched = await _match_step(context, client, imported, state, obj, chosen, page, capabilities)
             planned = cycle.plan(context, imported, matched, state)
             held = cycle.hold(context, store, planned, state, approved_shrink=False, release_changes=force)
@@ -183,6 +186,7 @@ async def _provision(
                 clock,
                 page,
                 update_method=update_method,
+                grounds=context.grounds(known.schemas_digest if known is not None else ""),
             )
 
 
@@ -267,6 +271,7 @@ async def _action_step(
     page: _Page,
     *,
     update_method: str,
+    grounds: Grounds,
 ) -> None:
     run_id = f"ondemand-{uuid.uuid4().hex}"
     executor = context.executor(
@@ -278,6 +283,7 @@ async def _action_step(
         escrowed=frozenset((e.kind, e.source_id) for e in store.escrowed(context.name)),
         clock=clock,
         update_method=update_method,
+        grounds=grounds,
     )
     await executor.apply(plan)
     written = store.search_log(job=context.name, run_id=run_id)

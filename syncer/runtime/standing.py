@@ -242,6 +242,17 @@ class JobStanding:
             "lastSuccessfulCycle": self.last_success.isoformat() if self.last_success else None,
             "nextCycle": self.next_cycle.isoformat() if self.next_cycle else None,
             "escrow": self.escrow,
+            "heldRefused": [
+                {
+                    "kind": e.kind.value,
+                    "sourceId": e.source_id,
+                    "display": e.display,
+                    "attempts": e.attempts,
+                    "answer": e.refused.answer,
+                }
+                for e in self.escrowed
+                if e.refused is not None
+            ],
             "links": self.links,
             "heldDeletions": len((self.held_deletions or {}).get("keys") or []),
             "heldChanges": len((self.held_changes or {}).get("keys") or []),

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from syncer.adapters.scim.discovery import (
     COMMON_ATTRIBUTES,
     Mutability,
+    PaginationFeature,
     ResourceType,
     SchemaAttribute,
     TargetCapabilities,
@@ -166,10 +167,26 @@ def describe(capabilities: TargetCapabilities) -> list[str]:
         lines.append(f"{rt.name} ({rt.endpoint}): {rt.schema}" + (f" + {extensions}" if extensions else ""))
     if c.schemas is not None:
         lines.append(f"schemas: {len(c.schemas)} announced")
+    if c.pagination != PaginationFeature():
+        lines.append(_pagination(c.pagination))
     if c.filter.supported is False:
         lines.append("filter is not supported: matching lists the target instead of querying it")
     lines.extend(c.notes)
     return lines
+
+
+def _pagination(p: PaginationFeature) -> str:
+    """RFC 9865's section as announced; without it a target is taken to page by index only."""
+    text = f"pagination: cursor: {_yes_no(p.cursor)}; index: {_yes_no(p.index)}"
+    for name, value in (
+        ("default", p.default_method),
+        ("defaultPageSize", p.default_page_size),
+        ("maxPageSize", p.max_page_size),
+        ("cursorTimeout", p.cursor_timeout),
+    ):
+        if value is not None:
+            text += f"; {name}: {value}"
+    return text
 
 
 def _yes_no(value: bool | None) -> str:

@@ -18,7 +18,7 @@ from syncer.core.expressions import NO_FLOW, EvaluationContext, Expression, comp
 from syncer.core.functions import to_text
 from syncer.core.mapping import source_view
 from syncer.errors import ConfigError, ExpressionError
-from syncer.types import ObjectKind, SourceObject, freeze, thaw
+from syncer.types import Candidates, ObjectKind, SourceObject, freeze, thaw
 
 NO_VALUE = "no value: the attribute will not flow"
 
@@ -109,6 +109,8 @@ def render(value: object) -> str:
     """The value as one line: text as is, a multi-valued or complex value as JSON, null as "no value"."""
     if value is NO_FLOW or value is None or value == "" or value == ():
         return NO_VALUE
+    if isinstance(value, Candidates):  # which one is free only the target can say, when creating
+        return str(value)
     if isinstance(value, tuple | Mapping):
         return json.dumps(thaw(value), ensure_ascii=False)
     return to_text(value) or ""

@@ -45,7 +45,7 @@ from syncer.settings.sources import (
     SourceAttributesSettings,
     SourceSettings,
 )
-from syncer.settings.target import TargetSettings
+from syncer.settings.target import TargetPagination, TargetSettings
 from syncer.settings.values import (
     Duration,
     Strict,
@@ -90,6 +90,7 @@ __all__ = [
     "SourceAttributesSettings",
     "SourceSettings",
     "Strict",
+    "TargetPagination",
     "TargetSettings",
     "WebhookSettings",
     "format_duration",

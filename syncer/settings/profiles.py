@@ -234,8 +234,7 @@ PROFILES: Mapping[TargetProfile, TargetQuirks] = MappingProxyType(
                     "filters: `eq` on `userName`, `externalId`, `id`, `mailNickname` (users) and "
                     "`displayName`, `externalId`, `id` (groups); `and` only",
                     f"{ENTRA_DOCS}/entra-id-scim-api-reference",
-                    "a kind matched on any other attribute is matched by listing the target, after a "
-                    "409 too",
+                    "a kind matched on any other attribute is matched by listing the target, after a 409 too",
                 ),
                 Quirk(
                     "listings page by cursor (draft-ietf-scim-cursor-pagination), at most 100 a page",

@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from syncer.settings.auth import ServiceAuth, one_credential
 from syncer.settings.values import Duration, Strict, http_url, one_secret, require_tls
+from syncer.types import Pagination
 
 
 class SourceAttributesSettings(Strict):
@@ -199,6 +200,8 @@ class ScimSourceSettings(Strict):
     auth: ServiceAuth | None = None
     """OAuth 2.0 client credentials instead of a fixed ``token``."""
     page_size: int = Field(default=100, ge=1, le=1000)
+    pagination: Pagination = Pagination.INDEX
+    """``cursor`` for a service that pages only by cursor (RFC 9865), as AWS IAM Identity Center does."""
     timeout: Duration = timedelta(seconds=30)
     retries: int = Field(default=4, ge=1, le=20)
     verify_tls: bool = True

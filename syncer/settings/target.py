@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -11,6 +12,14 @@ from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_v
 from syncer.settings.auth import ServiceAuth, one_credential
 from syncer.settings.profiles import ProfileOverride, TargetProfile, TargetQuirks, quirks_of
 from syncer.settings.values import Duration, Strict, http_url, one_secret, parse_rate, require_tls
+
+
+class TargetPagination(enum.StrEnum):
+    """``target.pagination``: how the target's listings page; ``auto`` follows its discovery."""
+
+    AUTO = "auto"
+    INDEX = "index"
+    CURSOR = "cursor"
 
 
 class TargetSettings(Strict):
@@ -36,6 +45,10 @@ class TargetSettings(Strict):
     """Requests per second at most (``25/s``, ``1500/m``), so a known target limit is never hit."""
     allow_insecure_http: bool = False
     """Allow plain ``http://`` to a host other than this machine (the token then crosses in clear)."""
+    pagination: TargetPagination = TargetPagination.AUTO
+    """``cursor`` for targets that page only by cursor (AWS IAM Identity Center, Entra as a SCIM
+    server); ``auto`` takes cursors only when ``/ServiceProviderConfig`` says index paging is not
+    offered (:func:`syncer.runtime.capabilities.pagination`)."""
 
     @field_validator("url")
     @classmethod

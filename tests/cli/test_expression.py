@@ -46,6 +46,13 @@ def run(*args: str) -> tuple[int, list[str], str]:
             "jo@contoso.com",
         ),
         (["Count([p])", "-a", "p=a"], "1"),
+        (
+            [
+                'SelectUniqueValue(ToLower([mailNickname]), Join(".", [givenName], [surname]))',
+                *("-a", "mailNickname=JSmith", "-a", "givenName=john", "-a", "surname=smith"),
+            ],
+            "first free of [jsmith, john.smith]",  # which one is free, only the target can say
+        ),
     ],
 )
 def test_prints_the_value_as_the_last_line(args: list[str], last_line: str) -> None:
@@ -105,6 +112,16 @@ def test_explain_prints_the_tree_before_the_value() -> None:
         (
             ["DefaultDomain()"],
             "error: DefaultDomain() — DefaultDomain: no default domain is configured at column 1",
+        ),
+        (
+            ["SelectUniqueValue([a])"],
+            "error: SelectUniqueValue([a]) — SelectUniqueValue expects at least 2 arguments, "
+            "got 1 at column 1",
+        ),
+        (
+            ["ToLower(SelectUniqueValue([a], [b]))"],
+            "error: ToLower(SelectUniqueValue([a], [b])) — SelectUniqueValue must be the whole expression: "
+            "it cannot be nested in another call at column 9",
         ),
     ],
 )

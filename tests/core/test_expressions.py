@@ -406,7 +406,6 @@ def test_list_attribute_is_multi_valued() -> None:
         ("Switch([a], [b], [c], [d], [e])", "Switch expects an even number of arguments, got 5", 1),
         ("Replace([a], [b], [c])", "Replace expects 7 arguments, got 3", 1),
         ("swich([a], [b], 1, 2)", 'unknown function "swich"; did you mean Switch?', 1),
-        ("SelectUniqueValue([a], [b])", 'unknown function "SelectUniqueValue"', 1),
         ("", "empty expression", 1),
         ("   ", "empty expression", 1),
         ('Append([a], "x', "unterminated string, expected a closing '\"'", 13),

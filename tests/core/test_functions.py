@@ -10,6 +10,7 @@ from syncer.core.expressions import NO_FLOW, EvaluationContext, EvaluationError,
 from syncer.core.functions import FUNCTIONS
 from syncer.core.functions.regex import pattern_problem
 from syncer.errors import ExpressionError
+from syncer.types import Candidates
 
 CTX = EvaluationContext(default_domain="contoso.com")
 ADMIN = {"id": "a1", "value": "admin", "displayName": "Administrator"}
@@ -120,6 +121,8 @@ NULL_SEMANTICS = [
     ("SingleAppRoleAssignment([x])", None),
     ("AppRoleAssignmentsComplex([x])", None),
     ("AssertiveAppRoleAssignmentsComplex([x])", None),
+    ("SelectUniqueValue([x], [y])", None),
+    ('SelectUniqueValue([x], "fallback")', Candidates(("fallback",))),
 ]
 
 

@@ -65,3 +65,36 @@ def test_counts_are_typed_and_keep_the_run_records_keys() -> None:
         "members.added": 3,
         "members.removed": 0,
     }
+
+
+def test_what_a_stopped_cycle_never_sent_is_counted_apart() -> None:
+    """Not sent is neither a failure nor a skip: the run record counts it as ``notSent``."""
+    counts = count(
+        [(Action.CREATE, Status.SUCCESS, True), (Action.OTHER, Status.SKIPPED, False)],
+        [],
+        applied={"create": 1},
+    )
+    assert counts.failures == 0 and counts.not_sent == 1
+    assert counts.as_record() == {"Create.Success": 1, "members.added": 0, "members.removed": 0, "notSent": 1}
+
+
+def test_an_object_partly_sent_before_a_stop_is_recorded_by_what_was_sent() -> None:
+    """Its create landed, its member change was never sent: the record is the create's, no "not sent"."""
+    folded = fold_object(
+        [
+            result(action=Action.CREATE, target_id="x1"),
+            result(
+                status=Status.SKIPPED,
+                reason=Reason.CYCLE_STOPPED,
+                detail="not sent, the cycle stopped: x",
+                sent=False,
+            ),
+        ]
+    )
+    assert (folded.action, folded.status, folded.reason, folded.detail) == (
+        Action.CREATE,
+        Status.SUCCESS,
+        None,
+        None,
+    )
+    assert folded.sent and folded.target_id == "x1"

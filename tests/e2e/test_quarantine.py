@@ -38,11 +38,13 @@ REFUSED = "kenji.petrov@contoso.com"  # in "Contoso Everyone" only, manager of n
 
 
 class Gate:
-    """WSGI middleware: a 400 for POSTs whose body names ``refuse``; every request's arrival time."""
+    """WSGI middleware: a 400 ``scim_type`` for POSTs whose body names ``refuse``; every request's
+    arrival time."""
 
     def __init__(self) -> None:
         self.app: WSGIApplication | None = None
         self.refuse: str | None = None
+        self.scim_type = "invalidValue"
         self.arrivals: list[float] = []
         self.lock = threading.Lock()
 
@@ -53,18 +55,19 @@ class Gate:
     def reset(self) -> None:
         with self.lock:
             self.refuse = None
+            self.scim_type = "invalidValue"
             self.arrivals.clear()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         assert self.app is not None
         with self.lock:
             self.arrivals.append(time.monotonic())
-            refuse = self.refuse
+            refuse, scim_type = self.refuse, self.scim_type
         if refuse is not None and environ["REQUEST_METHOD"] == "POST":
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             environ["wsgi.input"] = io.BytesIO(body)
             if json.dumps(refuse).encode() in body:
-                error = {"schemas": [SCIM_ERROR], "status": "400", "scimType": "invalidValue", "detail": "no"}
+                error = {"schemas": [SCIM_ERROR], "status": "400", "scimType": scim_type, "detail": "no"}
                 start_response("400 Bad Request", [("Content-Type", "application/scim+json")])
                 return [json.dumps(error).encode()]
         return self.app(environ, start_response)
@@ -264,8 +267,12 @@ def test_a_failing_webhook_does_not_change_the_outcome(ws: Workspace) -> None:
 def test_a_refused_user_is_escrowed_retried_with_backoff_and_cleared_on_success(
     ws: Workspace, gate: Gate
 ) -> None:
-    """A refused user is escrowed, others created; retried next cycle, then after a skipped one; cleared."""
-    gate.refuse = REFUSED
+    """A refused user is escrowed, others created; retried next cycle, then after a skipped one; cleared.
+
+    ``uniqueness``: another account holds the value, which time may cure, so escrow's backoff
+    applies (a refusal of the request itself is held instead: the next test).
+    """
+    gate.refuse, gate.scim_type = REFUSED, "uniqueness"
     result = ws.run("sync", expect=1)
     assert "1 object(s) failed" in result.stderr
     assert "; 1 failed." in result.stdout
@@ -278,15 +285,17 @@ def test_a_refused_user_is_escrowed_retried_with_backoff_and_cleared_on_success(
     first = status(ws)
     assert first.line("quarantine:") == "quarantine: no"
     assert first.escrow_summary == "escrow: 1 object(s)"
+    # said once: the last cycle's counts do not repeat it ("escrowed 1")
+    assert [line for line in first.lines if "escrow" in line] == ["  escrow: 1 object(s)"], first.text
     assert first.escrow() == [
-        f"user {REFUSED}: 1 attempt(s), retried next cycle; last Permanent: POST /Users: 400 invalidValue: no"
+        f"user {REFUSED}: 1 attempt(s), retried next cycle; last Permanent: POST /Users: 400 uniqueness: no"
     ]
 
     result = ws.run("sync", expect=1)  # retried at once: attempt 2
     assert [e["attempts"] for e in logged(result.stderr, "object_escrowed")] == [2]
     assert status(ws).escrow() == [
         f"user {REFUSED}: 2 attempt(s), retried in 1 cycle(s); "
-        "last Permanent: POST /Users: 400 invalidValue: no"
+        "last Permanent: POST /Users: 400 uniqueness: no"
     ]
 
     gate.refuse = None
@@ -301,6 +310,21 @@ def test_a_refused_user_is_escrowed_retried_with_backoff_and_cleared_on_success(
     after = status(ws)
     assert after.escrow_summary == "escrow: empty"
     assert len(ws.users()) == USERS
+
+
+def test_a_user_refused_with_invalid_value_is_held_not_retried(ws: Workspace, gate: Gate) -> None:
+    """The same body would get the same 400: later cycles send nothing for it and fail nothing."""
+    gate.refuse = REFUSED
+    ws.run("sync", expect=1)
+    posts_before = ws.server.counts().get("POST", 0)
+    for _ in range(2):
+        result = ws.run("sync")
+        assert "; 0 failed." in result.stdout and "1 object(s) held" in result.stdout
+    assert ws.server.counts().get("POST", 0) == posts_before
+    assert status(ws).escrow() == [
+        f"user {REFUSED}: 1 attempt(s), held: the target refused this exact change (400 invalidValue: no); "
+        "it is sent again when the change, the mapping or the target's schemas change"
+    ]
 
 
 def test_restart_clears_escrow(ws: Workspace, gate: Gate) -> None:

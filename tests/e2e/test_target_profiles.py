@@ -446,7 +446,7 @@ def test_databricks_refuses_a_filter_of_more_than_200_nodes(scim: ScimTestServer
 def test_a_full_sync_through_each_emulated_target_is_never_refused(
     tmp_path: Path, scim: ScimTestServer, profile: TargetProfile
 ) -> None:
-    """Every behaviour of the profile's emulation at once (AWS and Entra without cursor pagination).
+    """Every behaviour of the profile's emulation at once (AWS and Entra: cursor pages included).
 
     A user and a group exist on the target before, and matching queries each object, so the
     target's filters are asked; a second cycle then updates and removes.
@@ -468,3 +468,14 @@ def test_a_full_sync_through_each_emulated_target_is_never_refused(
     source = {u["userPrincipalName"] for u in ws.load()["users"] if u["accountEnabled"]}
     assert source <= set(ws.users())
     assert {g["displayName"] for g in data["groups"]} == set(ws.groups())
+
+
+@pytest.mark.parametrize("profile", [AWS, ENTRA])
+def test_aws_and_entra_emulations_page_by_cursor_only(scim: ScimTestServer, profile: TargetProfile) -> None:
+    for i in range(3):
+        scim.seed_user(**_user(f"u{i}@x"))
+    with emulated(scim, profile) as target:
+        assert _get(target, "/Users", startIndex="1", count="2").status_code == 400
+        first = _get(target, "/Users", count="2").json()
+        second = _get(target, "/Users", count="2", cursor=first["nextCursor"]).json()
+    assert len(first["Resources"]) == 2 and len(second["Resources"]) == 1 and "nextCursor" not in second

@@ -65,9 +65,13 @@ def test_a_fresh_cache_is_used_and_a_day_old_one_is_refreshed(
     refreshed = _for_cycle(store, hostile)
     assert hostile.requests() == 3 and not refreshed.from_cache
     assert refreshed.capabilities.patch.supported is False
-    assert capabilities.cached(store, JOB, _target(hostile)) == Discovered(
-        refreshed.capabilities, refreshed.fetched_at, from_cache=True
+    cached = capabilities.cached(store, JOB, _target(hostile))
+    assert cached == Discovered(
+        refreshed.capabilities, refreshed.fetched_at, from_cache=True, answers=refreshed.answers
     )
+    # a held refusal is compared with this digest: the same from the cache as just asked, and
+    # untouched by a ServiceProviderConfig change (only /ResourceTypes and /Schemas shape a body)
+    assert cached.schemas_digest == refreshed.schemas_digest == first.schemas_digest != ""
 
 
 def test_a_cache_from_the_future_is_stale(store: StateStore, hostile: HostileTarget) -> None:

@@ -98,6 +98,7 @@ class Rig:
         *,
         stop: Callable[[], str | None] | None = None,
         concurrency: int = 1,
+        escrowed: frozenset[tuple[ObjectKind, str]] = frozenset(),
     ) -> ApplyReport:
         async def go() -> ApplyReport:
             async with ScimClient(
@@ -119,6 +120,7 @@ class Rig:
                     concurrency=concurrency,
                     clock=lambda: NOW,
                     should_stop=stop,
+                    escrowed=escrowed,
                 )
                 return await executor.apply(the_plan)
 
@@ -347,6 +349,28 @@ def test_a_stop_mid_phase_sends_nothing_new_and_keeps_what_landed(rig: Rig) -> N
     records = rig.records()
     assert sum(r.reason == "CycleStopped" for r in records.values()) == 4
     assert rig.escrowed() == set()
+    # never sent: skipped with the reason, neither a failure nor a success
+    stopped = [r for r in records.values() if r.reason == "CycleStopped"]
+    assert {(r.status, r.detail) for r in stopped} == {
+        (Status.SKIPPED, "not sent, the cycle stopped: stopping")
+    }
+    assert result.failures == 0 and result.run_counts is not None and result.run_counts.not_sent == 4
+
+
+def test_an_escrowed_object_a_stop_never_sent_stays_escrowed(rig: Rig) -> None:
+    """Only a change that went out and worked proves an escrowed object fixed."""
+    people = [desired(f"u{i}") for i in range(3)]
+    for d in people:
+        rig.store.escrow_failure(
+            JOB, U, d.source_id, display=d.source_id, code="E", error="e", now=NOW, skip_cycles=lambda a: 0
+        )
+    rig.run(
+        plan(*(create(d) for d in people)),
+        people,
+        stop=lambda: "stopping" if rig.target.seen["POST"] >= 1 else None,
+        escrowed=frozenset((U, d.source_id) for d in people),
+    )
+    assert rig.escrowed() == {"u1", "u2"}
 
 
 def test_a_refused_token_stops_the_cycle(rig: Rig) -> None:

@@ -27,6 +27,8 @@ server (``base_url`` keeps its ``/v2`` suffix); the mode bends the request or th
     Discovery endpoints (and writes) bent as :mod:`tests.support.discovery_bends` describes.
 ``duplicate_member_add``
     A member ``add`` of a member the group holds lists it twice (:mod:`tests.support.member_bends`).
+``cursor_only``, ``repeat_cursor``
+    Listings page by cursor only (RFC 9865), as :mod:`tests.support.cursor_bends` describes.
 
 Counters (:meth:`HostileTarget.requests`) say how many requests reached the proxy, which is what
 a test bounds when it says a listing "stops"; :meth:`HostileTarget.seen` lists them (method and
@@ -46,7 +48,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
-from tests.support import discovery_bends, member_bends
+from tests.support import cursor_bends, discovery_bends, member_bends
 from tests.support.discovery_bends import DISCOVERY_MODES
 
 MODES = (
@@ -60,6 +62,7 @@ MODES = (
     "drip",
     *DISCOVERY_MODES,
     member_bends.MODE,
+    *cursor_bends.MODES,
 )
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "te", "upgrade"})
 _EQ = re.compile(r'^\s*([A-Za-z][\w.:-]*)\s+eq\s+(".*")\s*$', re.IGNORECASE)
@@ -183,6 +186,11 @@ class HostileTarget:
         later_page = listing and int(params.get("startIndex", "1")) > 1
         if later_page and (mode == "endless" or (mode == "repeat_page" and self._first_repeat(split.path))):
             query = [(k, "1" if k == "startIndex" else v) for k, v in query]
+        served = cursor_bends.serve(query) if mode in cursor_bends.MODES and listing else None
+        if isinstance(served, cursor_bends.Refused):
+            self._respond(h, served.status, {"Content-Type": "application/scim+json"}, served.body)
+            return
+        query = served.query if served is not None else query
         target = split.path + ("?" + urlencode(query) if query else "")
         refusal = discovery_bends.refuse_write(mode, h.command, body)
         if refusal is not None:
@@ -196,6 +204,8 @@ class HostileTarget:
         endpoint = discovery_bends.endpoint_of(split.path)
         if mode in DISCOVERY_MODES and endpoint and h.command == "GET" and status == 200:
             status, content = discovery_bends.bend(mode, endpoint, content)
+        elif mode in cursor_bends.MODES and h.command == "GET" and status == 200:
+            content = cursor_bends.answer(mode, served, endpoint, content)
         elif status == 200 and h.command == "GET":
             content = self._bend(mode, params, listing, content)
         if mode == "drip":

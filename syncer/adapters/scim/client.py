@@ -31,17 +31,16 @@ from tenacity import (
 from syncer import __version__
 from syncer.core.matching import verified_hits
 from syncer.core.scimpath import equality_filter
-from syncer.core.targetfilters import FilterTooLarge, check_filter
 from syncer.errors import (
-    FilterNotSent,
     MalformedResponseError,
+    PermanentTargetError,
     TargetError,
     TransientTargetError,
     UnauthorizedError,
 )
-from syncer.types import ObjectKind, Value
+from syncer.types import ObjectKind, Pagination, Value
 
-from . import protocol, wire
+from . import filtering, protocol, wire
 from .listing import ListingCheck
 from .oauth import ClientCredentialsAuth
 from .pacing import MAX_RETRY_AFTER, AdaptiveLimit, Backoff, RateLimit
@@ -82,6 +81,7 @@ class ScimClient:
     attempts a request gets in all. ``timeout`` bounds each network step and ``deadline``
     (``timeout`` unless given) the whole of one attempt, connect to last byte; an answer larger
     than ``max_response_bytes`` is refused. ``transport`` is the test seam (``httpx.MockTransport``).
+    ``pagination`` and ``max_page_size`` say how listings page (:meth:`page_like` changes them).
     """
 
     def __init__(
@@ -101,6 +101,8 @@ class ScimClient:
         deadline: float | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         auth: ClientCredentialsAuth | None = None,
+        pagination: Pagination = Pagination.INDEX,
+        max_page_size: int | None = None,
         max_filter_nodes: int | None = None,
     ) -> None:
         if concurrency < 1:
@@ -134,6 +136,21 @@ class ScimClient:
         self._by_status: Counter[int] = Counter()
         self._max_filter_nodes = max_filter_nodes
         """Nodes one filter may have (Databricks: 200); a bigger one is refused before it is sent."""
+        self.pagination: Pagination
+        self.max_page_size: int | None
+        self.page_like(pagination, max_page_size)
+
+    def page_like(self, pagination: Pagination, max_page_size: int | None = None) -> None:
+        """Page every later listing and count this way, with pages of at most ``max_page_size``.
+
+        Set once the target's ``/ServiceProviderConfig`` is known (a cycle discovers after the
+        client is opened), so every listing of the cycle pages alike without each caller asking.
+        """
+        self.pagination = pagination
+        self.max_page_size = max_page_size if max_page_size and max_page_size > 0 else None
+
+    def _page_size(self, wanted: int) -> int:
+        return min(wanted, self.max_page_size) if self.max_page_size else wanted
 
     @property
     def concurrency_now(self) -> int:
@@ -187,8 +204,19 @@ class ScimClient:
         except MalformedResponseError as exc:
             raise MalformedResponseError(f"{request}: {exc}", status=200) from None
 
-    async def count(self, kind: ObjectKind) -> int:
-        """How many objects of a kind the target holds: its ``totalResults`` for a one-item page."""
+    async def count(self, kind: ObjectKind) -> int | None:
+        """How many objects of a kind the target holds: its ``totalResults`` for a one-item page.
+
+        ``None`` when it does not say, which a cursor page may (RFC 9865 §2): then only an empty
+        last page still tells, and it means none.
+        """
+        if self.pagination is Pagination.CURSOR:
+            page = protocol.parse_cursor_page(
+                await self.send(protocol.prepare_cursor_page(kind, "", 1, attributes=["id"]))
+            )
+            if page.total is None and not page.resources and page.next_cursor is None:
+                return 0
+            return page.total
         request = protocol.prepare_list(kind, 1, 1, attributes=["id"])
         _, total, *_ = protocol.parse_list(await self.send(request))
         return total
@@ -202,15 +230,9 @@ class ScimClient:
         return protocol.member_ids(await self.get(ObjectKind.GROUP, id, attributes=["members"]))
 
     async def has_member(self, group_id: str, member_id: str) -> bool:
-        """Whether the group holds the member, by ``id eq "G" and members eq "U"``.
-
-        For targets whose group answers leave ``members`` empty (AWS IAM Identity Center): this
-        filter is the one way they say who is in a group.
-        """
-        text = f"{protocol.eq_filter('id', group_id)} and {protocol.eq_filter('members', member_id)}"
-        request = protocol.prepare_find(ObjectKind.GROUP, text, count=1)
-        resources, *_ = protocol.parse_list(await self.send(request))
-        return any(str(r.get("id")) == group_id for r in resources)
+        """Whether the group holds the member, where group answers leave ``members`` empty (AWS)."""
+        found, *_ = protocol.parse_list(await self.send(filtering.membership_request(group_id, member_id)))
+        return any(str(r.get("id")) == group_id for r in found)
 
     async def create(self, kind: ObjectKind, body: Mapping[str, Any]) -> dict[str, Any]:
         data: dict[str, Any] = await self.send(protocol.prepare_create(kind, body))
@@ -252,7 +274,7 @@ class ScimClient:
         retried when the target certainly did not act on it (no connection, 429, 503): otherwise
         the caller gets the error and looks the object up before creating it again.
         """
-        self._check_filter(request)
+        filtering.refuse_oversized(request, self._max_filter_nodes)  # a 400 for sure: not sent
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts),
             wait=self._wait,
@@ -264,15 +286,6 @@ class ScimClient:
             with attempt:
                 return await self._attempt(request)
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
-
-    def _check_filter(self, request: ScimRequest) -> None:
-        """Refuse, unsent, a filter with more nodes than the target takes (it would earn a 400)."""
-        for name, value in request.params:
-            if name == "filter":
-                try:
-                    check_filter(value, self._max_filter_nodes)
-                except FilterTooLarge as exc:
-                    raise FilterNotSent(f"{request}: {exc}; not sent") from None
 
     async def _attempt(self, request: ScimRequest) -> Any:
         await self._pace()
@@ -343,8 +356,12 @@ class ScimClient:
         page_size: int = 100,
         attributes: Sequence[str] | None = None,
         excluded_attributes: Sequence[str] | None = None,
+        pagination: Pagination | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Every resource of a kind, page by page, or :class:`MalformedResponseError` if it lies.
+
+        Paged by ``pagination``, else as the client was told (:meth:`page_like`), in pages of at
+        most the target's ``maxPageSize``; :meth:`_cursor_list` is the cursor way.
 
         The next page starts after what the server actually returned, not after the ``count``
         asked for: scim2-server caps ``count`` at 1000 without saying so. A listing must add up
@@ -352,11 +369,16 @@ class ScimClient:
         page, a changing ``totalResults``, or a resource past it (one extra one-item page asks)
         fails it, so a listing can neither stop short nor run on.
         """
+        page_size = self._page_size(page_size)
+        if (pagination if pagination is not None else self.pagination) is Pagination.CURSOR:
+            async for resource in self._cursor_list(kind, page_size, attributes, excluded_attributes):
+                yield resource
+            return
         start = 1
         check = ListingCheck(str(protocol.prepare_list(kind, start, page_size)))
         while True:
             request = protocol.prepare_list(kind, start, page_size, attributes, excluded_attributes)
-            resources, total, _, _ = protocol.parse_list(await self.send(request))
+            resources, total, _, _ = protocol.parse_list(await self._page(request, Pagination.INDEX))
             check.page(start, resources, total)
             for resource in resources:
                 yield resource
@@ -367,6 +389,64 @@ class ScimClient:
             request = protocol.prepare_list(kind, start, 1, attributes=["id"])
             resources, total, _, _ = protocol.parse_list(await self.send(request))
             check.end(start, resources, total)
+
+    async def _page(self, request: ScimRequest, pagination: Pagination) -> Any:
+        """One page of a listing; a 400 says which pagination setting would help."""
+        try:
+            return await self.send(request)
+        except PermanentTargetError as exc:
+            if exc.status != 400:
+                raise
+            raise _listing_hint(exc, pagination) from None
+
+    async def _cursor_list(
+        self,
+        kind: ObjectKind,
+        page_size: int,
+        attributes: Sequence[str] | None,
+        excluded_attributes: Sequence[str] | None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every resource of a kind by cursor (RFC 9865): an empty ``cursor`` first, then each
+        ``nextCursor`` until a page carries none. :class:`~.listing.ListingCheck` refuses a repeated
+        id, a changing or unmet ``totalResults`` and a ``nextCursor`` answered twice (a loop).
+        """
+        cursor = ""
+        check = ListingCheck(str(protocol.prepare_cursor_page(kind, cursor, page_size)))
+        while True:
+            request = protocol.prepare_cursor_page(kind, cursor, page_size, attributes, excluded_attributes)
+            page = protocol.parse_cursor_page(await self._page(request, Pagination.CURSOR))
+            check.cursor_page(page.resources, page.total, page.next_cursor)
+            for resource in page.resources:
+                yield resource
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+
+CURSOR_REFUSED = frozenset({"invalidCursor", "expiredCursor"})
+"""RFC 9865 §2.1: the target no longer takes the cursor it handed out (too slow, or restarted)."""
+
+
+def _listing_hint(exc: PermanentTargetError, pagination: Pagination) -> PermanentTargetError:
+    """A 400 to a page, with what to change: most such 400s are the wrong pagination method."""
+    if exc.scim_type in CURSOR_REFUSED:
+        hint = (
+            "the target no longer takes the cursor it answered (a listing slower than its "
+            "cursorTimeout loses it); the next cycle lists again from the start"
+        )
+    elif pagination is Pagination.INDEX:
+        hint = (
+            "if it pages only by cursor (RFC 9865), as AWS IAM Identity Center does, set `pagination: cursor`"
+        )
+    else:
+        hint = "if it does not page by cursor (RFC 9865), set `pagination: index`"
+    return PermanentTargetError(
+        f"{exc}; {hint}",
+        status=exc.status,
+        scim_type=exc.scim_type,
+        detail=exc.detail,
+        scim_error=exc.scim_error,
+    )
 
 
 def _http_client(base_url: str, headers: dict[str, str], **options: Any) -> httpx.AsyncClient:

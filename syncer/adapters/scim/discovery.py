@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from syncer.errors import MalformedResponseError, TargetError, TransientTargetError
+from syncer.types import Pagination
 
 from .protocol import Returns, ScimRequest
 
@@ -117,6 +118,22 @@ class BulkFeature:
 
 
 @dataclass(frozen=True, slots=True)
+class PaginationFeature:
+    """RFC 9865 §4's ``pagination`` section; every field ``None`` when the target did not say.
+
+    A target without the section (most: it is newer than RFC 7644) offers index paging only, as
+    far as anyone knows; the section is what says cursors work, or are the only way.
+    """
+
+    cursor: bool | None = None
+    index: bool | None = None
+    default_method: Pagination | None = None
+    default_page_size: int | None = None
+    max_page_size: int | None = None
+    cursor_timeout: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TargetCapabilities:
     """Everything discovered; ``resource_types``/``schemas`` are ``None`` when the endpoint was missing."""
 
@@ -126,6 +143,7 @@ class TargetCapabilities:
     etag: Feature = Feature()
     sort: Feature = Feature()
     change_password: Feature = Feature()
+    pagination: PaginationFeature = PaginationFeature()
     resource_types: tuple[ResourceType, ...] | None = None
     schemas: Mapping[str, ScimSchema] | None = None
     notes: tuple[str, ...] = ()
@@ -164,7 +182,22 @@ def parse_service_provider_config(data: Any) -> dict[str, Any]:
         "etag": Feature(_flag(data, "etag")),
         "sort": Feature(_flag(data, "sort")),
         "change_password": Feature(_flag(data, "changePassword")),
+        "pagination": parse_pagination(_section(data, "pagination")),
     }
+
+
+def parse_pagination(section: Mapping[str, Any]) -> PaginationFeature:
+    """The ``pagination`` section (RFC 9865 §4); a ``defaultPaginationMethod`` we do not know is unknown."""
+    method = section.get("defaultPaginationMethod")
+    default = next((p for p in Pagination if isinstance(method, str) and p.value == method.lower()), None)
+    return PaginationFeature(
+        cursor=_bool(section.get("cursor")),
+        index=_bool(section.get("index")),
+        default_method=default,
+        default_page_size=_positive(section.get("defaultPageSize")),
+        max_page_size=_positive(section.get("maxPageSize")),
+        cursor_timeout=_positive(section.get("cursorTimeout")),
+    )
 
 
 def parse_resource_types(data: Any) -> tuple[ResourceType, ...]:
@@ -274,6 +307,12 @@ def _int(value: Any) -> int | None:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return None
+
+
+def _positive(value: Any) -> int | None:
+    """A count that must be above zero (a ``maxPageSize`` of 0 would stop every listing)."""
+    number = _int(value)
+    return number if number else None
 
 
 def _enum(kind: type[E], value: Any, default: E) -> E:

@@ -50,6 +50,7 @@ __all__ = [
     "ERROR",
     "LIST_RESPONSE",
     "PATCH_OP",
+    "CursorPage",
     "Returns",
     "ScimRequest",
     "apply_operations",
@@ -61,10 +62,12 @@ __all__ = [
     "interpret",
     "is_scim_error",
     "member_operations",
+    "parse_cursor_page",
     "parse_list",
     "parse_retry_after",
     "patch_body",
     "prepare_create",
+    "prepare_cursor_page",
     "prepare_delete",
     "prepare_find",
     "prepare_get",
@@ -86,6 +89,7 @@ class Returns(enum.Enum):
 
     RESOURCE = "resource"  # a JSON object with an "id"
     LIST = "list"  # a ListResponse
+    CURSOR_LIST = "cursor_list"  # a ListResponse of a cursor page: totalResults optional (RFC 9865 §2)
     OPTIONAL = "optional"  # anything or nothing (PATCH, DELETE)
 
 
@@ -189,6 +193,55 @@ def prepare_list(
     return ScimRequest("GET", kind.endpoint, tuple(params), returns=Returns.LIST)
 
 
+def prepare_cursor_page(
+    kind: ObjectKind,
+    cursor: str,
+    count: int,
+    attributes: Sequence[str] | None = None,
+    excluded_attributes: Sequence[str] | None = None,
+) -> ScimRequest:
+    """One page of a cursor-paginated listing (RFC 9865 §2): ``cursor`` is empty for the first page.
+
+    The empty ``cursor=`` is sent rather than left out: it is what asks a target that offers both
+    methods for cursors, and later pages repeat every other parameter unchanged, as the RFC wants.
+    """
+    params = [("cursor", cursor), ("count", str(count))]
+    if attributes:
+        params.append(("attributes", ",".join(attributes)))
+    if excluded_attributes:
+        params.append(("excludedAttributes", ",".join(excluded_attributes)))
+    return ScimRequest("GET", kind.endpoint, tuple(params), returns=Returns.CURSOR_LIST)
+
+
+@dataclass(frozen=True, slots=True)
+class CursorPage:
+    """One cursor page: ``next_cursor`` is ``None`` on the last page, ``total`` when the target says."""
+
+    resources: list[dict[str, Any]]
+    total: int | None
+    next_cursor: str | None
+
+
+def parse_cursor_page(data: Any) -> CursorPage:
+    """A cursor page of a ListResponse (RFC 9865 §2); ``totalResults`` may be left out.
+
+    A ``nextCursor`` that is there but not a string (or empty) is refused: it cannot be sent back,
+    and reading it as "no more pages" would pass the first pages off as the whole listing.
+    """
+    if not isinstance(data, Mapping):
+        raise MalformedResponseError("expected a SCIM ListResponse, got " + type(data).__name__)
+    total = data.get("totalResults")
+    if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total < 0):
+        raise MalformedResponseError("SCIM ListResponse with an invalid totalResults")
+    resources = data.get("Resources", [])
+    if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
+        raise MalformedResponseError("SCIM ListResponse whose Resources is not a list of objects")
+    next_cursor = data.get("nextCursor")
+    if next_cursor is not None and not (isinstance(next_cursor, str) and next_cursor):
+        raise MalformedResponseError("SCIM ListResponse whose nextCursor is not a non-empty string")
+    return CursorPage(resources, total, next_cursor)
+
+
 def parse_retry_after(value: str | None, now: datetime.datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
     if value is None or not value.strip():
@@ -267,9 +320,9 @@ def _success(request: ScimRequest, status: int, headers: Mapping[str, str], cont
             f"{request}: {status} with a body that is not JSON ({kind}); is the base URL the SCIM endpoint?",
             status=status,
         ) from None
-    if request.returns is Returns.LIST:
+    if request.returns in (Returns.LIST, Returns.CURSOR_LIST):
         try:
-            parse_list(data)
+            parse_list(data) if request.returns is Returns.LIST else parse_cursor_page(data)
         except MalformedResponseError as exc:
             raise MalformedResponseError(f"{request}: {status}: {exc}", status=status) from None
     elif request.returns is Returns.RESOURCE and not (

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from syncer.adapters.state import schema
 from syncer.adapters.state.database import Database
-from syncer.types import EscrowEntry, ObjectKind
+from syncer.types import EscrowEntry, ObjectKind, Refusal
 
 table = schema.escrow
 
@@ -41,6 +41,9 @@ class EscrowStore:
                 error=row.error,
                 first_failed_at=row.first_failed_at,
                 last_failed_at=row.last_failed_at,
+                refused=Refusal(row.refused_fingerprint, row.refused_answer or "")
+                if row.refused_fingerprint
+                else None,
             )
             for row in rows
         ]
@@ -56,10 +59,12 @@ class EscrowStore:
         error: str,
         now: datetime.datetime,
         skip_cycles: Callable[[int], int],
+        refused: Refusal | None = None,
     ) -> int:
         """Record one more failure of an object; ``skip_cycles(attempts)`` sets its backoff.
 
-        Returns the number of attempts so far.
+        ``refused`` is what a permanent refusal refused (``None`` for any other failure, which
+        also forgets an earlier refusal). Returns the number of attempts so far.
         """
         key = _key(job, kind, source_id)
         with self._db.write("escrow_failure") as conn:
@@ -71,6 +76,8 @@ class EscrowStore:
                 "error_code": code,
                 "error": error,
                 "last_failed_at": now,
+                "refused_fingerprint": refused.fingerprint if refused is not None else None,
+                "refused_answer": refused.answer if refused is not None else None,
             }
             if attempts == 1:
                 conn.execute(

@@ -119,7 +119,9 @@ job_flags = sa.Table(
 )
 
 # Objects whose change still failed after its retries: retried by later cycles with a growing
-# backoff (``skip_cycles`` left to wait), cleared on success or restart.
+# backoff (``skip_cycles`` left to wait), cleared on success or restart. After a permanent refusal
+# ``refused_fingerprint`` and ``refused_answer`` say what was refused and how (core.refusals):
+# the object is held while it would send the same again.
 escrow = sa.Table(
     "escrow",
     metadata,
@@ -133,6 +135,8 @@ escrow = sa.Table(
     sa.Column("error", sa.Text, nullable=False, default=""),
     sa.Column("first_failed_at", UTCDateTime, nullable=False),
     sa.Column("last_failed_at", UTCDateTime, nullable=False),
+    sa.Column("refused_fingerprint", sa.String(100), nullable=True),
+    sa.Column("refused_answer", sa.Text, nullable=True),
 )
 
 # One row per job that some process runs (a cycle, an apply, a restart, an approval): the
@@ -194,7 +198,11 @@ provisioning_log = sa.Table(
 )
 
 
-ADDED_COLUMNS: tuple[tuple[sa.Table, str], ...] = ((provisioning_log, "scim_error"),)
+ADDED_COLUMNS: tuple[tuple[sa.Table, str], ...] = (
+    (provisioning_log, "scim_error"),
+    (escrow, "refused_fingerprint"),
+    (escrow, "refused_answer"),
+)
 """Columns added after their table first shipped: a state file made before gets them on open,
 nullable, so its old records read back with ``None`` (``create_all`` never alters a table)."""
 

@@ -44,6 +44,11 @@ class Draft:
             self.status, self.reason, self.detail = Status.FAILURE, reason, detail
             self.scim_error = scim_error
 
+    def not_sent(self, reason: str, why: str) -> None:
+        """The cycle stopped before this change went out: skipped, never a failure of the object's."""
+        self.status, self.reason = Status.SKIPPED, reason
+        self.detail = f"not sent, the cycle stopped: {why}"
+
     def defer(self, detail: str) -> None:
         self.steps.append(Step("processing", Status.WARNING, detail))
         if self.status is Status.SUCCESS:

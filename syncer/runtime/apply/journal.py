@@ -26,7 +26,8 @@ from syncer.adapters.state.store import StateStore
 from syncer.core.outcomes import ObjectOutcome, Stamp, outcome_entry
 from syncer.core.planning import values_hash
 from syncer.core.recovery import Claim, Key, claim
-from syncer.types import Desired, JobState, Link, ObjectKind, ProvisioningLogEntry, Status
+from syncer.core.refusals import Grounds, fingerprint, permanent_refusal
+from syncer.types import Desired, JobState, Link, ObjectKind, ProvisioningLogEntry, Refusal, Status
 
 log = structlog.get_logger("syncer.executor")
 
@@ -51,6 +52,8 @@ class JournalSettings:
     clock: Callable[[], datetime]
     escrowed: frozenset[Key] = frozenset()
     escrow_delay: Callable[[int], int] = lambda attempts: 0
+    grounds: Grounds | None = None
+    """The mapping's and the target's digests: set, a permanent refusal is fingerprinted and held."""
 
 
 class Journal:
@@ -152,6 +155,7 @@ class Journal:
                 error=outcome.detail or "",
                 now=self.settings.clock(),
                 skip_cycles=self.settings.escrow_delay,
+                refused=self._refusal(outcome),
             )
             self.escrow_failures += 1
             log.warning(
@@ -161,9 +165,20 @@ class Journal:
                 attempts=attempts,
                 error=outcome.detail,
             )
-        elif outcome.status is not Status.FAILURE and key in self.settings.escrowed:
+        elif outcome.sent and outcome.status is not Status.FAILURE and key in self.settings.escrowed:
+            # an escrowed object this cycle never sent stays escrowed: nothing proved it fixed
             self.store.escrow_clear(self.settings.job, outcome.kind, outcome.source_id)
         self.maybe_flush()
+
+    def _refusal(self, outcome: ObjectOutcome) -> Refusal | None:
+        """What a permanent refusal refused, fingerprinted as the next cycle will see the object:
+        its desired state and its link as they stand after this cycle's requests for it."""
+        grounds, error = self.settings.grounds, outcome.scim_error
+        if grounds is None or error is None or not permanent_refusal(error):
+            return None
+        key = (outcome.kind, outcome.source_id)
+        digest = fingerprint(self.desired.get(key), self.links.get(key), grounds)
+        return Refusal(digest, error.summary()) if digest is not None else None
 
     def record_now(self, entries: list[ProvisioningLogEntry]) -> None:
         if entries:

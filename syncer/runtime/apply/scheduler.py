@@ -147,7 +147,7 @@ class Scheduler:
             self.stopped = self.should_stop()
         if self.stopped:
             reason = Reason.TARGET_UNREACHABLE if self.unreachable else Reason.CYCLE_STOPPED
-            draft.fail(reason, f"not sent: {self.stopped}")
+            draft.not_sent(reason, self.stopped)
             return draft.freeze(sent=False), None
         error: BaseException | None = None
         try:

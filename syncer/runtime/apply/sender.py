@@ -40,10 +40,22 @@ from syncer.core.recovery import (
 from syncer.core.scimpath import flatten
 from syncer.errors import NotFoundError, TargetError, UnauthorizedError
 from syncer.runtime.lookups import Listings
-from syncer.types import Action, Desired, Link, ModifiedProperty, ObjectKind, Reference, Status, Step, Value
+from syncer.types import (
+    Action,
+    Candidates,
+    Desired,
+    Link,
+    ModifiedProperty,
+    ObjectKind,
+    Reference,
+    Status,
+    Step,
+    Value,
+)
 
 from .draft import Deferred, Draft, Refused
 from .journal import Journal, LinkTaken
+from .unique import UniqueValues
 
 CREATE_ATTEMPTS = 4
 """POSTs of one object per cycle when the answers leave in doubt whether it was created."""
@@ -75,6 +87,7 @@ class Sender:
         self.mapping = mapping
         self.wire = wire
         self.listings = Listings(client, mapping, self._unlinked, wire.page_size)
+        self.unique = UniqueValues(client)
         self._present: dict[str, frozenset[str]] = {}
         self._asked: dict[str, dict[str, bool]] = {}
 
@@ -264,6 +277,8 @@ class Sender:
         A 409 the lookup cannot explain is never sent again: the holder is found by listing.
         """
         draft.action = Action.CREATE
+        if any(isinstance(v, Candidates) for v in attributes.values()):
+            attributes = MappingProxyType(await self.unique.resolve(kind, attributes, draft))
         sent: dict[str, Value] = {}
         for path, value in attributes.items():
             try:
@@ -330,6 +345,8 @@ class Sender:
         """Link a found object and PATCH what differs from the desired values."""
         wanted: dict[str, Value] = {}
         for path, value in desired.attributes.items():
+            if isinstance(value, Candidates):
+                continue  # chosen only for a create: a found object keeps its own
             try:
                 wanted[path] = self.resolve(value)
             except Deferred:

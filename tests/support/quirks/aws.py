@@ -5,8 +5,7 @@ Sources (docs.aws.amazon.com/singlesignon/latest/developerguide): limitations.ht
 listgroups.html (the filterable attributes; ``members`` always empty in an answer; membership
 asked with ``id eq "G" and members eq "U"``), patchgroup.html / creategroup.html (at most 100
 membership changes per request; no ``replace`` of ``members``), createuser.html (``givenName``,
-``familyName`` and ``displayName`` required). Cursor pagination is left out until syncer pages
-by cursor.
+``familyName`` and ``displayName`` required). Listings page by cursor (:mod:`.cursor`).
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from tests.support.quirk_target import (
     Response,
     scim_error,
 )
+from tests.support.quirks.cursor import CursorPages
 from tests.support.quirks.filters import EqFilterOn
 
 QUOTED = r'("(?:[^"\\]|\\.)*")'
@@ -211,8 +211,9 @@ FILTERABLE = {
 
 
 def emulation() -> Sequence[Behaviour]:
-    """AWS IAM Identity Center without its cursor pagination (syncer does not page by cursor yet)."""
+    """AWS IAM Identity Center: every documented quirk, cursor pages included."""
     return [
+        CursorPages(),
         MembersNotInAnswers(),  # first: it answers the membership filter the filter rule refuses
         EqFilterOn(FILTERABLE),
         MemberChangeLimit(),

@@ -1,7 +1,7 @@
 """Microsoft Entra ID as a SCIM target: ``eq`` filters (joined by ``and``) on a few attributes.
 
 Source: learn.microsoft.com/en-us/entra/identity/app-provisioning/entra-id-scim-api-reference.
-Cursor pagination is left out until syncer pages by cursor.
+Listings page by cursor (:mod:`.cursor`).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tests.support.quirk_target import Behaviour
+from tests.support.quirks.cursor import CursorPages
 from tests.support.quirks.filters import EqFilterOn
 
 FILTERABLE = {
@@ -18,4 +19,4 @@ FILTERABLE = {
 
 
 def emulation() -> Sequence[Behaviour]:
-    return [EqFilterOn(FILTERABLE)]
+    return [CursorPages(), EqFilterOn(FILTERABLE)]
