@@ -124,6 +124,15 @@ def must_list(mapping: CompiledMapping, quirks: TargetQuirks) -> frozenset[Objec
 GENERIC = PROFILES[TargetProfile.GENERIC]
 
 
+def _configured(strategy: str, kind: ObjectKind, must: bool, quirks: TargetQuirks) -> str:
+    """The configured strategy, or ``list`` where the profile's target cannot filter the kind."""
+    if must and strategy == "query":
+        reason = f"{quirks.title} does not filter on every matching attribute"
+        log.info("matching_by_listing", kind=kind.value, reason=reason, configured=strategy)
+        return "list"
+    return strategy
+
+
 async def match_unlinked(
     client: ScimClient,
     mapping: CompiledMapping,
@@ -147,15 +156,7 @@ async def match_unlinked(
         of_kind = [o for o in objects if o.kind is kind]
         if not of_kind:
             continue
-        strategy = settings.strategy
-        if kind in listed and strategy == "query":
-            log.info(
-                "matching_by_listing",
-                kind=kind.value,
-                reason=f"{quirks.title} does not filter on every matching attribute",
-                configured=strategy,
-            )
-            strategy = "list"
+        strategy = _configured(settings.strategy, kind, kind in listed, quirks)
         try:
             if strategy == "auto":
                 total = await client.count(kind)
