@@ -125,7 +125,7 @@ PROFILES: Mapping[TargetProfile, TargetQuirks] = MappingProxyType(
                     f"{AWS_DOCS}/listgroups.html",
                     "a matched group's members are not read from a GET: each source member is "
                     'checked with `id eq "G" and members eq "U"`, so only missing ones are added and '
-                    "none removed",
+                    "none removed; `update_method: put` is refused",
                 ),
                 Quirk(
                     "at most 100 membership changes per PatchGroup and per CreateGroup; no "

@@ -63,6 +63,18 @@ class TargetSettings(Strict):
         return self
 
     @model_validator(mode="after")
+    def _put_keeps_members(self) -> TargetSettings:
+        """A PUT of a group read with an empty ``members`` (AWS) would replace every member."""
+        quirks = self.quirks
+        if self.update_method == "put" and not quirks.group_members_in_get:
+            raise ValueError(
+                f"update_method: put cannot be used with profile {self.profile.value}: "
+                f"{quirks.title} answers a group with empty members, so a PUT would remove every "
+                "member; use update_method: patch"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _profile_defaults(self) -> TargetSettings:
         """The profile's limits as the defaults of the keys the config leaves out."""
         quirks = self.quirks

@@ -479,3 +479,10 @@ def test_aws_and_entra_emulations_page_by_cursor_only(scim: ScimTestServer, prof
         first = _get(target, "/Users", count="2").json()
         second = _get(target, "/Users", count="2", cursor=first["nextCursor"]).json()
     assert len(first["Resources"]) == 2 and len(second["Resources"]) == 1 and "nextCursor" not in second
+
+
+def test_update_method_put_is_refused_for_aws(tmp_path: Path, scim: ScimTestServer) -> None:
+    """AWS answers a group with empty members: a PUT of what a GET said would remove every member."""
+    ws = _aws_workspace(tmp_path, scim, scim.base_url, target_lines="update_method: put")
+    result = ws.run("validate", "--no-source", expect=1)
+    assert "update_method: put cannot be used with profile aws-identity-center" in result.stderr
