@@ -486,3 +486,18 @@ def test_update_method_put_is_refused_for_aws(tmp_path: Path, scim: ScimTestServ
     ws = _aws_workspace(tmp_path, scim, scim.base_url, target_lines="update_method: put")
     result = ws.run("validate", "--no-source", expect=1)
     assert "update_method: put cannot be used with profile aws-identity-center" in result.stderr
+
+
+def test_provision_on_demand_of_an_asana_group_matches_it_by_listing(
+    tmp_path: Path, scim: ScimTestServer
+) -> None:
+    """One group on demand is looked up as a cycle would: by a listing, Asana filtering no group."""
+    held = scim.seed_group(schemas=[GROUP_SCHEMA], displayName="Small")
+    with emulated(scim, ASANA) as asana:
+        ws = _workspace(tmp_path, scim, asana.base_url, "profile: asana")
+        ws.edit(lambda d: d["groups"].append({"id": "small", "displayName": "Small", "members": []}))
+        shown = ws.run("provision", "--id", "small").stdout
+        assert asana.refused() == [], shown
+        assert _filters(asana, "Groups") == []
+    assert [g["id"] for g in scim.resources("Groups") if g["displayName"] == "Small"] == [held["id"]]
+    assert ws.sql("SELECT target_id FROM links WHERE kind = 'group'") == [(held["id"],)]
