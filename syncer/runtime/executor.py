@@ -71,6 +71,7 @@ class Executor:
         page_size: int = 1000,
         listed: frozenset[ObjectKind] = frozenset(),
         members_in_get: bool = True,
+        filter_attributes: Mapping[ObjectKind, frozenset[str]] | None = None,
     ) -> None:
         self.job = job
         self.run_id = run_id
@@ -84,6 +85,7 @@ class Executor:
             page_size=page_size,
             listed=listed,
             members_in_get=members_in_get,
+            filter_attributes=filter_attributes,
         )
         self.sender = Sender(client, self.journal, mapping, wire)
         self.scheduler = Scheduler(

@@ -354,6 +354,7 @@ class JobContext:
             page_size=self.job.matching.page_size,
             listed=must_list(self.mapping, self.job.target.quirks),
             members_in_get=self.job.target.quirks.group_members_in_get,
+            filter_attributes=self.job.target.quirks.filter_attributes,
         )
 
 

@@ -113,7 +113,8 @@ PROFILES: Mapping[TargetProfile, TargetQuirks] = MappingProxyType(
                     "`displayName`/`externalId`/`id`",
                     f"{AWS_DOCS}/limitations.html, listusers.html, listgroups.html",
                     "a kind matched on any other attribute (an email, say) is matched by listing the "
-                    "target, after a 409 too; every other filter syncer sends is on `userName`",
+                    "target, after a 409 too, and SelectUniqueValue on one checks a listing; the "
+                    "connection probe filters on `userName`",
                 ),
                 Quirk(
                     "ListUsers/ListGroups page by cursor, 100 a page; no `startIndex`",

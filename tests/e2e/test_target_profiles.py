@@ -501,3 +501,24 @@ def test_provision_on_demand_of_an_asana_group_matches_it_by_listing(
         assert _filters(asana, "Groups") == []
     assert [g["id"] for g in scim.resources("Groups") if g["displayName"] == "Small"] == [held["id"]]
     assert ws.sql("SELECT target_id FROM links WHERE kind = 'group'") == [(held["id"],)]
+
+
+def test_select_unique_value_on_an_attribute_aws_cannot_filter_checks_a_listing(
+    tmp_path: Path, scim: ScimTestServer
+) -> None:
+    """AWS filters users on userName and externalId only: a free displayName is looked for in a listing."""
+    taken = scim.seed_user(**{**_user("someone.else@contoso.com"), "displayName": "Ben Holt"})
+    rule = 'SelectUniqueValue(Join(" ", [givenName], [surname]), Join(" ", [givenName], [surname], "2"))'
+    mapping = AWS_MAPPING.replace(
+        "  - target: displayName\n    source: displayName\n",
+        f"  - target: displayName\n    expression: '{rule}'\n    apply: on_create\n",
+        1,  # the users' one, not the groups'
+    )
+    with emulated(scim, AWS) as aws:
+        # one change at a time: creates beside the listing would change its totalResults
+        ws = _aws_workspace(tmp_path, scim, aws.base_url, mapping=mapping, target_lines="concurrency: 1")
+        ws.run("sync")
+        assert aws.refused() == []
+        assert not any("displayName" in f for f in _filters(aws, "Users"))
+    assert ws.users()["ben.holt@contoso.com"]["displayName"] == "Ben Holt 2"
+    assert ws.users()["someone.else@contoso.com"]["id"] == taken["id"]

@@ -76,6 +76,8 @@ class Wire:
     """Kinds the target cannot filter on by every matching attribute: looked up by listing."""
     members_in_get: bool = True
     """A group's GET shows its members; ``False`` (AWS): membership is asked member by member."""
+    filter_attributes: Mapping[ObjectKind, frozenset[str]] | None = None
+    """The attributes the target filters on, per kind (``None``: any): SelectUniqueValue's lookups."""
 
 
 class Sender:
@@ -87,7 +89,7 @@ class Sender:
         self.mapping = mapping
         self.wire = wire
         self.listings = Listings(client, mapping, self._unlinked, wire.page_size)
-        self.unique = UniqueValues(client)
+        self.unique = UniqueValues(client, wire.filter_attributes, wire.page_size)
         self._present: dict[str, frozenset[str]] = {}
         self._asked: dict[str, dict[str, bool]] = {}
 
