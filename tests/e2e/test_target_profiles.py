@@ -16,7 +16,8 @@ import pytest
 from syncer.settings.profiles import PROFILES, TargetProfile
 from tests.e2e.conftest import ROOT, TOKEN, Workspace
 from tests.support.quirk_target import QuirkTarget
-from tests.support.quirks import EMULATIONS
+from tests.support.quirks import EMULATIONS, cursor
+from tests.support.quirks.cursor import CursorOnly
 from tests.support.scim_server import ScimTestServer
 
 
@@ -75,3 +76,42 @@ def test_an_unknown_profile_is_refused_naming_the_choices(tmp_path: Path, scim: 
     ws = _workspace(tmp_path, scim, scim.base_url, "profile: slak")
     result = ws.run("validate", "--no-source", expect=1)
     assert "profile" in result.stderr and "slack" in result.stderr and "config.yaml" in result.stderr
+
+
+def _seed_people(ws: Workspace, scim: ScimTestServer, count: int) -> list[str]:
+    """``count`` enabled source users, each already on the target (so every one is matched)."""
+    template = next(u for u in ws.load()["users"] if u["accountEnabled"])
+    users = []
+    for i in range(count):
+        name = f"person{i:03}@contoso.com"
+        users.append(
+            {**template, "id": f"src-{i:03}", "userPrincipalName": name, "mail": name, "manager": None}
+        )
+        scim.seed_user(userName=name)
+    ws.save({"users": users, "groups": []})
+    return [u["userPrincipalName"] for u in users]
+
+
+@pytest.mark.parametrize("profile", ["aws-identity-center", "entra"])
+def test_a_cursor_profile_lists_a_target_that_does_not_announce_cursors(
+    tmp_path: Path, scim: ScimTestServer, profile: str
+) -> None:
+    """AWS and Entra page by cursor, 100 at most, and refuse ``startIndex``; not every one says so."""
+    with QuirkTarget(scim.base_url, [CursorOnly(announce=False)]) as target:
+        ws = _workspace(tmp_path, scim, target.base_url, "concurrency: 4")
+        ws.write_config("    matching: {strategy: list}\n", url=target.base_url)
+        names = _seed_people(ws, scim, 150)
+        careless = ws.run("plan", "--format", "json", expect=None)
+        assert any(r.status == 400 for _, r in target.refused()), careless.stderr  # startIndex refused
+        target.clear()
+        ws.write_config(
+            "    matching: {strategy: list}\n", url=target.base_url, target_lines=f"profile: {profile}"
+        )
+        ws.run("sync")
+        assert target.refused() == []
+        listings = [r for r in target.seen() if cursor.is_listing(r)]
+        assert listings and all(r.param("startIndex") is None for r in listings)
+        assert all(int(r.param("count") or 0) <= 100 for r in listings)
+        assert not [r for r in target.seen() if r.param("filter")], "matched by listing, not by queries"
+        linked = {row[0] for row in ws.sql("SELECT source_id FROM links WHERE kind = 'user'")}
+        assert linked == {f"src-{i:03}" for i in range(len(names))}
