@@ -6,18 +6,26 @@ target refuses what a careless client sends (so the test can fail), then syncs w
 
 from __future__ import annotations
 
+import http.client
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from syncer import __version__
 from syncer.settings.profiles import PROFILES, TargetProfile
 from tests.e2e.conftest import ROOT, TOKEN, Workspace
-from tests.support.quirk_target import QuirkTarget
+from tests.support.quirk_target import Behaviour, QuirkTarget
 from tests.support.quirks import EMULATIONS
+from tests.support.quirks.github import OneWriterAtATime
 from tests.support.scim_server import ScimTestServer
+
+B = TypeVar("B", bound=Behaviour)
 
 
 @pytest.fixture
@@ -75,3 +83,148 @@ def test_an_unknown_profile_is_refused_naming_the_choices(tmp_path: Path, scim: 
     ws = _workspace(tmp_path, scim, scim.base_url, "profile: slak")
     result = ws.run("validate", "--no-source", expect=1)
     assert "profile" in result.stderr and "slack" in result.stderr and "config.yaml" in result.stderr
+
+
+# --- GitHub Enterprise Managed Users --------------------------------------------------------------
+
+
+def _behaviour(target: QuirkTarget, kind: type[B]) -> B:
+    return next(b for b in target.behaviours if isinstance(b, kind))
+
+
+@pytest.fixture
+def github(scim: ScimTestServer) -> Iterator[QuirkTarget]:
+    with QuirkTarget(scim.base_url, EMULATIONS[TargetProfile.GITHUB_EMU]()) as target:
+        yield target
+
+
+# The documented 1,000 user writes an hour would make the sample's first sync take minutes; the
+# tests raise it as an admin with a raised limit would (the write budget is proved on its own).
+GITHUB_LINES = "profile: github-emu\n      user_write_rate_limit: 200/s"
+
+
+def test_github_refuses_a_second_request_while_one_is_in_flight(github: QuirkTarget) -> None:
+    """The emulation is GitHub's: eight requests at once see 429s; one at a time, none."""
+    headers = {"Authorization": f"Bearer {TOKEN}", "User-Agent": "test"}
+
+    def one(_: int) -> int:
+        return httpx.get(f"{github.base_url}/Users", headers=headers).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        parallel = list(pool.map(one, range(32)))
+    assert 429 in parallel
+    assert [one(i) for i in range(4)] == [200] * 4
+
+
+def test_a_sync_into_github_sends_one_request_at_a_time(
+    tmp_path: Path, scim: ScimTestServer, github: QuirkTarget
+) -> None:
+    ws = _workspace(tmp_path, scim, github.base_url, GITHUB_LINES)
+    ws.run("sync")
+    assert github.refused() == []
+    assert _behaviour(github, OneWriterAtATime).max_in_flight == 1
+    source = {u["userPrincipalName"] for u in ws.load()["users"] if u["accountEnabled"]}
+    assert source <= set(ws.users())
+
+
+def test_github_refuses_a_request_without_a_user_agent(github: QuirkTarget) -> None:
+    """403 without a User-Agent (http.client sends none), 200 with one."""
+    parts = urlsplit(github.base_url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port)
+    conn.request("GET", f"{parts.path}/Users", headers={"Authorization": f"Bearer {TOKEN}"})
+    bare = conn.getresponse().status
+    conn.close()
+    named = httpx.get(f"{github.base_url}/Users", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert (bare, named.status_code) == (403, 200)
+
+
+def test_every_request_syncer_sends_names_syncer_as_its_user_agent(
+    tmp_path: Path, scim: ScimTestServer, github: QuirkTarget
+) -> None:
+    ws = _workspace(tmp_path, scim, github.base_url, GITHUB_LINES)
+    ws.run("test-connection")
+    ws.run("sync")
+    assert github.refused() == []
+    assert {r.header("User-Agent") for r in github.seen()} == {f"syncer/{__version__}"}
+
+
+# --- Slack ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def slack(scim: ScimTestServer) -> Iterator[QuirkTarget]:
+    with QuirkTarget(scim.base_url, EMULATIONS[TargetProfile.SLACK]()) as target:
+        yield target
+
+
+# Slack's 180 user writes a minute would make the sample's first sync take half a minute; the tests
+# raise the budgets (the write budget is proved on its own, with a budget the emulation counts).
+SLACK_LINES = "profile: slack\n      write_rate_limit: 400/s\n      user_write_rate_limit: 300/s"
+AUTH = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/scim+json"}
+
+
+def test_slack_keeps_a_deleted_user_deactivated(scim: ScimTestServer, slack: QuirkTarget) -> None:
+    """The emulation is Slack's: a DELETE answers 204 and the account stays, inactive; creating it
+    again is refused (409), so a client that drops the link and POSTs a returner fails."""
+    user = scim.seed_user(schemas=["urn:ietf:params:scim:schemas:core:2.0:User"], userName="ann@x.example")
+    deleted = httpx.delete(f"{slack.base_url}/Users/{user['id']}", headers=AUTH)
+    after = httpx.get(f"{slack.base_url}/Users/{user['id']}", headers=AUTH)
+    again = httpx.post(
+        f"{slack.base_url}/Users",
+        headers={**AUTH, "Content-Type": "application/scim+json"},
+        json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ann@x.example"},
+    )
+    assert (deleted.status_code, after.status_code, after.json()["active"]) == (204, 200, False)
+    assert again.status_code == 409
+
+
+def test_a_user_deleted_in_slack_keeps_its_link_and_a_returner_is_reactivated(
+    tmp_path: Path, scim: ScimTestServer, slack: QuirkTarget
+) -> None:
+    ws = _workspace(tmp_path, scim, slack.base_url, SLACK_LINES)
+    ws.write_config(
+        url=slack.base_url,
+        target_lines=SLACK_LINES,
+        extra_job="    deprovision: {hard_delete_after: 0s}\n",
+    )
+    ws.run("sync")
+    data = ws.load()
+    leaver = data["users"][30]
+    upn = leaver["userPrincipalName"]
+    target_id = ws.users()[upn]["id"]
+    data["users"].remove(leaver)
+    ws.save(data)
+    assert (
+        f"- delete user {upn} (gone from the source; the target keeps it deactivated)"
+        in ws.run("plan").stdout
+    )
+    ws.run("sync")
+    assert ws.users()[upn]["active"] is False  # Slack keeps it
+    assert ws.sql(
+        f"select target_id, disabled, deleted_at is not null from links where source_id = '{leaver['id']}'"
+    ) == [(target_id, 1, 1)]
+    slack.clear()
+    ws.run("sync")  # deleted already: nothing more to send
+    assert [r for r in slack.seen() if r.is_write] == []
+
+    data["users"].append(leaver)
+    ws.save(data)
+    slack.clear()
+    ws.run("sync")
+    writes = [(r.method, r.path) for r in slack.seen() if r.is_write and r.resource == "Users"]
+    assert ("PATCH", f"/Users/{target_id}") in writes
+    assert not any(method == "POST" for method, _ in writes)
+    assert not any(upn in (r.param("filter") or "") for r in slack.seen())  # no re-matching: linked
+    assert ws.users()[upn]["active"] is True and ws.users()[upn]["id"] == target_id
+    assert slack.refused() == []
+
+
+def test_test_connection_reads_slacks_plural_service_provider_configs(
+    tmp_path: Path, scim: ScimTestServer, slack: QuirkTarget
+) -> None:
+    """Slack answers 404 at the singular; syncer reads the plural and shows what it says."""
+    assert httpx.get(f"{slack.base_url}/ServiceProviderConfig", headers=AUTH).status_code == 404
+    ws = _workspace(tmp_path, scim, slack.base_url, SLACK_LINES)
+    document = json.loads(ws.run("test-connection", "--format", "json").stdout)
+    assert document["capabilities"][0].startswith("patch: yes"), document  # "unknown" unread
+    assert "/ServiceProviderConfigs" in {r.path for r in slack.seen()}
