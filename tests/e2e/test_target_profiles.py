@@ -22,6 +22,7 @@ from syncer.settings.profiles import PROFILES, TargetProfile
 from tests.e2e.conftest import ROOT, TOKEN, Workspace
 from tests.support.quirk_target import Behaviour, QuirkTarget
 from tests.support.quirks import EMULATIONS
+from tests.support.quirks.budgets import WriteWindow
 from tests.support.quirks.github import OneWriterAtATime
 from tests.support.scim_server import ScimTestServer
 
@@ -228,3 +229,47 @@ def test_test_connection_reads_slacks_plural_service_provider_configs(
     document = json.loads(ws.run("test-connection", "--format", "json").stdout)
     assert document["capabilities"][0].startswith("patch: yes"), document  # "unknown" unread
     assert "/ServiceProviderConfigs" in {r.path for r in slack.seen()}
+
+
+# --- write budgets ------------------------------------------------------------------------------------
+
+
+def test_a_sync_spends_the_configured_write_budgets_and_meets_no_429(
+    tmp_path: Path, scim: ScimTestServer
+) -> None:
+    """The emulation counts writes in a sliding second, as a strict target would, and answers 429
+    past 30 (users) and 40 (all); the config's budgets of 20/s and 30/s keep every write inside it.
+    The sample's first sync is over a hundred writes at concurrency 8: unpaced, it passes 30 a second
+    many times over."""
+    windows = [WriteWindow(40, 1.0), WriteWindow(30, 1.0, users_only=True)]
+    with QuirkTarget(scim.base_url, windows) as target:
+        lines = "concurrency: 8\n      write_rate_limit: 30/s\n      user_write_rate_limit: 20/s"
+        ws = _workspace(tmp_path, scim, target.base_url, lines)
+        ws.run("sync")
+        assert target.refused() == []
+        assert sum(r.is_write and r.resource == "Users" for r in target.seen()) > 40
+
+
+# --- each profile through its whole emulation ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("profile", "lines"),
+    [(TargetProfile.GITHUB_EMU, GITHUB_LINES), (TargetProfile.SLACK, SLACK_LINES)],
+    ids=lambda v: v.value if isinstance(v, TargetProfile) else None,
+)
+def test_a_profile_syncs_through_its_whole_emulation_with_nothing_refused(
+    tmp_path: Path, scim: ScimTestServer, profile: TargetProfile, lines: str
+) -> None:
+    with QuirkTarget(scim.base_url, EMULATIONS[profile]()) as target:
+        ws = _workspace(tmp_path, scim, target.base_url, lines)
+        ws.run("test-connection")
+        ws.run("sync")
+        data = ws.load()
+        data["users"][5]["jobTitle"] = "Changed"
+        ws.save(data)
+        ws.run("sync")
+        assert target.refused() == []
+        source = {u["userPrincipalName"] for u in data["users"] if u["accountEnabled"]}
+        assert source <= set(ws.users())
+        assert ws.users()[data["users"][5]["userPrincipalName"]]["title"] == "Changed"
