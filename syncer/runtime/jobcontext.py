@@ -22,7 +22,7 @@ import httpx
 from syncer import __version__
 from syncer.adapters.scim.client import ScimClient
 from syncer.adapters.scim.oauth import ClientCredentials, ClientCredentialsAuth
-from syncer.adapters.scim.pacing import BudgetScope, WriteBudget, shared_budget
+from syncer.adapters.scim.pacing import BudgetScope, WriteBudget, WriteBudgets, shared_budget
 from syncer.adapters.sources.base import Source
 from syncer.adapters.sources.files import FileSource
 from syncer.adapters.sources.scim import ScimSource
@@ -187,8 +187,10 @@ def open_client(
         rate_limit=target.rate_limit,
         transport=transport,
         auth=ClientCredentialsAuth(credentials) if credentials else None,
-        write_budget=write_budget(target, BudgetScope.WRITES, target.write_rate_limit),
-        user_write_budget=write_budget(target, BudgetScope.USER_WRITES, target.user_write_rate_limit),
+        write_budgets=WriteBudgets(
+            write_budget(target, BudgetScope.WRITES, target.write_rate_limit),
+            write_budget(target, BudgetScope.USER_WRITES, target.user_write_rate_limit),
+        ),
     )
 
 

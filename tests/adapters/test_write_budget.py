@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
 
-from syncer.adapters.scim.pacing import BudgetScope, WriteBudget, shared_budget
+from syncer.adapters.scim.pacing import BudgetScope, WriteBudget, WriteBudgets, shared_budget
 
 
 class FakeClock:
@@ -78,3 +79,22 @@ def test_threads_claiming_at_once_get_distinct_tokens() -> None:
     for t in threads:
         t.join()
     assert sorted(round(w, 6) for w in waits) == [round(i / 10, 6) for i in range(200)]
+
+
+def test_only_writes_draw_on_the_budgets_and_user_writes_on_both() -> None:
+    """A GET takes nothing; a group PATCH takes a write; a user POST a write and a user write."""
+    clock = FakeClock()
+    budgets = WriteBudgets(WriteBudget(1.0, burst=10, clock=clock), WriteBudget(1.0, burst=10, clock=clock))
+
+    async def main() -> None:
+        await budgets.spend("GET", "/Users?filter=x")
+        await budgets.spend("PATCH", "/Groups/7")
+        await budgets.spend("POST", "/Users")
+        await budgets.spend("DELETE", "/Users/3")
+
+    asyncio.run(main())
+    assert budgets.writes is not None and budgets.user_writes is not None
+    assert budgets.writes.claim() == 0.0 and budgets.user_writes.claim() == 0.0
+    # 10 tokens each: three writes and a fourth claim leave 6; two user writes and a claim leave 7
+    assert [budgets.writes.claim() for _ in range(7)][-1] == pytest.approx(1.0)
+    assert [budgets.user_writes.claim() for _ in range(8)][-1] == pytest.approx(1.0)

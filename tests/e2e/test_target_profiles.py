@@ -199,7 +199,9 @@ def test_a_user_deleted_in_slack_keeps_its_link_and_a_returner_is_reactivated(
         f"- delete user {upn} (gone from the source; the target keeps it deactivated)"
         in ws.run("plan").stdout
     )
-    ws.run("sync")
+    summary = ws.run("sync").stdout
+    assert "1 deleted (the target keeps it deactivated)" in summary
+    assert "deleted (the target keeps it deactivated) 1" in ws.run("status").stdout
     assert ws.users()[upn]["active"] is False  # Slack keeps it
     assert ws.sql(
         f"select target_id, disabled, deleted_at is not null from links where source_id = '{leaver['id']}'"

@@ -42,7 +42,7 @@ from syncer.types import ObjectKind, Value
 from . import protocol, wire
 from .listing import ListingCheck
 from .oauth import ClientCredentialsAuth
-from .pacing import MAX_RETRY_AFTER, AdaptiveLimit, Backoff, RateLimit, WriteBudget
+from .pacing import MAX_RETRY_AFTER, AdaptiveLimit, Backoff, RateLimit, WriteBudgets
 from .protocol import ScimRequest
 from .wire import MAX_RESPONSE_BYTES
 
@@ -80,8 +80,8 @@ class ScimClient:
     attempts a request gets in all. ``timeout`` bounds each network step and ``deadline``
     (``timeout`` unless given) the whole of one attempt, connect to last byte; an answer larger
     than ``max_response_bytes`` is refused. ``transport`` is the test seam (``httpx.MockTransport``).
-    ``write_budget`` paces every write attempt, ``user_write_budget`` those to ``/Users``; the
-    caller passes one budget to several clients when the target keeps one budget for all of them.
+    ``write_budgets`` pace the write attempts (:class:`~.pacing.WriteBudgets`); the caller passes
+    one budget to several clients when the target keeps one budget for all of them.
     """
 
     def __init__(
@@ -101,8 +101,7 @@ class ScimClient:
         deadline: float | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         auth: ClientCredentialsAuth | None = None,
-        write_budget: WriteBudget | None = None,
-        user_write_budget: WriteBudget | None = None,
+        write_budgets: WriteBudgets | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -128,8 +127,7 @@ class ScimClient:
         self._max_bytes = max_response_bytes
         self._slots = AdaptiveLimit(concurrency)
         self._rate = RateLimit(rate_limit)
-        self._write_budget = write_budget
-        self._user_write_budget = user_write_budget
+        self._budgets = write_budgets or WriteBudgets()
         self._attempts = max(1, retries)
         self._wait = Backoff(backoff_initial, backoff_max)
         self._paused_until = 0.0
@@ -261,7 +259,7 @@ class ScimClient:
         await self._slots.acquire()
         try:
             await self._rate.wait()
-            await self._spend_budgets(request)
+            await self._budgets.spend(request.method, request.path)
             self._by_method[request.method] += 1
             started = time.perf_counter()
             status, headers, content = await self._exchange(request, started)
@@ -289,15 +287,6 @@ class ScimClient:
             raise self.auth.refused(exc) from None  # a 401 to a token just renewed
         self._slots.succeeded()
         return result
-
-    async def _spend_budgets(self, request: ScimRequest) -> None:
-        """Each attempt of a write draws on the write budgets: the target counts attempts, not intents."""
-        if request.method not in WRITES:
-            return
-        if self._user_write_budget is not None and _is_user_path(request.path):
-            await self._user_write_budget.wait()
-        if self._write_budget is not None:
-            await self._write_budget.wait()
 
     async def _exchange(self, request: ScimRequest, started: float) -> tuple[int, httpx.Headers, bytes]:
         """One attempt's exchange, its failures as our errors; none of them chains a secret."""
@@ -374,10 +363,6 @@ def _http_client(base_url: str, headers: dict[str, str], **options: Any) -> http
     raise ValueError(
         "a request header is not ASCII: the token must be printable ASCII (its value is not shown)"
     )
-
-
-def _is_user_path(path: str) -> bool:
-    return path.lstrip("/").split("/", 1)[0].split("?", 1)[0].lower() == "users"
 
 
 def _observe(method: str, status: int | None, seconds: float) -> None:

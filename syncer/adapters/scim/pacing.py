@@ -22,11 +22,13 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from tenacity import RetryCallState
 
 from syncer.errors import TransientTargetError
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_RETRY_AFTER = 60.0
 """Longest Retry-After honoured: a target asking for an hour should fail this cycle, not stall it."""
 
@@ -89,6 +91,23 @@ class WriteBudget:
         delay = self.claim()
         if delay > 0:
             await asyncio.sleep(delay)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteBudgets:
+    """The budgets a client's writes draw on: every write, and writes to ``/Users``."""
+
+    writes: WriteBudget | None = None
+    user_writes: WriteBudget | None = None
+
+    async def spend(self, method: str, path: str) -> None:
+        """Each attempt of a write draws on the budgets: the target counts attempts, not intents."""
+        if method not in WRITE_METHODS:
+            return
+        if self.user_writes is not None and path.lstrip("/").split("/", 1)[0].lower() == "users":
+            await self.user_writes.wait()
+        if self.writes is not None:
+            await self.writes.wait()
 
 
 class BudgetScope(enum.StrEnum):
