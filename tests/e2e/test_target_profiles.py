@@ -275,3 +275,13 @@ def test_a_profile_syncs_through_its_whole_emulation_with_nothing_refused(
         source = {u["userPrincipalName"] for u in data["users"] if u["accountEnabled"]}
         assert source <= set(ws.users())
         assert ws.users()[data["users"][5]["userPrincipalName"]]["title"] == "Changed"
+
+
+def test_any_target_missing_the_singular_service_provider_config_is_asked_the_plural(
+    tmp_path: Path, scim: ScimTestServer, slack: QuirkTarget
+) -> None:
+    """Without the profile syncer asks RFC 7644's name first, meets the 404, and reads the plural."""
+    ws = _workspace(tmp_path, scim, slack.base_url, "concurrency: 4")
+    document = json.loads(ws.run("test-connection", "--format", "json").stdout)
+    assert document["capabilities"][0].startswith("patch: yes"), document
+    assert [r.path for r, _ in slack.refused()] == ["/ServiceProviderConfig"]
