@@ -23,6 +23,7 @@ from tests.e2e.conftest import ROOT, TOKEN, Workspace
 from tests.support.quirk_target import Behaviour, QuirkTarget
 from tests.support.quirks import EMULATIONS
 from tests.support.quirks.budgets import WriteWindow
+from tests.support.quirks.deactivating import DeleteDeactivates
 from tests.support.quirks.github import OneWriterAtATime
 from tests.support.scim_server import ScimTestServer
 
@@ -285,3 +286,24 @@ def test_any_target_missing_the_singular_service_provider_config_is_asked_the_pl
     document = json.loads(ws.run("test-connection", "--format", "json").stdout)
     assert document["capabilities"][0].startswith("patch: yes"), document
     assert [r.path for r, _ in slack.refused()] == ["/ServiceProviderConfig"]
+
+
+def test_asana_shares_the_deactivating_delete(tmp_path: Path, scim: ScimTestServer) -> None:
+    """``profile: asana`` reads the same quirk: the deleted user's link stays, disabled, on its id."""
+    with QuirkTarget(scim.base_url, [DeleteDeactivates()]) as target:
+        ws = _workspace(tmp_path, scim, target.base_url, "profile: asana")
+        ws.write_config(
+            url=target.base_url,
+            target_lines="profile: asana",
+            extra_job="    deprovision: {hard_delete_after: 0s}\n",
+        )
+        ws.run("sync")
+        data = ws.load()
+        leaver = data["users"].pop(12)
+        ws.save(data)
+        ws.run("sync")
+        target_id = ws.users()[leaver["userPrincipalName"]]["id"]
+        assert ws.users()[leaver["userPrincipalName"]]["active"] is False
+        assert ws.sql(f"select target_id, disabled from links where source_id = '{leaver['id']}'") == [
+            (target_id, 1)
+        ]

@@ -2,8 +2,9 @@
 
 Two jobs' clients, made as a cycle makes them (``open_client``), each in its own thread and event
 loop as the daemon runs its jobs, create users at once through an emulated Slack that counts user
-writes in a sliding second and answers 429 past 30. Each job's budget is 20/s: shared, the two
-together stay at 20/s; apart, they would send 40 a second.
+writes in sliding two seconds and answers 429 past 30. Each job's budget is 12/s: shared, the two
+together send 24 in two seconds; apart, 48 (numbers a loaded test machine still reaches, with room
+for its jitter).
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from tests.support.scim_server import ScimTestServer
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.slow  # seconds each: 60 writes at the budget's pace
+pytestmark = pytest.mark.slow  # seconds each: 40 writes at the budget's pace
 
 
 @pytest.fixture
 def counted(scim: ScimTestServer) -> Iterator[QuirkTarget]:
-    with QuirkTarget(scim.base_url, [WriteWindow(30, 1.0, users_only=True)]) as target:
+    with QuirkTarget(scim.base_url, [WriteWindow(30, 2.0, users_only=True)]) as target:
         yield target
 
 
@@ -49,7 +50,7 @@ def _config(tmp_path: Path, url: str, profile: str) -> LoadedConfig:
       token_file: token
       profile: {profile}
       concurrency: 8
-      user_write_rate_limit: 20/s
+      user_write_rate_limit: 12/s
     mapping: {ROOT / "mappings" / "asana.yaml"}
 """
         for name in ("first", "second")
@@ -74,7 +75,7 @@ def _create_users(client: ScimClient, prefix: str, count: int) -> None:
 def _both_jobs(config: LoadedConfig) -> None:
     clients = [open_client(config, job) for job in config.settings.jobs]
     threads = [
-        threading.Thread(target=_create_users, args=(client, f"{job.name}-", 30))
+        threading.Thread(target=_create_users, args=(client, f"{job.name}-", 20))
         for client, job in zip(clients, config.settings.jobs, strict=True)
     ]
     for thread in threads:
@@ -85,7 +86,7 @@ def _both_jobs(config: LoadedConfig) -> None:
 
 def test_two_slack_jobs_share_one_write_budget(tmp_path: Path, counted: QuirkTarget) -> None:
     _both_jobs(_config(tmp_path, counted.base_url, "slack"))
-    assert len([r for r in counted.seen() if r.method == "POST"]) == 60
+    assert len([r for r in counted.seen() if r.method == "POST"]) == 40
     assert counted.refused() == []
 
 
