@@ -31,3 +31,14 @@ def test_a_written_budget_wins_and_one_past_the_documented_limit_is_named() -> N
 def test_a_budget_that_is_not_a_rate_is_refused() -> None:
     with pytest.raises(ValueError, match="25/s"):
         TargetSettings.model_validate({"url": URL, "user_write_rate_limit": "lots"})
+
+
+def test_validate_names_a_budget_past_the_profiles_in_the_configs_own_words() -> None:
+    target = TargetSettings.model_validate(
+        {"url": URL, "profile": "github-emu", "user_write_rate_limit": "2000/h"}
+    )
+    (override,) = target.profile_overrides()
+    assert (
+        "target.user_write_rate_limit: 2000/h is more than GitHub Enterprise Managed Users documents (1000/h)"
+        in str(override)
+    )

@@ -10,7 +10,15 @@ from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_v
 
 from syncer.settings.auth import ServiceAuth, one_credential
 from syncer.settings.profiles import ProfileOverride, TargetProfile, TargetQuirks, quirks_of
-from syncer.settings.values import Duration, Strict, http_url, one_secret, parse_rate, require_tls
+from syncer.settings.values import (
+    Duration,
+    Strict,
+    http_url,
+    one_secret,
+    parse_rate,
+    rate_text,
+    require_tls,
+)
 
 
 class TargetSettings(Strict):
@@ -91,5 +99,8 @@ class TargetSettings(Strict):
         for key, limit in limits.items():
             value = getattr(self, key)
             if limit is not None and value is not None and key in self.model_fields_set and value > limit:
-                found.append(ProfileOverride(key, value, limit, self.profile))
+                rate = key.endswith("rate_limit")  # said as the config writes it: 1000/h, not 0.28
+                shown: object = rate_text(value) if rate else value
+                documented: object = rate_text(limit) if rate else limit
+                found.append(ProfileOverride(key, shown, documented, self.profile))
         return tuple(found)
