@@ -34,7 +34,7 @@ from syncer.types import ObjectKind, Pagination, Value
 
 from . import paging, protocol, wire
 from .oauth import ClientCredentialsAuth
-from .pacing import MAX_RETRY_AFTER, AdaptiveLimit, Backoff, RateLimit
+from .pacing import MAX_RETRY_AFTER, AdaptiveLimit, Backoff, RateLimit, WriteBudgets
 from .protocol import ScimRequest
 from .retrying import retrying
 from .wire import MAX_RESPONSE_BYTES
@@ -74,6 +74,8 @@ class ScimClient:
     (``timeout`` unless given) the whole of one attempt, connect to last byte; an answer larger
     than ``max_response_bytes`` is refused. ``transport`` is the test seam (``httpx.MockTransport``).
     ``pagination`` and ``max_page_size`` say how listings page (:meth:`page_like` changes them).
+    ``write_budgets`` pace the write attempts (:class:`~.pacing.WriteBudgets`); the caller passes
+    one budget to several clients when the target keeps one budget for all of them.
     """
 
     def __init__(
@@ -95,6 +97,7 @@ class ScimClient:
         auth: ClientCredentialsAuth | None = None,
         pagination: Pagination = Pagination.INDEX,
         max_page_size: int | None = None,
+        write_budgets: WriteBudgets | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -120,6 +123,7 @@ class ScimClient:
         self._max_bytes = max_response_bytes
         self._slots = AdaptiveLimit(concurrency)
         self._rate = RateLimit(rate_limit)
+        self._budgets = write_budgets or WriteBudgets()
         self._attempts = max(1, retries)
         self._wait = Backoff(backoff_initial, backoff_max)
         self._paused_until = 0.0
@@ -270,6 +274,7 @@ class ScimClient:
         await self._slots.acquire()
         try:
             await self._rate.wait()
+            await self._budgets.spend(request.method, request.path)
             self._by_method[request.method] += 1
             started = time.perf_counter()
             status, headers, content = await self._exchange(request, started)

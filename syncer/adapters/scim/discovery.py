@@ -25,7 +25,10 @@ from .protocol import Returns, ScimRequest
 if TYPE_CHECKING:
     from .client import ScimClient
 
-ENDPOINTS = ("ServiceProviderConfig", "ResourceTypes", "Schemas")
+SERVICE_PROVIDER_CONFIG = "ServiceProviderConfig"
+PLURAL_CONFIG = "ServiceProviderConfigs"
+"""SCIM 1.1's name for it, which Slack still serves instead of RFC 7644's."""
+ENDPOINTS = (SERVICE_PROVIDER_CONFIG, "ResourceTypes", "Schemas")
 NOT_OFFERED = frozenset({400, 403, 404, 405, 406, 501})
 """Answers that mean "this target has no such endpoint" rather than "this target is broken"."""
 COMMON_ATTRIBUTES = frozenset({"id", "externalid", "meta", "schemas"})
@@ -314,15 +317,21 @@ class DiscoveryAnswers:
         )
 
 
-async def read_answers(client: ScimClient) -> DiscoveryAnswers:
+async def read_answers(client: ScimClient, *, plural_first: bool = False) -> DiscoveryAnswers:
     """Read the three endpoints; one the target lacks (404 and the like) is unknown, not an error.
 
-    A 401 or an unreachable target still raises: those say the target is wrong, not old.
+    A 401 or an unreachable target still raises: those say the target is wrong, not old. The
+    service provider configuration is asked at RFC 7644's ``/ServiceProviderConfig`` and, when
+    that is missing, at SCIM 1.1's ``/ServiceProviderConfigs`` (Slack serves only the plural); a
+    target known to serve the plural (``plural_first``) is asked there first, so it sees no 404.
     """
     answers: list[Any] = []
     notes: list[str] = []
     for endpoint in ENDPOINTS:
-        answer, note = await _read(client, endpoint)
+        if endpoint == SERVICE_PROVIDER_CONFIG:
+            answer, note = await _read_config(client, plural_first)
+        else:
+            answer, note = await _read(client, endpoint)
         if note:
             notes.append(note)
         answers.append(answer)
@@ -333,6 +342,20 @@ async def read_answers(client: ScimClient) -> DiscoveryAnswers:
 async def discover(client: ScimClient) -> TargetCapabilities:
     """:func:`read_answers`, parsed."""
     return (await read_answers(client)).capabilities
+
+
+async def _read_config(client: ScimClient, plural_first: bool) -> tuple[Any, str | None]:
+    """The service provider configuration at whichever of its two names the target serves."""
+    names = (
+        (PLURAL_CONFIG, SERVICE_PROVIDER_CONFIG) if plural_first else (SERVICE_PROVIDER_CONFIG, PLURAL_CONFIG)
+    )
+    answer, note = await _read(client, names[0])
+    if answer is not None:
+        return answer, None
+    fallback, fallback_note = await _read(client, names[1])
+    if fallback is not None:
+        return fallback, None
+    return None, note if not plural_first else fallback_note
 
 
 async def _read(client: ScimClient, endpoint: str) -> tuple[Any, str | None]:

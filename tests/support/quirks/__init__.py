@@ -12,10 +12,12 @@ from types import MappingProxyType
 
 from syncer.settings.profiles import TargetProfile
 from tests.support.quirk_target import Behaviour
-from tests.support.quirks import zoom
+from tests.support.quirks import github, slack, zoom
 
 EMULATIONS: Mapping[TargetProfile, Callable[[], Sequence[Behaviour]]] = MappingProxyType(
     {
+        TargetProfile.GITHUB_EMU: github.emulation,
+        TargetProfile.SLACK: slack.emulation,
         TargetProfile.ZOOM: zoom.emulation,
     }
 )
