@@ -186,6 +186,9 @@ class Link:
 
     ``exported`` is what syncer last sent (canonical path -> value, references as source ids);
     ``members`` the member source ids syncer last added; ``origin`` is ``created`` or ``matched``.
+    ``deleted_at`` is when syncer sent the user's DELETE to a target where a delete deactivates
+    (``delete_deactivates``: Slack, Asana): the account is still there, inactive, so the link
+    stays, disabled, and a returner is reactivated on the same id rather than created again.
     """
 
     kind: ObjectKind
@@ -198,6 +201,7 @@ class Link:
     origin: str = "created"
     disabled: bool = False
     gone_since: str | None = None
+    deleted_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from syncer.cli.app import HELD_REMOVALS
+from syncer.core.changes import KEPT_DEACTIVATED, DeleteObject
 from syncer.core.display import visible
 from syncer.core.policy import TOO_MANY_DELETES, JobHealth
 from syncer.core.rendering import held_update_summary, summary
@@ -88,10 +89,13 @@ def _headline(result: CycleResult, counts: dict[str, int], failures: int) -> str
             f"failed and nothing was changed on the target{tail}"
         )
     head = "Stopped syncing job" if result.report and result.report.stopped else "Synced job"
+    # on a target where a delete deactivates, "deleted" must not read as "the account is gone"
+    kept = any(isinstance(c, DeleteObject) and c.deactivates for c in result.plan.changes)
+    deleted = f"{counts['delete']} deleted" + (f" ({KEPT_DEACTIVATED})" if kept and counts["delete"] else "")
     return (
         f"{head} {result.plan.job} ({kind} cycle {result.run_id}): {counts['create']} created, "
         f"{counts['update']} updated, {counts['link']} linked, {counts['disable']} disabled, "
-        f"{counts['delete']} deleted, {counts['members_added']} members added, "
+        f"{deleted}, {counts['members_added']} members added, "
         f"{counts['members_removed']} removed; {failures} failed{tail}"
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.text import Text
 
+from syncer.core.changes import KEPT_DEACTIVATED
 from syncer.core.outcomes import NOT_SENT
 from syncer.core.refusals import held_detail
 from syncer.runtime.configfile import LoadedConfig
@@ -22,7 +23,8 @@ def status_lines(config: LoadedConfig, name: str) -> list[str]:
     lines.append(f"  state: {view.state}" + (f" ({view.reason})" if view.reason else ""))
     if view.health.disabled_reason:
         lines.append(f"  DISABLED: {view.health.disabled_reason}")
-    lines.extend(_last_run_lines(view.last_run))
+    job = next((j for j in config.settings.jobs if j.name == name), None)
+    lines.extend(_last_run_lines(view.last_run, job is not None and job.target.quirks.delete_deactivates))
     if view.last_success is not None:
         lines.append(f"  last successful cycle: {view.last_success.isoformat(timespec='seconds')}")
     # in quarantine the backoff decides; otherwise what the daemon scheduled (or would)
@@ -99,10 +101,14 @@ def _count_words(key: str) -> str:
     return f"{action.lower()} {_STATUS_WORD[Status(status)]}"
 
 
-def readable_counts(counts: Mapping[str, int]) -> str:
-    """A run's counts as words (``created 3, update failed 1``), not the record's keys (``Other.Skipped``)."""
+def readable_counts(counts: Mapping[str, int], deletes_deactivate: bool = False) -> str:
+    """A run's counts as words (``created 3, update failed 1``), not the record's keys (``Other.Skipped``).
+
+    ``deletes_deactivate``: the target keeps a deleted user, deactivated, and the words say so.
+    """
+    kept = f"{Action.DELETE}.{Status.SUCCESS}" if deletes_deactivate else None
     words = [
-        f"{_count_words(key)} {number}"
+        f"{_count_words(key)}{f' ({KEPT_DEACTIVATED})' if key == kept else ''} {number}"
         for key, number in sorted(counts.items())
         if not key.startswith("requests.") and (number or key == "source.objects")
     ]
@@ -130,7 +136,7 @@ def _held_change_lines(job: str, held: dict[str, Any] | None, approved: int) -> 
     return lines
 
 
-def _last_run_lines(run: RunRecord | None) -> list[str]:
+def _last_run_lines(run: RunRecord | None, deletes_deactivate: bool = False) -> list[str]:
     lines: list[str] = []
     if run is None:
         lines.append("  last cycle: none (the next cycle is the initial one)")
@@ -143,7 +149,7 @@ def _last_run_lines(run: RunRecord | None) -> list[str]:
             f"{took}, finished {finished}"
         )
         # the escrow line below says what is escrowed now, object by object: not twice
-        counts = readable_counts({k: n for k, n in run.counts.items() if k != "escrowed"})
+        counts = readable_counts({k: n for k, n in run.counts.items() if k != "escrowed"}, deletes_deactivate)
         if counts:
             lines.append(f"    {counts}")
     return lines

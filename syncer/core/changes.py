@@ -181,6 +181,10 @@ class DisableUser:
         return data
 
 
+KEPT_DEACTIVATED = "the target keeps it deactivated"
+"""What a delete does on a ``delete_deactivates`` target, said wherever the delete is shown."""
+
+
 @dataclass(frozen=True, slots=True)
 class DeleteObject:
     """DELETE a linked object syncer manages."""
@@ -190,6 +194,8 @@ class DeleteObject:
     display: str
     target_id: str
     reason: str
+    deactivates: bool = False
+    """The target keeps the account, deactivated (``delete_deactivates``): the link stays, disabled."""
 
     @property
     def phase(self) -> Phase:
@@ -200,7 +206,7 @@ class DeleteObject:
         return "delete"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "action": "delete",
             "kind": self.kind.value,
             "source_id": self.source_id,
@@ -208,6 +214,9 @@ class DeleteObject:
             "target_id": self.target_id,
             "reason": self.reason,
         }
+        if self.deactivates:
+            data["deactivates"] = True
+        return data
 
 
 Change = CreateObject | UpdateObject | ChangeMembers | DisableUser | DeleteObject

@@ -34,8 +34,14 @@ def leave_scope(r: PlanRequest, changes: list[Change], skips: list[Skip]) -> Non
                     target_id=link.target_id,
                 )
             )
+        elif policy == "delete" and kind is ObjectKind.USER and link.deleted_at is not None:
+            # deleted already on a target that keeps it deactivated: nothing more to send
+            skips.append(
+                Skip(kind, source_id, link.display, REDUNDANT, detail=reason, target_id=link.target_id)
+            )
         elif policy == "delete":
-            changes.append(DeleteObject(kind, source_id, link.display, link.target_id, reason))
+            deactivates = r.delete_deactivates and kind is ObjectKind.USER
+            changes.append(DeleteObject(kind, source_id, link.display, link.target_id, reason, deactivates))
         elif not link.disabled:
             changes.append(DisableUser(source_id, link.display, link.target_id, reason))
         else:
@@ -52,7 +58,12 @@ def deprovision(r: PlanRequest, changes: list[Change], skips: list[Skip]) -> Non
             continue
         if kind is ObjectKind.USER:
             change = gone_user(
-                source_id, link, now=r.now, hard_delete_after=r.hard_delete_after, aging=r.aging
+                source_id,
+                link,
+                now=r.now,
+                hard_delete_after=r.hard_delete_after,
+                aging=r.aging,
+                deactivates=r.delete_deactivates,
             )
             if isinstance(change, Skip):
                 skips.append(change)

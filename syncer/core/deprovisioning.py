@@ -24,14 +24,21 @@ def gone_user(
     now: datetime | None,
     hard_delete_after: timedelta | None,
     aging: bool = True,
+    deactivates: bool = False,
 ) -> Change | Skip | None:
-    """The change for a linked user gone from the source, a skip saying why a due delete waits, or none."""
+    """The change for a linked user gone from the source, a skip saying why a due delete waits, or none.
+
+    ``deactivates``: the target keeps a deleted user, deactivated; the delete says so, and a link
+    it left (``deleted_at``) has nothing more to do.
+    """
+    if link.deleted_at is not None:
+        return None
     if hard_delete_after is None or now is None:
         if link.disabled:
             return None
         return DisableUser(source_id, link.display, link.target_id, GONE, gone=aging)
     if hard_delete_after <= timedelta(0):
-        return DeleteObject(ObjectKind.USER, source_id, link.display, link.target_id, GONE)
+        return DeleteObject(ObjectKind.USER, source_id, link.display, link.target_id, GONE, deactivates)
     if link.gone_since is not None:
         since = datetime.fromisoformat(link.gone_since)
         if now - since >= hard_delete_after:
@@ -52,6 +59,7 @@ def gone_user(
                 link.display,
                 link.target_id,
                 f"{GONE} since {since:%Y-%m-%d %H:%M} UTC (hard_delete_after {hard_delete_after})",
+                deactivates,
             )
         if link.disabled:
             return None

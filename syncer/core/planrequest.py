@@ -62,6 +62,8 @@ class PlanRequest:
     """``None``: users gone from the source are disabled and never deleted."""
     aging: bool = True
     """``False`` when the cycle's clock cannot be trusted: no hard delete falls due, no clock starts."""
+    delete_deactivates: bool = False
+    """The target keeps a deleted user, deactivated (Slack, Asana): its link stays after the delete."""
     matching: Mapping[ObjectKind, str] = field(default_factory=lambda: MappingProxyType({}))
     """Each kind's matching attributes described (``userName (mapped from userPrincipalName)``)."""
 

@@ -12,6 +12,7 @@ from collections import Counter
 from typing import Any
 
 from syncer.core.changes import (
+    KEPT_DEACTIVATED,
     ChangeMembers,
     CreateObject,
     DeleteObject,
@@ -79,7 +80,8 @@ def change_line(change: object, plan: Plan) -> str:
     if isinstance(change, DisableUser):
         return f"- disable user {change.display} ({change.reason})"
     if isinstance(change, DeleteObject):
-        return f"- delete {change.kind.value} {change.display} ({change.reason})"
+        kept = f"; {KEPT_DEACTIVATED}" if change.deactivates else ""
+        return f"- delete {change.kind.value} {change.display} ({change.reason}{kept})"
     raise TypeError(f"not a change: {change!r}")
 
 

@@ -115,7 +115,7 @@ async def refresh(
     Errors are raised as the client raises them (``test-connection`` reports each); a missing
     endpoint is not an error (:func:`~syncer.adapters.scim.discovery.read_answers`).
     """
-    answers = await read_answers(client)
+    answers = await read_answers(client, plural_first=target.quirks.plural_discovery)
     discovered = Discovered(answers.capabilities, clock(), answers=answers)
     if store is not None:
         remember(store, job, target, discovered)

@@ -15,12 +15,14 @@ from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from syncer import __version__
 from syncer.adapters.scim.client import ScimClient
 from syncer.adapters.scim.oauth import ClientCredentials, ClientCredentialsAuth
+from syncer.adapters.scim.pacing import BudgetScope, WriteBudget, WriteBudgets, shared_budget
 from syncer.adapters.sources.base import Source
 from syncer.adapters.sources.files import FileSource
 from syncer.adapters.sources.scim import ScimSource
@@ -47,6 +49,7 @@ from syncer.runtime.configfile import LoadedConfig, read_secret, read_token
 from syncer.runtime.executor import Executor
 from syncer.runtime.lookups import must_list
 from syncer.settings import JobSettings, LdapSourceSettings, ScimSourceSettings, ServiceAuth
+from syncer.settings.target import TargetSettings
 from syncer.types import Desired, JobState, ObjectKey, ObjectKind, SourceSnapshot
 
 Key = ObjectKey
@@ -194,8 +197,26 @@ def open_client(
         transport=transport,
         auth=ClientCredentialsAuth(credentials) if credentials else None,
         pagination=pagination(target, None),  # until discovery answers (capabilities.for_cycle)
+        write_budgets=WriteBudgets(
+            write_budget(target, BudgetScope.WRITES, target.write_rate_limit),
+            write_budget(target, BudgetScope.USER_WRITES, target.user_write_rate_limit),
+        ),
         max_filter_nodes=target.quirks.max_filter_nodes,
     )
+
+
+def write_budget(target: TargetSettings, scope: BudgetScope, per_second: float | None) -> WriteBudget | None:
+    """The client's write budget: the process-wide one of the host when the target's budget is shared.
+
+    A target that keeps its limits per organisation (``shared_rate_budget``: Slack) counts the
+    writes of every job and app together, so the jobs of this process writing to that host draw
+    on one bucket; any other target gets a bucket per client.
+    """
+    if per_second is None:
+        return None
+    if target.quirks.shared_rate_budget:
+        return shared_budget(urlsplit(target.url).netloc, scope, per_second)
+    return WriteBudget(per_second)
 
 
 def client_credentials(
@@ -316,6 +337,7 @@ class JobContext:
             now=now,
             hard_delete_after=deprovision.hard_delete_after if deprovision.deletes else None,
             aging=aging,  # trustsrc hook: a distrusted clock ages nothing
+            delete_deactivates=self.job.target.quirks.delete_deactivates,
         )
 
     def executor(

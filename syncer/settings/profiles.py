@@ -49,7 +49,8 @@ class TargetQuirks:
     """What one target is known to need; every ``None`` or default means "as RFC 7644 says".
 
     The limits are the target's documented ones; the defaults they imply for a job's settings
-    (``concurrency``, ``member_batch_size``, ``rate_limit``) are applied by
+    (``concurrency``, ``member_batch_size``, ``rate_limit``, ``write_rate_limit``,
+    ``user_write_rate_limit``) are applied by
     :class:`~syncer.settings.target.TargetSettings` when the config leaves those keys out.
     """
 
@@ -164,12 +165,13 @@ PROFILES: Mapping[TargetProfile, TargetQuirks] = MappingProxyType(
                 Quirk(
                     "one writer at a time: parallel provisioning requests are refused",
                     f"{GITHUB_DOCS}/provisioning-users-and-groups-with-scim-using-the-rest-api",
-                    "one request in flight (`concurrency: 1`)",
+                    "one request in flight (`concurrency: 1`): discovery, lookups and writes all go "
+                    "through the one client's limit",
                 ),
                 Quirk(
                     "at most 1,000 user writes an hour",
                     f"{GITHUB_DOCS}/provisioning-users-and-groups-with-scim-using-the-rest-api",
-                    "user writes are paced to 1,000 an hour",
+                    "user writes are paced to 1,000 an hour, evenly (`user_write_rate_limit: 1000/h`)",
                 ),
                 Quirk(
                     "a `User-Agent` header is required",
@@ -188,18 +190,22 @@ PROFILES: Mapping[TargetProfile, TargetQuirks] = MappingProxyType(
                     "rate limits per organisation, shared by every SCIM app: 600 writes a minute, "
                     "180 user writes a minute",
                     f"{SLACK_DOCS}/rate-limits",
-                    "writes are paced to those budgets, shared by every job writing to the same host",
+                    "writes are paced to those budgets, evenly (`write_rate_limit: 600/m`, "
+                    "`user_write_rate_limit: 180/m`), one budget for every job of the process "
+                    "writing to the same host",
                 ),
                 Quirk(
                     "`DELETE /Users/{id}` deactivates the account; it is not removed",
                     f"{SLACK_DOCS}",
-                    "a deleted user's link is kept as disabled, so a returner is reactivated, not "
+                    "a deleted user's link is kept, disabled (the plan says `the target keeps it "
+                    "deactivated`), so a returner is reactivated by PATCH on the same id, not "
                     "created again",
                 ),
                 Quirk(
                     "serves SCIM 1.1's `/ServiceProviderConfigs` (plural)",
                     "goauthentik.io/docs/add-secure-apps/providers/scim (Slack compatibility mode)",
-                    "discovery asks the plural endpoint when the singular one is missing",
+                    "discovery asks the plural endpoint first (any target: the plural when the "
+                    "singular one is missing)",
                 ),
             ),
             write_rate=600 / 60,
@@ -221,7 +227,8 @@ PROFILES: Mapping[TargetProfile, TargetQuirks] = MappingProxyType(
                 Quirk(
                     "`DELETE` and `active: false` both deprovision the user",
                     "developers.asana.com/docs/scim",
-                    "a deleted user's link is kept as disabled, so a returner is reactivated",
+                    "a deleted user's link is kept, disabled, so a returner is reactivated by PATCH "
+                    "on the same id",
                 ),
             ),
             filter_attributes=_kinds({"username"}, set()),

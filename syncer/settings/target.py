@@ -11,7 +11,15 @@ from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_v
 
 from syncer.settings.auth import ServiceAuth, one_credential
 from syncer.settings.profiles import ProfileOverride, TargetProfile, TargetQuirks, quirks_of
-from syncer.settings.values import Duration, Strict, http_url, one_secret, parse_rate, require_tls
+from syncer.settings.values import (
+    Duration,
+    Strict,
+    http_url,
+    one_secret,
+    parse_rate,
+    rate_text,
+    require_tls,
+)
 
 
 class TargetPagination(enum.StrEnum):
@@ -43,6 +51,10 @@ class TargetSettings(Strict):
     """``put`` for targets without PATCH: read the resource, apply the changes, PUT it back."""
     rate_limit: Annotated[float | None, BeforeValidator(lambda v: parse_rate(v))] = None
     """Requests per second at most (``25/s``, ``1500/m``), so a known target limit is never hit."""
+    write_rate_limit: Annotated[float | None, BeforeValidator(lambda v: parse_rate(v))] = None
+    """Writes (POST, PUT, PATCH, DELETE) per second at most (``600/m``), spent evenly; reads go free."""
+    user_write_rate_limit: Annotated[float | None, BeforeValidator(lambda v: parse_rate(v))] = None
+    """Writes to ``/Users`` per second at most (``1000/h``), spent evenly, on top of ``write_rate_limit``."""
     allow_insecure_http: bool = False
     """Allow plain ``http://`` to a host other than this machine (the token then crosses in clear)."""
     pagination: TargetPagination = TargetPagination.AUTO
@@ -85,6 +97,10 @@ class TargetSettings(Strict):
             defaults["member_batch_size"] = min(self.member_batch_size, quirks.max_member_changes)
         if quirks.rate_limit is not None:
             defaults["rate_limit"] = quirks.rate_limit
+        if quirks.write_rate is not None:
+            defaults["write_rate_limit"] = quirks.write_rate
+        if quirks.user_write_rate is not None:
+            defaults["user_write_rate_limit"] = quirks.user_write_rate
         for key, value in defaults.items():
             if key not in self.model_fields_set:
                 self.__dict__[key] = value  # frozen: set once, while validating
@@ -101,10 +117,15 @@ class TargetSettings(Strict):
             "concurrency": quirks.max_concurrency,
             "member_batch_size": quirks.max_member_changes,
             "rate_limit": quirks.rate_limit,
+            "write_rate_limit": quirks.write_rate,
+            "user_write_rate_limit": quirks.user_write_rate,
         }
         found: list[ProfileOverride] = []
         for key, limit in limits.items():
             value = getattr(self, key)
             if limit is not None and value is not None and key in self.model_fields_set and value > limit:
-                found.append(ProfileOverride(key, value, limit, self.profile))
+                rate = key.endswith("rate_limit")  # said as the config writes it: 1000/h, not 0.28
+                shown: object = rate_text(value) if rate else value
+                documented: object = rate_text(limit) if rate else limit
+                found.append(ProfileOverride(key, shown, documented, self.profile))
         return tuple(found)

@@ -114,6 +114,15 @@ def parse_rate(value: Any) -> float | None:
     raise ValueError(f"expected a rate such as 25/s or 1500/m, got {value!r}")
 
 
+def rate_text(per_second: float) -> str:
+    """A rate as the config writes it, in the unit that makes it a whole number (``1000/h``, not 0.28/s)."""
+    for unit, seconds in (("s", 1.0), ("m", 60.0), ("h", 3600.0)):
+        count = per_second * seconds
+        if abs(count - round(count)) < 1e-6 and round(count) >= 1:
+            return f"{round(count)}/{unit}"
+    return f"{per_second * 3600:.2f}/h"
+
+
 class Strict(BaseModel):
     """Unknown keys refuse to load: a typo must not fall back to a default that provisions the wrong ones."""
 

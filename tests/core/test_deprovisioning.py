@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -19,6 +20,7 @@ from syncer.core.changes import (
     UpdateObject,
 )
 from syncer.core.planning import OutOfScope
+from syncer.core.rendering import change_line
 from syncer.core.safety import hold_deprovisioning, removal_key, shrink_refusal
 from syncer.types import AttributeChange, Desired, Link, ObjectKind, Reference
 from tests.builders import (
@@ -593,3 +595,30 @@ def test_held_leavers_keep_their_memberships_in_a_planned_cycle() -> None:
 def test_shrink_refusal(previous: int | None, current: int, max_shrink: str, refusal: str | None) -> None:
     """A source that lost at or over max_source_shrink of last cycle's objects is refused, in numbers."""
     assert shrink_refusal(previous, current, max_shrink) == refusal
+
+
+# --- targets where a delete deactivates (Slack, Asana) ---------------------------------------------
+
+
+def test_a_delete_on_a_deactivating_target_says_the_account_stays() -> None:
+    previous = link(FRANK, disabled=True, gone_since=NOW - timedelta(days=31))
+    result = plan(links=[previous], hard_delete_after=DAYS_30, now=NOW, delete_deactivates=True)
+    (delete,) = result.changes
+    assert isinstance(delete, DeleteObject) and delete.deactivates
+    assert "the target keeps it deactivated" in change_line(delete, result)
+
+
+@pytest.mark.parametrize("after", [timedelta(0), DAYS_30], ids=["at-once", "after-the-grace"])
+def test_a_user_deleted_on_a_deactivating_target_is_not_deleted_again(after: timedelta) -> None:
+    """The kept link (``deleted_at``) has nothing more to send, whatever the grace period."""
+    previous = replace(
+        link(FRANK, disabled=True, gone_since=NOW - timedelta(days=60)), deleted_at=NOW.isoformat()
+    )
+    result = plan(links=[previous], hard_delete_after=after, now=NOW, delete_deactivates=True)
+    assert result.changes == ()
+
+
+def test_a_user_deleted_on_a_deactivating_target_and_back_is_enabled_on_the_same_id() -> None:
+    previous = replace(link(FRANK, disabled=True), deleted_at=NOW.isoformat())
+    result = plan([FRANK], links=[previous], hard_delete_after=DAYS_30, now=NOW, delete_deactivates=True)
+    assert list(result.changes) == [enable(FRANK)]

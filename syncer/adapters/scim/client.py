@@ -15,36 +15,28 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from types import MappingProxyType, TracebackType
 from typing import Any
 
 import httpx
 import structlog
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-)
 
 from syncer import __version__
 from syncer.core.matching import verified_hits
 from syncer.core.scimpath import equality_filter
 from syncer.errors import (
     MalformedResponseError,
-    PermanentTargetError,
     TargetError,
     TransientTargetError,
     UnauthorizedError,
 )
 from syncer.types import ObjectKind, Pagination, Value
 
-from . import filtering, protocol, wire
-from .listing import ListingCheck
+from . import filtering, paging, protocol, wire
 from .oauth import ClientCredentialsAuth
-from .pacing import MAX_RETRY_AFTER, AdaptiveLimit, Backoff, RateLimit
+from .pacing import MAX_RETRY_AFTER, AdaptiveLimit, Backoff, RateLimit, WriteBudgets
 from .protocol import ScimRequest
+from .retrying import retrying
 from .wire import MAX_RESPONSE_BYTES
 
 log = structlog.get_logger("syncer.scim")
@@ -82,6 +74,8 @@ class ScimClient:
     (``timeout`` unless given) the whole of one attempt, connect to last byte; an answer larger
     than ``max_response_bytes`` is refused. ``transport`` is the test seam (``httpx.MockTransport``).
     ``pagination`` and ``max_page_size`` say how listings page (:meth:`page_like` changes them).
+    ``write_budgets`` pace the write attempts (:class:`~.pacing.WriteBudgets`); the caller passes
+    one budget to several clients when the target keeps one budget for all of them.
     """
 
     def __init__(
@@ -103,6 +97,7 @@ class ScimClient:
         auth: ClientCredentialsAuth | None = None,
         pagination: Pagination = Pagination.INDEX,
         max_page_size: int | None = None,
+        write_budgets: WriteBudgets | None = None,
         max_filter_nodes: int | None = None,
     ) -> None:
         if concurrency < 1:
@@ -129,6 +124,7 @@ class ScimClient:
         self._max_bytes = max_response_bytes
         self._slots = AdaptiveLimit(concurrency)
         self._rate = RateLimit(rate_limit)
+        self._budgets = write_budgets or WriteBudgets()
         self._attempts = max(1, retries)
         self._wait = Backoff(backoff_initial, backoff_max)
         self._paused_until = 0.0
@@ -275,14 +271,7 @@ class ScimClient:
         the caller gets the error and looks the object up before creating it again.
         """
         filtering.refuse_oversized(request, self._max_filter_nodes)  # a 400 for sure: not sent
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._attempts),
-            wait=self._wait,
-            retry=retry_if_exception(partial(_worth_retrying, request.method)),
-            before_sleep=_log_retry(request),
-            reraise=True,
-        )
-        async for attempt in retrying:
+        async for attempt in retrying(request, self._attempts, self._wait):
             with attempt:
                 return await self._attempt(request)
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
@@ -294,6 +283,7 @@ class ScimClient:
         await self._slots.acquire()
         try:
             await self._rate.wait()
+            await self._budgets.spend(request.method, request.path)
             self._by_method[request.method] += 1
             started = time.perf_counter()
             status, headers, content = await self._exchange(request, started)
@@ -361,7 +351,7 @@ class ScimClient:
         """Every resource of a kind, page by page, or :class:`MalformedResponseError` if it lies.
 
         Paged by ``pagination``, else as the client was told (:meth:`page_like`), in pages of at
-        most the target's ``maxPageSize``; :meth:`_cursor_list` is the cursor way.
+        most the target's ``maxPageSize`` (:mod:`.paging`).
 
         The next page starts after what the server actually returned, not after the ``count``
         asked for: scim2-server caps ``count`` at 1000 without saying so. A listing must add up
@@ -371,82 +361,11 @@ class ScimClient:
         """
         page_size = self._page_size(page_size)
         if (pagination if pagination is not None else self.pagination) is Pagination.CURSOR:
-            async for resource in self._cursor_list(kind, page_size, attributes, excluded_attributes):
-                yield resource
-            return
-        start = 1
-        check = ListingCheck(str(protocol.prepare_list(kind, start, page_size)))
-        while True:
-            request = protocol.prepare_list(kind, start, page_size, attributes, excluded_attributes)
-            resources, total, _, _ = protocol.parse_list(await self._page(request, Pagination.INDEX))
-            check.page(start, resources, total)
-            for resource in resources:
-                yield resource
-            start += len(resources)
-            if check.complete:
-                break
-        if start > 1:
-            request = protocol.prepare_list(kind, start, 1, attributes=["id"])
-            resources, total, _, _ = protocol.parse_list(await self.send(request))
-            check.end(start, resources, total)
-
-    async def _page(self, request: ScimRequest, pagination: Pagination) -> Any:
-        """One page of a listing; a 400 says which pagination setting would help."""
-        try:
-            return await self.send(request)
-        except PermanentTargetError as exc:
-            if exc.status != 400:
-                raise
-            raise _listing_hint(exc, pagination) from None
-
-    async def _cursor_list(
-        self,
-        kind: ObjectKind,
-        page_size: int,
-        attributes: Sequence[str] | None,
-        excluded_attributes: Sequence[str] | None,
-    ) -> AsyncIterator[dict[str, Any]]:
-        """Every resource of a kind by cursor (RFC 9865): an empty ``cursor`` first, then each
-        ``nextCursor`` until a page carries none. :class:`~.listing.ListingCheck` refuses a repeated
-        id, a changing or unmet ``totalResults`` and a ``nextCursor`` answered twice (a loop).
-        """
-        cursor = ""
-        check = ListingCheck(str(protocol.prepare_cursor_page(kind, cursor, page_size)))
-        while True:
-            request = protocol.prepare_cursor_page(kind, cursor, page_size, attributes, excluded_attributes)
-            page = protocol.parse_cursor_page(await self._page(request, Pagination.CURSOR))
-            check.cursor_page(page.resources, page.total, page.next_cursor)
-            for resource in page.resources:
-                yield resource
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
-
-
-CURSOR_REFUSED = frozenset({"invalidCursor", "expiredCursor"})
-"""RFC 9865 §2.1: the target no longer takes the cursor it handed out (too slow, or restarted)."""
-
-
-def _listing_hint(exc: PermanentTargetError, pagination: Pagination) -> PermanentTargetError:
-    """A 400 to a page, with what to change: most such 400s are the wrong pagination method."""
-    if exc.scim_type in CURSOR_REFUSED:
-        hint = (
-            "the target no longer takes the cursor it answered (a listing slower than its "
-            "cursorTimeout loses it); the next cycle lists again from the start"
-        )
-    elif pagination is Pagination.INDEX:
-        hint = (
-            "if it pages only by cursor (RFC 9865), as AWS IAM Identity Center does, set `pagination: cursor`"
-        )
-    else:
-        hint = "if it does not page by cursor (RFC 9865), set `pagination: index`"
-    return PermanentTargetError(
-        f"{exc}; {hint}",
-        status=exc.status,
-        scim_type=exc.scim_type,
-        detail=exc.detail,
-        scim_error=exc.scim_error,
-    )
+            pages = paging.cursor_listing(self.send, kind, page_size, attributes, excluded_attributes)
+        else:
+            pages = paging.index_listing(self.send, kind, page_size, attributes, excluded_attributes)
+        async for resource in pages:
+            yield resource
 
 
 def _http_client(base_url: str, headers: dict[str, str], **options: Any) -> httpx.AsyncClient:
@@ -470,25 +389,3 @@ def _observe(method: str, status: int | None, seconds: float) -> None:
     observer = request_observer.get()
     if observer is not None:
         observer(method, status, seconds)
-
-
-def _worth_retrying(method: str, exc: BaseException) -> bool:
-    if method != "POST":
-        return isinstance(exc, TransientTargetError | MalformedResponseError)
-    return isinstance(exc, TransientTargetError) and not exc.maybe_processed
-
-
-def _log_retry(request: ScimRequest) -> Any:
-    def before_sleep(state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        log.warning(
-            "scim.retry",
-            method=request.method,
-            path=request.path,
-            attempt=state.attempt_number,
-            status=getattr(exc, "status", None),
-            error=type(exc).__name__,
-            wait_s=round(state.upcoming_sleep, 3),
-        )
-
-    return before_sleep

@@ -14,20 +14,23 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from syncer.errors import MalformedResponseError, TargetError, TransientTargetError
 from syncer.types import Pagination
 
+from .lenient import boolean, count, flag, member_of, positive, resources_of, section
 from .protocol import Returns, ScimRequest
 
 if TYPE_CHECKING:
     from .client import ScimClient
 
-ENDPOINTS = ("ServiceProviderConfig", "ResourceTypes", "Schemas")
+SERVICE_PROVIDER_CONFIG = "ServiceProviderConfig"
+PLURAL_CONFIG = "ServiceProviderConfigs"
+"""SCIM 1.1's name for it, which Slack still serves instead of RFC 7644's."""
+ENDPOINTS = (SERVICE_PROVIDER_CONFIG, "ResourceTypes", "Schemas")
 NOT_OFFERED = frozenset({400, 403, 404, 405, 406, 501})
 """Answers that mean "this target has no such endpoint" rather than "this target is broken"."""
-E = TypeVar("E", bound=enum.Enum)
 COMMON_ATTRIBUTES = frozenset({"id", "externalid", "meta", "schemas"})
 """RFC 7643 §3.1: on every resource, yet never listed in a resource's schema."""
 
@@ -172,17 +175,17 @@ def parse_service_provider_config(data: Any) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         return {}
     return {
-        "patch": Feature(_flag(data, "patch")),
-        "filter": FilterFeature(_flag(data, "filter"), _int(_section(data, "filter").get("maxResults"))),
+        "patch": Feature(flag(data, "patch")),
+        "filter": FilterFeature(flag(data, "filter"), count(section(data, "filter").get("maxResults"))),
         "bulk": BulkFeature(
-            _flag(data, "bulk"),
-            _int(_section(data, "bulk").get("maxOperations")),
-            _int(_section(data, "bulk").get("maxPayloadSize")),
+            flag(data, "bulk"),
+            count(section(data, "bulk").get("maxOperations")),
+            count(section(data, "bulk").get("maxPayloadSize")),
         ),
-        "etag": Feature(_flag(data, "etag")),
-        "sort": Feature(_flag(data, "sort")),
-        "change_password": Feature(_flag(data, "changePassword")),
-        "pagination": parse_pagination(_section(data, "pagination")),
+        "etag": Feature(flag(data, "etag")),
+        "sort": Feature(flag(data, "sort")),
+        "change_password": Feature(flag(data, "changePassword")),
+        "pagination": parse_pagination(section(data, "pagination")),
     }
 
 
@@ -191,25 +194,25 @@ def parse_pagination(section: Mapping[str, Any]) -> PaginationFeature:
     method = section.get("defaultPaginationMethod")
     default = next((p for p in Pagination if isinstance(method, str) and p.value == method.lower()), None)
     return PaginationFeature(
-        cursor=_bool(section.get("cursor")),
-        index=_bool(section.get("index")),
+        cursor=boolean(section.get("cursor")),
+        index=boolean(section.get("index")),
         default_method=default,
-        default_page_size=_positive(section.get("defaultPageSize")),
-        max_page_size=_positive(section.get("maxPageSize")),
-        cursor_timeout=_positive(section.get("cursorTimeout")),
+        default_page_size=positive(section.get("defaultPageSize")),
+        max_page_size=positive(section.get("maxPageSize")),
+        cursor_timeout=positive(section.get("cursorTimeout")),
     )
 
 
 def parse_resource_types(data: Any) -> tuple[ResourceType, ...]:
     """A ListResponse, a bare list, or one resource type; entries without name or schema are skipped."""
     found: list[ResourceType] = []
-    for item in _resources(data):
+    for item in resources_of(data):
         name, schema = item.get("name") or item.get("id"), item.get("schema")
         if not isinstance(name, str) or not isinstance(schema, str):
             continue
         endpoint = item.get("endpoint")
         extensions = tuple(
-            SchemaExtension(e["schema"], _bool(e.get("required")) or False)
+            SchemaExtension(e["schema"], boolean(e.get("required")) or False)
             for e in item.get("schemaExtensions") or ()
             if isinstance(e, Mapping) and isinstance(e.get("schema"), str)
         )
@@ -222,7 +225,7 @@ def parse_resource_types(data: Any) -> tuple[ResourceType, ...]:
 def parse_schemas(data: Any) -> Mapping[str, ScimSchema]:
     """Schemas by lower-cased URN, from a ListResponse, a bare list, or one schema."""
     found: dict[str, ScimSchema] = {}
-    for item in _resources(data):
+    for item in resources_of(data):
         urn = item.get("id")
         if not isinstance(urn, str):
             continue
@@ -257,69 +260,17 @@ def _attribute(data: Mapping[str, Any]) -> SchemaAttribute:
     return SchemaAttribute(
         name=data["name"],
         type=data["type"] if isinstance(data.get("type"), str) else "string",
-        multi_valued=_bool(data.get("multiValued")) or False,
-        case_exact=_bool(data.get("caseExact")) or False,
-        mutability=_enum(Mutability, data.get("mutability"), Mutability.READ_WRITE),
-        uniqueness=_enum(Uniqueness, data.get("uniqueness"), Uniqueness.NONE),
+        multi_valued=boolean(data.get("multiValued")) or False,
+        case_exact=boolean(data.get("caseExact")) or False,
+        mutability=member_of(Mutability, data.get("mutability"), Mutability.READ_WRITE),
+        uniqueness=member_of(Uniqueness, data.get("uniqueness"), Uniqueness.NONE),
         sub_attributes=_attributes(data.get("subAttributes")),
     )
-
-
-def _resources(data: Any) -> list[Mapping[str, Any]]:
-    if isinstance(data, Mapping):
-        listed = data.get("Resources")
-        items = listed if isinstance(listed, list) else ([] if "totalResults" in data else [data])
-    elif isinstance(data, list):
-        items = data
-    else:
-        items = []
-    return [i for i in items if isinstance(i, Mapping)]
 
 
 def _named(attributes: tuple[SchemaAttribute, ...], name: str) -> SchemaAttribute | None:
     wanted = name.lower()
     return next((a for a in attributes if a.name.lower() == wanted), None)
-
-
-def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = data.get(key)
-    return value if isinstance(value, Mapping) else {}
-
-
-def _flag(data: Mapping[str, Any], key: str) -> bool | None:
-    return _bool(_section(data, key).get("supported"))
-
-
-def _bool(value: Any) -> bool | None:
-    """A JSON boolean, or the strings ``"true"``/``"false"`` some servers send; else unknown."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return None
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int) and value >= 0:
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
-def _positive(value: Any) -> int | None:
-    """A count that must be above zero (a ``maxPageSize`` of 0 would stop every listing)."""
-    number = _int(value)
-    return number if number else None
-
-
-def _enum(kind: type[E], value: Any, default: E) -> E:
-    for member in kind:
-        if isinstance(value, str) and member.value.lower() == value.lower():
-            return member
-    return default
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -366,15 +317,21 @@ class DiscoveryAnswers:
         )
 
 
-async def read_answers(client: ScimClient) -> DiscoveryAnswers:
+async def read_answers(client: ScimClient, *, plural_first: bool = False) -> DiscoveryAnswers:
     """Read the three endpoints; one the target lacks (404 and the like) is unknown, not an error.
 
-    A 401 or an unreachable target still raises: those say the target is wrong, not old.
+    A 401 or an unreachable target still raises: those say the target is wrong, not old. The
+    service provider configuration is asked at RFC 7644's ``/ServiceProviderConfig`` and, when
+    that is missing, at SCIM 1.1's ``/ServiceProviderConfigs`` (Slack serves only the plural); a
+    target known to serve the plural (``plural_first``) is asked there first, so it sees no 404.
     """
     answers: list[Any] = []
     notes: list[str] = []
     for endpoint in ENDPOINTS:
-        answer, note = await _read(client, endpoint)
+        if endpoint == SERVICE_PROVIDER_CONFIG:
+            answer, note = await _read_config(client, plural_first)
+        else:
+            answer, note = await _read(client, endpoint)
         if note:
             notes.append(note)
         answers.append(answer)
@@ -385,6 +342,20 @@ async def read_answers(client: ScimClient) -> DiscoveryAnswers:
 async def discover(client: ScimClient) -> TargetCapabilities:
     """:func:`read_answers`, parsed."""
     return (await read_answers(client)).capabilities
+
+
+async def _read_config(client: ScimClient, plural_first: bool) -> tuple[Any, str | None]:
+    """The service provider configuration at whichever of its two names the target serves."""
+    names = (
+        (PLURAL_CONFIG, SERVICE_PROVIDER_CONFIG) if plural_first else (SERVICE_PROVIDER_CONFIG, PLURAL_CONFIG)
+    )
+    answer, note = await _read(client, names[0])
+    if answer is not None:
+        return answer, None
+    fallback, fallback_note = await _read(client, names[1])
+    if fallback is not None:
+        return fallback, None
+    return None, note if not plural_first else fallback_note
 
 
 async def _read(client: ScimClient, endpoint: str) -> tuple[Any, str | None]:

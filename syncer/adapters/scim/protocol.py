@@ -39,6 +39,7 @@ from syncer.errors import (
 )
 from syncer.types import ObjectKind, thaw
 
+from .listresponse import CursorPage, parse_cursor_page, parse_list
 from .patchops import DIALECTS, PATCH_OP, build_patch_operations, member_operations, patch_body
 from .putpatch import apply_operations
 from .resources import build_resource
@@ -213,35 +214,6 @@ def prepare_cursor_page(
     return ScimRequest("GET", kind.endpoint, tuple(params), returns=Returns.CURSOR_LIST)
 
 
-@dataclass(frozen=True, slots=True)
-class CursorPage:
-    """One cursor page: ``next_cursor`` is ``None`` on the last page, ``total`` when the target says."""
-
-    resources: list[dict[str, Any]]
-    total: int | None
-    next_cursor: str | None
-
-
-def parse_cursor_page(data: Any) -> CursorPage:
-    """A cursor page of a ListResponse (RFC 9865 §2); ``totalResults`` may be left out.
-
-    A ``nextCursor`` that is there but not a string (or empty) is refused: it cannot be sent back,
-    and reading it as "no more pages" would pass the first pages off as the whole listing.
-    """
-    if not isinstance(data, Mapping):
-        raise MalformedResponseError("expected a SCIM ListResponse, got " + type(data).__name__)
-    total = data.get("totalResults")
-    if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total < 0):
-        raise MalformedResponseError("SCIM ListResponse with an invalid totalResults")
-    resources = data.get("Resources", [])
-    if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
-        raise MalformedResponseError("SCIM ListResponse whose Resources is not a list of objects")
-    next_cursor = data.get("nextCursor")
-    if next_cursor is not None and not (isinstance(next_cursor, str) and next_cursor):
-        raise MalformedResponseError("SCIM ListResponse whose nextCursor is not a non-empty string")
-    return CursorPage(resources, total, next_cursor)
-
-
 def parse_retry_after(value: str | None, now: datetime.datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
     if value is None or not value.strip():
@@ -259,29 +231,6 @@ def parse_retry_after(value: str | None, now: datetime.datetime | None = None) -
         when = when.replace(tzinfo=datetime.UTC)
     now = now or datetime.datetime.now(datetime.UTC)
     return max(0.0, (when - now).total_seconds())
-
-
-def parse_list(data: Any) -> tuple[list[dict[str, Any]], int, int, int]:
-    """``(resources, totalResults, itemsPerPage, startIndex)`` of a ListResponse (RFC 7644 §3.4.2).
-
-    ``Resources`` may be left out of an empty page (a ``count=0`` page, or one past the end);
-    telling a truncated listing from a finished one is the paginating caller's job.
-    """
-    if not isinstance(data, Mapping):
-        raise MalformedResponseError("expected a SCIM ListResponse, got " + type(data).__name__)
-    total = data.get("totalResults")
-    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
-        raise MalformedResponseError("SCIM ListResponse without a valid totalResults")
-    resources = data.get("Resources", [])
-    if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
-        raise MalformedResponseError("SCIM ListResponse whose Resources is not a list of objects")
-    per_page = _int_or(data.get("itemsPerPage"), len(resources))
-    start = _int_or(data.get("startIndex"), 1)
-    return resources, total, per_page, start
-
-
-def _int_or(value: Any, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
 def interpret(

@@ -30,7 +30,8 @@ def fingerprint(job_links: Iterable[Link]) -> str:
     """A sha256 of what a saved plan depends on in the state, so ``syncer apply`` can tell it moved.
 
     Only what changes a plan counts: which object each link points at, the hash of what was last
-    exported, the members last added and whether it was disabled.
+    exported, the members last added, whether it was disabled and (only when it was) deleted on a
+    target that keeps deleted users deactivated.
     """
     rows = sorted(
         (
@@ -40,6 +41,7 @@ def fingerprint(job_links: Iterable[Link]) -> str:
             link.exported_hash,
             sorted(link.members),
             link.disabled,
+            *(("deleted",) if link.deleted_at else ()),
         )
         for link in job_links
     )

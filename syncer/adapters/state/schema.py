@@ -73,6 +73,7 @@ links = sa.Table(
     sa.Column("origin", sa.String(32), nullable=False, default="created"),
     sa.Column("disabled", sa.Boolean, nullable=False, default=False),
     sa.Column("gone_since", sa.String(64), nullable=True),
+    sa.Column("deleted_at", sa.String(64), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     # One target object is managed on behalf of one source object: two links to the same target id
@@ -202,6 +203,7 @@ ADDED_COLUMNS: tuple[tuple[sa.Table, str], ...] = (
     (provisioning_log, "scim_error"),
     (escrow, "refused_fingerprint"),
     (escrow, "refused_answer"),
+    (links, "deleted_at"),
 )
 """Columns added after their table first shipped: a state file made before gets them on open,
 nullable, so its old records read back with ``None`` (``create_all`` never alters a table)."""
@@ -331,6 +333,7 @@ def link_values(link: Link) -> dict[str, Any]:
         "origin": link.origin,
         "disabled": link.disabled,
         "gone_since": link.gone_since,
+        "deleted_at": link.deleted_at,
     }
 
 
@@ -346,6 +349,7 @@ def link_from_row(row: sa.Row[Any]) -> Link:
         origin=row.origin,
         disabled=bool(row.disabled),
         gone_since=row.gone_since,
+        deleted_at=row.deleted_at,
     )
 
 

@@ -187,7 +187,7 @@ class Scheduler:
         elif isinstance(change, DisableUser):
             await updating.disable(s, change, draft, self.journal.settings.clock().isoformat())
         elif isinstance(change, DeleteObject):
-            await updating.delete(s, change, draft)
+            await updating.delete(s, change, draft, self.journal.settings.clock().isoformat())
 
     def _watch(self, error: BaseException | None) -> None:
         """Follow the run of unanswered requests; a long enough run stops the cycle, once."""

@@ -10,7 +10,7 @@ from dataclasses import replace
 from types import MappingProxyType
 
 from syncer.adapters.scim.protocol import build_patch_operations, member_operations
-from syncer.core.changes import ChangeMembers, DeleteObject, DisableUser, UpdateObject
+from syncer.core.changes import KEPT_DEACTIVATED, ChangeMembers, DeleteObject, DisableUser, UpdateObject
 from syncer.errors import NotFoundError
 from syncer.types import Action, AttributeChange, Link, ModifiedProperty, ObjectKind, Status, Step, Value
 
@@ -94,7 +94,7 @@ def _updated_link(
     else:
         link = replace(link, exported=MappingProxyType(exported), display=change.display)
     if change.enable:
-        link = replace(link, disabled=False, gone_since=None)
+        link = replace(link, disabled=False, gone_since=None, deleted_at=None)
     return link
 
 
@@ -172,8 +172,13 @@ async def disable(s: Sender, change: DisableUser, draft: Draft, now: str) -> Non
     draft.steps.append(Step("processing", Status.SUCCESS, change.reason))
 
 
-async def delete(s: Sender, change: DeleteObject, draft: Draft) -> None:
-    """DELETE; a 404 counts as done only once a GET proves the object gone."""
+async def delete(s: Sender, change: DeleteObject, draft: Draft, now: str) -> None:
+    """DELETE; a 404 counts as done only once a GET proves the object gone.
+
+    On a target that keeps a deleted user deactivated (``change.deactivates``) the link stays,
+    disabled and stamped ``deleted_at``: a returner is then reactivated with a PATCH on the same
+    id, where a create would meet its own old account (409) or make a second one.
+    """
     draft.action = Action.DELETE
     draft.target_id = change.target_id
     try:
@@ -181,5 +186,16 @@ async def delete(s: Sender, change: DeleteObject, draft: Draft) -> None:
     except NotFoundError as exc:
         await s.gone(change.kind, change.target_id, exc, draft)
         draft.detail = "already gone on the target"
-    s.journal.drop(change.kind, change.source_id)
+        s.journal.drop(change.kind, change.source_id)
+    else:
+        link = s.journal.link(change.kind, change.source_id)
+        if change.deactivates and link is not None:
+            exported = dict(link.exported)
+            if "active" in exported:
+                exported["active"] = False
+            kept = replace(link, disabled=True, exported=MappingProxyType(exported), deleted_at=now)
+            s.journal.save(kept)
+            draft.detail = f"deleted ({KEPT_DEACTIVATED})"
+        else:
+            s.journal.drop(change.kind, change.source_id)
     draft.steps.append(Step("processing", Status.SUCCESS, change.reason))

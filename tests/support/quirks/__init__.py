@@ -12,11 +12,13 @@ from types import MappingProxyType
 
 from syncer.settings.profiles import TargetProfile
 from tests.support.quirk_target import Behaviour
-from tests.support.quirks import asana, aws, databricks, entra, zoom
+from tests.support.quirks import asana, aws, databricks, entra, github, slack, zoom
 
 EMULATIONS: Mapping[TargetProfile, Callable[[], Sequence[Behaviour]]] = MappingProxyType(
     {
         TargetProfile.AWS_IDENTITY_CENTER: aws.emulation,
+        TargetProfile.GITHUB_EMU: github.emulation,
+        TargetProfile.SLACK: slack.emulation,
         TargetProfile.ASANA: asana.emulation,
         TargetProfile.ENTRA: entra.emulation,
         TargetProfile.ZOOM: zoom.emulation,

@@ -23,7 +23,7 @@ from tests.support.quirk_target import (
     Response,
     scim_error,
 )
-from tests.support.quirks.cursor import CursorPages
+from tests.support.quirks.cursor import CursorOnly
 from tests.support.quirks.filters import EqFilterOn
 
 QUOTED = r'("(?:[^"\\]|\\.)*")'
@@ -213,7 +213,7 @@ FILTERABLE = {
 def emulation() -> Sequence[Behaviour]:
     """AWS IAM Identity Center: every documented quirk, cursor pages included."""
     return [
-        CursorPages(),
+        CursorOnly(),
         MembersNotInAnswers(),  # first: it answers the membership filter the filter rule refuses
         EqFilterOn(FILTERABLE),
         MemberChangeLimit(),

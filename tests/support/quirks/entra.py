@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tests.support.quirk_target import Behaviour
-from tests.support.quirks.cursor import CursorPages
+from tests.support.quirks.cursor import CursorOnly
 from tests.support.quirks.filters import EqFilterOn
 
 FILTERABLE = {
@@ -19,4 +19,4 @@ FILTERABLE = {
 
 
 def emulation() -> Sequence[Behaviour]:
-    return [CursorPages(), EqFilterOn(FILTERABLE)]
+    return [CursorOnly(), EqFilterOn(FILTERABLE)]
