@@ -37,19 +37,18 @@ path with its query) since the last :meth:`~HostileTarget.set_mode`.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import re
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from tests.support import cursor_bends, discovery_bends, member_bends
 from tests.support.discovery_bends import DISCOVERY_MODES
+from tests.support.serving import ProxyHandler, ProxyServer
 
 MODES = (
     "honest",
@@ -69,27 +68,6 @@ _EQ = re.compile(r'^\s*([A-Za-z][\w.:-]*)\s+eq\s+(".*")\s*$', re.IGNORECASE)
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-    target: HostileTarget
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _any(self) -> None:
-        with contextlib.suppress(OSError):  # the client gave up: nothing left to answer
-            self.server.target._handle(self)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
-
-
 class HostileTarget:
     """A threaded proxy on 127.0.0.1 in front of ``upstream`` (``http://host:port/v2``)."""
 
@@ -101,7 +79,7 @@ class HostileTarget:
         self._suffix = parts.path.rstrip("/")
         self._lock = threading.Lock()
         self._closing = threading.Event()
-        self._server: _Server | None = None
+        self._server: ProxyServer | None = None
         self._thread: threading.Thread | None = None
         self._count = 0
         self._seen: list[tuple[str, str]] = []
@@ -143,7 +121,7 @@ class HostileTarget:
         return f"http://127.0.0.1:{self._server.server_port}{self._suffix}"
 
     def __enter__(self) -> HostileTarget:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server = ProxyServer(("127.0.0.1", 0), ProxyHandler)
         self._server.target = self
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="hostile-target", daemon=True
@@ -163,7 +141,7 @@ class HostileTarget:
 
     # --- one request ---------------------------------------------------------------------------
 
-    def _handle(self, h: _Handler) -> None:
+    def _handle(self, h: ProxyHandler) -> None:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
         with self._lock:
@@ -240,7 +218,7 @@ class HostileTarget:
             return content
         return json.dumps(data).encode()
 
-    def _forward(self, h: _Handler, target: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _forward(self, h: ProxyHandler, target: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
         headers = {k: v for k, v in h.headers.items() if k.lower() not in HOP_BY_HOP | {"host"}}
         conn = http.client.HTTPConnection(*self._up, timeout=30)
         try:
@@ -255,7 +233,7 @@ class HostileTarget:
             conn.close()
 
     def _respond(
-        self, h: _Handler, status: int, headers: dict[str, str], content: bytes, drip: float | None = None
+        self, h: ProxyHandler, status: int, headers: dict[str, str], content: bytes, drip: float | None = None
     ) -> None:
         h.send_response(status)
         for name, value in headers.items():
@@ -273,7 +251,7 @@ class HostileTarget:
             h.wfile.write(content[i : i + 1])
             h.wfile.flush()
 
-    def _huge(self, h: _Handler) -> None:
+    def _huge(self, h: ProxyHandler) -> None:
         """A ListResponse too big to hold: sent as it is made, ended by closing the connection."""
         h.close_connection = True
         h.send_response(200)

@@ -16,16 +16,16 @@ order, as layers would.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+from tests.support.serving import ProxyHandler, ProxyServer
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "te", "upgrade"})
 SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -106,27 +106,6 @@ class Behaviour:
         """The exchange is over (answered or not): release what :meth:`refuse` held."""
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-    target: QuirkTarget
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _any(self) -> None:
-        with contextlib.suppress(OSError):  # the client gave up: nothing left to answer
-            self.server.target._handle(self)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
-
-
 class QuirkTarget:
     """A threaded proxy on 127.0.0.1 in front of ``upstream`` (``http://host:port/v2``)."""
 
@@ -141,7 +120,7 @@ class QuirkTarget:
         """For behaviours that keep counts across the proxy's threads."""
         self._seen: list[Request] = []
         self._refused: list[tuple[Request, Response]] = []
-        self._server: _Server | None = None
+        self._server: ProxyServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -171,7 +150,7 @@ class QuirkTarget:
             self._refused.clear()
 
     def __enter__(self) -> QuirkTarget:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server = ProxyServer(("127.0.0.1", 0), ProxyHandler)
         self._server.target = self
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="quirk-target", daemon=True
@@ -210,7 +189,7 @@ class QuirkTarget:
 
     # --- one request ---------------------------------------------------------------------------
 
-    def _handle(self, h: _Handler) -> None:
+    def _handle(self, h: ProxyHandler) -> None:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
         split = urlsplit(h.path)
@@ -256,7 +235,7 @@ class QuirkTarget:
         finally:
             conn.close()
 
-    def _respond(self, h: _Handler, response: Response) -> None:
+    def _respond(self, h: ProxyHandler, response: Response) -> None:
         h.send_response(response.status)
         for name, value in response.headers.items():
             h.send_header(name, value)

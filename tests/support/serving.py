@@ -8,11 +8,13 @@ processes never collide), polls for shutdown every 50 ms and is stopped by ``shu
 
 from __future__ import annotations
 
+import contextlib
 import socketserver
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol, TypeVar
 
 S = TypeVar("S", bound=socketserver.BaseServer)
 
@@ -39,3 +41,34 @@ def serving(server: S, name: str = "test-server") -> Iterator[S]:
         yield server
     finally:
         thread.stop()
+
+
+class Proxy(Protocol):
+    """What a proxy server hands each request to (the hostile and the quirk targets)."""
+
+    def _handle(self, h: ProxyHandler) -> None: ...
+
+
+class ProxyServer(ThreadingHTTPServer):
+    """A threaded HTTP server whose every request goes to ``target._handle``."""
+
+    daemon_threads = True
+    request_queue_size = 256
+    target: Proxy
+
+
+class ProxyHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive, as httpx speaks it; a client that gave up is not an error."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: ProxyServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _any(self) -> None:
+        with contextlib.suppress(OSError):  # the client gave up: nothing left to answer
+            self.server.target._handle(self)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
