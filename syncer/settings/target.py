@@ -89,22 +89,23 @@ class TargetSettings(Strict):
     @model_validator(mode="after")
     def _profile_defaults(self) -> TargetSettings:
         """The profile's limits as the defaults of the keys the config leaves out."""
-        quirks = self.quirks
-        defaults: dict[str, object] = {}
-        if quirks.max_concurrency is not None:
-            defaults["concurrency"] = min(self.concurrency, quirks.max_concurrency)
-        if quirks.max_member_changes is not None:
-            defaults["member_batch_size"] = min(self.member_batch_size, quirks.max_member_changes)
-        if quirks.rate_limit is not None:
-            defaults["rate_limit"] = quirks.rate_limit
-        if quirks.write_rate is not None:
-            defaults["write_rate_limit"] = quirks.write_rate
-        if quirks.user_write_rate is not None:
-            defaults["user_write_rate_limit"] = quirks.user_write_rate
-        for key, value in defaults.items():
-            if key not in self.model_fields_set:
-                self.__dict__[key] = value  # frozen: set once, while validating
+        for key, limit in self._profile_limits().items():
+            if limit is None or key in self.model_fields_set:
+                continue
+            default = getattr(self, key)
+            self.__dict__[key] = limit if default is None else min(default, limit)  # frozen: set once
         return self
+
+    def _profile_limits(self) -> dict[str, float | None]:
+        """Each setting the profile bounds, and the target's documented limit of it."""
+        quirks = self.quirks
+        return {
+            "concurrency": quirks.max_concurrency,
+            "member_batch_size": quirks.max_member_changes,
+            "rate_limit": quirks.rate_limit,
+            "write_rate_limit": quirks.write_rate,
+            "user_write_rate_limit": quirks.user_write_rate,
+        }
 
     @property
     def quirks(self) -> TargetQuirks:
@@ -112,16 +113,8 @@ class TargetSettings(Strict):
 
     def profile_overrides(self) -> tuple[ProfileOverride, ...]:
         """The settings written past the profile's documented limits (``validate`` warns of each)."""
-        quirks = self.quirks
-        limits = {
-            "concurrency": quirks.max_concurrency,
-            "member_batch_size": quirks.max_member_changes,
-            "rate_limit": quirks.rate_limit,
-            "write_rate_limit": quirks.write_rate,
-            "user_write_rate_limit": quirks.user_write_rate,
-        }
         found: list[ProfileOverride] = []
-        for key, limit in limits.items():
+        for key, limit in self._profile_limits().items():
             value = getattr(self, key)
             if limit is not None and value is not None and key in self.model_fields_set and value > limit:
                 rate = key.endswith("rate_limit")  # said as the config writes it: 1000/h, not 0.28
