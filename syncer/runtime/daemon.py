@@ -256,8 +256,20 @@ class Daemon:
             log.warning("next_cycle_not_recorded")
 
     def _cycle(self, config: LoadedConfig, job: JobSettings) -> None:
-        if self._stopping.is_set():
-            return
+        # checked and claimed at once: a stop either waits for this tick or the tick never starts,
+        # so the daemon never exits while a tick is taking the job's lease (it would outlive us)
+        with self._active_lock:
+            if self._stopping.is_set():
+                return
+            self._active[job.name] = time.monotonic()
+        try:
+            self._attend(config, job)
+        finally:
+            with self._active_lock:
+                self._active.pop(job.name, None)
+                self._active_lock.notify_all()
+
+    def _attend(self, config: LoadedConfig, job: JobSettings) -> None:
         skip = tick_skip_reason(self.store, config, job, self.clock(), self.owner)
         if skip is not None:
             self.metrics.cycles.labels(job.name, "skipped").inc()
